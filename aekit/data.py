@@ -1,0 +1,120 @@
+"""Offline data: the bundled MNIST subset and pretrained weights.
+
+Nothing here touches the network. `load_mnist` prefers the full MNIST when
+Keras already has it cached on this machine and otherwise uses the subset
+shipped in `data/mnist_subset.npz` (see `data/README.md`).
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import zipfile
+
+import numpy as np
+
+REPO_DATA_DIR = pathlib.Path(__file__).resolve().parent.parent / "data"
+BUNDLED_NAME = "mnist_subset.npz"
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class DataError(RuntimeError):
+    """A data or weights file is missing or unreadable; the message says what to do."""
+
+
+def data_dir() -> pathlib.Path:
+    """The folder holding bundled data and weights (`AEKIT_DATA_DIR` overrides it)."""
+    return pathlib.Path(os.environ.get("AEKIT_DATA_DIR", REPO_DATA_DIR))
+
+
+def keras_mnist_path() -> pathlib.Path:
+    """Where `tf.keras.datasets.mnist.load_data()` caches the full MNIST."""
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return pathlib.Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def _read_npz(path: pathlib.Path, what: str, fix: str) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise DataError(f"{what} not found at {path}: {fix}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in _KEYS if k not in f.files]
+            if missing:
+                raise DataError(f"{what} at {path} lacks {', '.join(missing)}: {fix}")
+            arrays = {k: f[k] for k in _KEYS}
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{what} at {path} is corrupt ({type(exc).__name__}): {fix}") from None
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y):
+            raise DataError(f"{what} at {path} has unexpected shapes {x.shape}, {y.shape}: {fix}")
+    return arrays
+
+
+def _to_float(x: np.ndarray) -> np.ndarray:
+    return (x.astype(np.float32) / 255.0)[..., None]
+
+
+def load_mnist(source: str = "auto", verbose: bool = True):
+    """Load MNIST digits without touching the network.
+
+    Args:
+        source: "auto" uses the full MNIST if Keras has it cached here and the
+            bundled subset otherwise; "bundled" always uses the subset; "keras"
+            requires the Keras cache.
+        verbose: print one line saying which data set was used.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`: images float32 in [0, 1] of
+        shape `(N, 28, 28, 1)`, labels uint8 of shape `(N,)`. The bundled
+        subset has 4,000 training and 1,000 held-out images, 10 % per digit.
+
+    Raises:
+        DataError: the file is missing or corrupt (the message says how to fix it).
+        ValueError: `source` is not one of the three names.
+    """
+    if source not in ("auto", "bundled", "keras"):
+        raise ValueError(f"source must be 'auto', 'bundled' or 'keras', not {source!r}")
+    keras_path = keras_mnist_path()
+    if source == "keras" or (source == "auto" and keras_path.is_file()):
+        try:
+            arrays = _read_npz(keras_path, "Keras' cached MNIST",
+                               "delete it, or pass source='bundled'")
+            name = f"full MNIST from the Keras cache ({keras_path})"
+        except DataError:
+            if source == "keras":
+                raise
+            arrays = None
+        if arrays is not None:
+            return _finish(arrays, name, verbose)
+    path = data_dir() / BUNDLED_NAME
+    arrays = _read_npz(
+        path, "The bundled MNIST subset",
+        "restore it with `git checkout data/mnist_subset.npz` or rebuild it with "
+        "`python data/make_mnist_subset.py`",
+    )
+    return _finish(arrays, f"bundled MNIST subset ({path.name})", verbose)
+
+
+def _finish(arrays, name, verbose):
+    x_train, x_test = _to_float(arrays["x_train"]), _to_float(arrays["x_test"])
+    y_train, y_test = arrays["y_train"].astype(np.uint8), arrays["y_test"].astype(np.uint8)
+    if verbose:
+        print(f"Using {name}: {len(x_train)} training and {len(x_test)} held-out images")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def weights_path(name: str) -> pathlib.Path:
+    """Path of the pretrained weights file `data/weights/<name>.weights.h5`.
+
+    Raises:
+        DataError: the file is missing (the message names the script that makes it).
+    """
+    path = data_dir() / "weights" / f"{name}.weights.h5"
+    if not path.is_file():
+        raise DataError(
+            f"pretrained weights {path} not found: restore them with `git checkout data/weights` "
+            f"or rebuild them with `python data/train_weights.py`"
+        )
+    return path

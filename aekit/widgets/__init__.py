@@ -1,0 +1,1 @@
+"""ipywidgets explorers, one module per topic. Import the one a notebook needs."""

@@ -1,0 +1,97 @@
+"""Command line: each subcommand hands its arguments to one module's function."""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+from .paths import UsageError, resolve_assignments
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, then the usage hint, exit 2
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m autograder", description="Release, validate and grade the course notebooks.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader")
+    r.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 naming each notebook whose release is stale")
+    r.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
+
+    v = sub.add_parser("validate", help="run a notebook's visible tests and print what passed")
+    v.add_argument("path", type=pathlib.Path, metavar="PATH.ipynb")
+    v.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+
+    s = sub.add_parser("selftest", help="check the reference passes, the release fails, "
+                                        "and every tests/submissions case scores as expected")
+    s.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
+    s.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2)
+    s.add_argument("--no-cases", action="store_true", help="only the reference and the blank release")
+
+    sub.add_parser("demo", help="the project's main job on its defaults (what `make demo` runs)")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    if args.command == "release":
+        from . import release
+
+        assignments = resolve_assignments(args.notebooks)
+        if args.check:
+            stale = release.check(assignments)
+            for name in stale:
+                print(f"stale release: {name} (run `python -m autograder release`)")
+            if not stale:
+                print(f"release is in sync with solutions/ ({len(assignments)} notebooks)")
+            return 1 if stale else 0
+        for path in release.release(assignments):
+            print(f"released {path.relative_to(path.parents[2])}")
+        return 0
+    if args.command == "validate":
+        from .validate import validate
+
+        ok, lines = validate(args.path, timeout=args.timeout)
+        print("\n".join(lines))
+        print("all visible tests passed" if ok else "some tests failed")
+        return 0 if ok else 1
+    if args.command == "selftest":
+        from . import selftest
+
+        outcomes = selftest.run(resolve_assignments(args.notebooks), workers=args.workers,
+                                include_cases=not args.no_cases)
+        bad = [o for o in outcomes if o.problems]
+        print(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
+        return 1 if bad else 0
+    if args.command == "demo":
+        from .demo import demo
+
+        return demo()
+    raise AssertionError(args.command)

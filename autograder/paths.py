@@ -1,0 +1,76 @@
+"""Where the course's pieces live, and the six assignments in order."""
+from __future__ import annotations
+
+import os
+import pathlib
+
+REPO = pathlib.Path(os.environ.get("AEKIT_REPO", pathlib.Path(__file__).resolve().parent.parent))
+SOLUTIONS = REPO / "solutions"
+RELEASE = REPO / "notebooks"
+DATA = REPO / "data"
+
+ASSIGNMENTS = (
+    "01_conv_as_matrix",
+    "02_transpose_conv",
+    "03_conv_autoencoder",
+    "04_gaussian_generative_models",
+    "05_vae",
+    "06_checkerboard_artifacts",
+)
+
+
+class UsageError(Exception):
+    """A mistake a person made (bad argument, missing file); printed as one line."""
+
+
+def source_notebook(assignment: str) -> pathlib.Path:
+    """The instructor's notebook (answers and hidden tests) of one assignment."""
+    return SOLUTIONS / assignment / f"{assignment}.ipynb"
+
+
+def release_notebook(assignment: str) -> pathlib.Path:
+    """The student's notebook of one assignment."""
+    return RELEASE / assignment / f"{assignment}.ipynb"
+
+
+def available_assignments() -> list[str]:
+    """The assignments whose source notebook exists, in course order."""
+    return [a for a in ASSIGNMENTS if source_notebook(a).is_file()]
+
+
+def resolve_assignments(spec: str | None) -> list[str]:
+    """Turn "01,05" (prefixes or full names) into assignment names; None means all.
+
+    Raises:
+        UsageError: a name matches no assignment, or its source notebook is missing.
+    """
+    available = available_assignments()
+    if not SOLUTIONS.is_dir():
+        raise UsageError(f"no solutions/ folder at {SOLUTIONS}: run from a checkout of the course kit")
+    if spec is None:
+        return available
+    chosen = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        matches = [a for a in ASSIGNMENTS if a == part or a.split("_", 1)[0] == part.zfill(2)]
+        if not matches:
+            raise UsageError(f"unknown notebook {part!r}: use two-digit numbers such as 01,05 "
+                             f"or names such as {ASSIGNMENTS[0]}")
+        if matches[0] not in available:
+            raise UsageError(f"{matches[0]} has no source notebook at {source_notebook(matches[0])}")
+        chosen.append(matches[0])
+    return list(dict.fromkeys(chosen))
+
+
+def assignment_of(path: pathlib.Path) -> str:
+    """The assignment a notebook file belongs to, from its file name.
+
+    Raises:
+        UsageError: the name is not one of the six released notebook names.
+    """
+    stem = pathlib.Path(path).stem
+    if stem in ASSIGNMENTS:
+        return stem
+    raise UsageError(f"{path.name} is not a course notebook: its name must be one of "
+                     + ", ".join(f"{a}.ipynb" for a in ASSIGNMENTS))

@@ -1,0 +1,165 @@
+"""Check that each notebook's tests grade the way they must.
+
+For every assignment: the reference answers earn full marks, the untouched
+release earns nothing, and each imagined student in
+`tests/submissions/<assignment>/*.py` loses exactly the test cells it names
+(see docs/authoring.md for the file format).
+"""
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import copy
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import tempfile
+
+from .nbgrade import GradingCourse, NotebookResult, test_cells
+from .paths import REPO, release_notebook, source_notebook
+
+SUBMISSIONS = REPO / "tests" / "submissions"
+_SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
+
+
+@dataclasses.dataclass
+class Case:
+    assignment: str
+    name: str
+    description: str
+    overrides: dict[str, str]
+    expect_failed: list[str] | None  # None: every test cell fails
+    expect_message: dict[str, str]
+
+
+def load_case(path: pathlib.Path) -> Case:
+    """Read one imagined student from `tests/submissions/<assignment>/<name>.py`."""
+    text = path.read_text(encoding="utf-8")
+    parts = _SECTION.split(text)
+    header, sections = parts[0], parts[1:]
+    module = ast.parse(header)
+    values = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    overrides = {sections[i]: sections[i + 1].strip("\n") + "\n" for i in range(0, len(sections), 2)}
+    return Case(
+        assignment=path.parent.name, name=path.stem,
+        description=(ast.get_docstring(module) or "").splitlines()[0] if ast.get_docstring(module) else "",
+        overrides=overrides, expect_failed=list(values.get("EXPECT_FAILED", [])),
+        expect_message=dict(values.get("EXPECT_MESSAGE", {})),
+    )
+
+
+def cases(assignment: str) -> list[Case]:
+    folder = SUBMISSIONS / assignment
+    return [load_case(p) for p in sorted(folder.glob("*.py"))] if folder.is_dir() else []
+
+
+def _solution_sources(assignment: str) -> dict[str, str]:
+    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    out = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell["cell_type"] == "code":
+            out[meta["grade_id"]] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return out
+
+
+def build_submission(assignment: str, overrides: dict[str, str] | None = None,
+                     blank: bool = False) -> dict:
+    """A student notebook: the release with its exercise cells filled in.
+
+    Cells named in `overrides` get that code, the others the reference answer;
+    with `blank`, the release is returned untouched.
+    """
+    nb = json.loads(release_notebook(assignment).read_text(encoding="utf-8"))
+    if blank:
+        return nb
+    reference = _solution_sources(assignment)
+    overrides = overrides or {}
+    unknown = set(overrides) - set(reference)
+    if unknown:
+        raise ValueError(f"{assignment}: no exercise cell named {', '.join(sorted(unknown))}")
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in reference:
+            cell["source"] = overrides.get(grade_id, reference[grade_id])
+    return nb
+
+
+def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False) -> list[str]:
+    """What is wrong with a grading result against what the case expects (empty: all good)."""
+    problems = []
+    if result.status != "graded":
+        return [f"status {result.status}: {result.detail}"]
+    failed = set(result.failed())
+    if blank:
+        passed = sorted({t.test_id for t in result.tests} - failed)
+        if passed:
+            problems.append(f"the untouched release passes {', '.join(passed)}")
+        return problems
+    expected = set(case.expect_failed) if case else set()
+    if failed != expected:
+        if failed - expected:
+            problems.append("unexpectedly failed: " + "; ".join(
+                f"{t.test_id} ({t.message})" for t in result.tests if t.test_id in failed - expected))
+        if expected - failed:
+            problems.append("unexpectedly passed: " + ", ".join(sorted(expected - failed)))
+    points = {t.test_id: t.max_score for t in result.tests}
+    want = result.max_score - sum(points.get(t, 0) for t in expected)
+    if abs(result.score - want) > 1e-9:
+        problems.append(f"score {result.score:g}, expected {want:g}")
+    if case:
+        messages = {t.test_id: t.message for t in result.tests}
+        for test_id, needle in case.expect_message.items():
+            if needle.lower() not in messages.get(test_id, "").lower():
+                problems.append(f"{test_id} message {messages.get(test_id, '')!r} lacks {needle!r}")
+    return problems
+
+
+@dataclasses.dataclass
+class Outcome:
+    assignment: str
+    name: str
+    result: NotebookResult
+    problems: list[str]
+
+
+def run(assignments: list[str], workers: int | None = None, include_cases: bool = True,
+        progress=print, timeout: float = 240) -> list[Outcome]:
+    """Grade the reference, the blank release and (optionally) every case, in parallel."""
+    workers = workers or os.cpu_count() or 2
+    jobs = []
+    for a in assignments:
+        jobs.append((a, "reference", build_submission(a), None, False))
+        jobs.append((a, "release (blank)", build_submission(a, blank=True), None, True))
+        if include_cases:
+            for case in cases(a):
+                jobs.append((a, case.name, build_submission(a, case.overrides), case, False))
+    with tempfile.TemporaryDirectory(prefix="aekit-selftest-") as tmp:
+        tmp = pathlib.Path(tmp)
+        course = GradingCourse(tmp / "course", assignments)
+        course.prepare()
+
+        def one(index_job):
+            index, (a, name, nb, case, blank) = index_job
+            path = tmp / "in" / str(index) / f"{a}.ipynb"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(nb), encoding="utf-8")
+            result = course.grade(path, a, tmp / "jobs" / str(index), timeout=timeout)
+            return Outcome(a, name, result, check_case(result, case, blank=blank))
+
+        outcomes = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            for outcome in pool.map(one, enumerate(jobs)):
+                outcomes.append(outcome)
+                mark = "ok  " if not outcome.problems else "FAIL"
+                progress(f"{mark} {outcome.assignment:<30} {outcome.name:<34} "
+                         f"{outcome.result.score:>5g}/{outcome.result.max_score:<5g} "
+                         f"{outcome.result.seconds:5.1f} s"
+                         + ("" if not outcome.problems else "  " + " | ".join(outcome.problems)))
+    return outcomes
