@@ -34,6 +34,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2)
     s.add_argument("--no-cases", action="store_true", help="only the reference and the blank release")
 
+    g = sub.add_parser("grade", help="grade a class: folder of student folders, zip, or LMS zip")
+    g.add_argument("submissions", type=pathlib.Path, metavar="SUBMISSIONS")
+    g.add_argument("--out", type=pathlib.Path, required=True, help="results folder")
+    g.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2,
+                   help="notebooks graded at once (default: the machine's cores)")
+    g.add_argument("--timeout", type=_positive_float, default=300.0,
+                   help="seconds one notebook may run (default 300)")
+    g.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all six)")
+    g.add_argument("--force", action="store_true", help="regrade everything, changed or not")
+    g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
+    g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
+                   "(groups student_id and notebook)")
+
+    gs = sub.add_parser("gradescope", help="build a Gradescope autograder bundle")
+    gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
+    gs.add_argument("--notebooks", metavar="LIST", help="e.g. 05 (default: all six)")
+
+    gr = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)
+    gr.add_argument("--root", type=pathlib.Path, default=pathlib.Path("/autograder"))
+    gr.add_argument("--timeout", type=_positive_float, default=600.0)
+
     sub.add_parser("demo", help="the project's main job on its defaults (what `make demo` runs)")
     return p
 
@@ -45,6 +66,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text}")
     return value
 
 
@@ -90,6 +121,26 @@ def _dispatch(args) -> int:
         bad = [o for o in outcomes if o.problems]
         print(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
         return 1 if bad else 0
+    if args.command == "grade":
+        from . import grade
+
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"--out {args.out} is a file: give a folder for the results")
+        summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
+                              workers=args.workers, timeout=args.timeout, force=args.force,
+                              db_url=args.db, lms_regex=args.lms_regex)
+        print("\n".join(grade.summary_lines(summary)))
+        return 0
+    if args.command == "gradescope":
+        from . import gradescope
+
+        path = gradescope.build_bundle(args.out, resolve_assignments(args.notebooks))
+        print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    if args.command == "gradescope-run":
+        from . import gradescope
+
+        return gradescope.run(args.root, timeout=args.timeout)
     if args.command == "demo":
         from .demo import demo
 

@@ -141,6 +141,18 @@ class GradingCourse:
         shutil.rmtree(build, ignore_errors=True)
         self._prepared = True
 
+    def register_assignments(self, db_url: str) -> None:
+        """Record every assignment's notebooks and test cells in the gradebook at `db_url`."""
+        build = self.root / "register-build"
+        build.mkdir(exist_ok=True)
+        for a in self.assignments:
+            args = self._course_args(build, self.template_db)
+            args[3] = f"--CourseDirectory.db_url={db_url}"
+            subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force",
+                            "--log-level=WARN", *args], cwd=self.root, capture_output=True, env=_base_env(),
+                           check=True)
+        shutil.rmtree(build, ignore_errors=True)
+
     def _course_args(self, job: pathlib.Path, db: pathlib.Path) -> list[str]:
         return [
             f"--CourseDirectory.root={job}",
@@ -183,10 +195,13 @@ class GradingCourse:
                                   time.monotonic() - start)
         results = _read_results(db, assignment, student_id, autograded, tests)
         score = sum(t.score for t in results)
+        if _timed_out_cells(autograded):
+            # nbgrader interrupted a cell and went on: keep what the other cells earned
+            status, detail = "timeout", f"a cell ran longer than {timeout:g} s and was interrupted"
         if feedback:
             _feedback(cmd_base=[sys.executable, "-m", "nbgrader"], job=job,
                       args=self._course_args(job, db), assignment=assignment, student_id=student_id)
-        return NotebookResult(assignment, "graded", score, total, results, "", time.monotonic() - start)
+        return NotebookResult(assignment, status, score, total, results, detail, time.monotonic() - start)
 
 
 def _zero(tests: list[dict], message: str) -> list[TestResult]:
@@ -235,9 +250,6 @@ def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float) -> tuple[str
             if proc.poll() is None:
                 _kill_tree(proc)
     log_text = log_path.read_text(errors="replace")
-    if "CellTimeoutError" in log_text or "Timeout waiting for execute reply" in log_text \
-            or "timed out" in log_text.lower():
-        return "timeout", f"a cell ran longer than {timeout:g} s"
     if proc.returncode != 0:
         if "DeadKernelError" in log_text or "Kernel died" in log_text:
             return "crashed", "the kernel died while running the notebook"
@@ -249,6 +261,12 @@ def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float) -> tuple[str
     return "graded", ""
 
 
+def _timed_out_cells(autograded: pathlib.Path) -> bool:
+    nb = json.loads(autograded.read_text(encoding="utf-8"))
+    return any(out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError"
+               for cell in nb["cells"] if cell["cell_type"] == "code" for out in cell.get("outputs", []))
+
+
 def _cell_messages(autograded: pathlib.Path) -> dict[str, str]:
     nb = json.loads(autograded.read_text(encoding="utf-8"))
     messages = {}
@@ -258,7 +276,10 @@ def _cell_messages(autograded: pathlib.Path) -> dict[str, str]:
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+                ename, evalue = out.get("ename", "Error"), out.get("evalue", "")
+                if ename == "NotImplementedError" and not evalue:
+                    evalue = "this exercise is not done yet"
+                text = f"{ename}: {evalue}" if evalue else ename
                 messages[grade_id] = _ANSI.sub("", text).strip()[:MESSAGE_LIMIT]
                 break
     return messages
@@ -268,9 +289,11 @@ def _read_results(db: pathlib.Path, assignment: str, student_id: str,
                   autograded: pathlib.Path, tests: list[dict]) -> list[TestResult]:
     from nbgrader.api import Gradebook
 
+    import warnings
+
     messages = _cell_messages(autograded)
     scores = {}
-    with Gradebook(f"sqlite:///{db}") as gb:
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db}") as gb:
         nb = gb.find_submission_notebook(assignment, assignment, student_id)
         for grade in nb.grades:
             scores[grade.name] = float(grade.score or 0.0)
