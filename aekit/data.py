@@ -105,16 +105,32 @@ def _finish(arrays, name, verbose):
     return (x_train, y_train), (x_test, y_test)
 
 
-def weights_path(name: str) -> pathlib.Path:
-    """Path of the pretrained weights file `data/weights/<name>.weights.h5`.
+def weights_path(filename: str) -> pathlib.Path:
+    """Path of a pretrained model file in `data/weights/`, e.g. "vae_beta1.keras".
 
     Raises:
-        DataError: the file is missing (the message names the script that makes it).
+        DataError: the file is missing (the message says how to get it back).
     """
-    path = data_dir() / "weights" / f"{name}.weights.h5"
+    path = data_dir() / "weights" / filename
     if not path.is_file():
         raise DataError(
-            f"pretrained weights {path} not found: restore them with `git checkout data/weights` "
-            f"or rebuild them with `python data/train_weights.py`"
+            f"pretrained model {path} not found: restore it with `git checkout data/weights` "
+            f"or rebuild it with the training script named in data/README.md"
         )
     return path
+
+
+def load_pretrained(filename: str):
+    """Load a pretrained Keras model (architecture and weights) from `data/weights/`.
+
+    Raises:
+        DataError: the file is missing or cannot be read as a Keras model.
+    """
+    import tensorflow as tf
+
+    path = weights_path(filename)
+    try:
+        return tf.keras.models.load_model(path, compile=False)
+    except Exception as exc:
+        raise DataError(f"pretrained model {path} is unreadable ({type(exc).__name__}): restore it with "
+                        f"`git checkout data/weights` or rebuild it with the script named in data/README.md") from None

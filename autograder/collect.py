@@ -75,7 +75,7 @@ def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | Non
 
 
 def _looks_like_student(folder: pathlib.Path) -> bool:
-    return any(p.name in {f"{a}.ipynb" for a in ASSIGNMENTS} for p in folder.rglob("*.ipynb"))
+    return any((folder / f"{a}.ipynb").exists() or (folder / a / f"{a}.ipynb").exists() for a in ASSIGNMENTS)
 
 
 def _collect_folder(root: pathlib.Path, skipped: list[str]) -> Collection:

@@ -1,0 +1,107 @@
+"""Are the sources and the release well formed and in sync?"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import release
+from autograder.paths import ASSIGNMENTS, REPO, release_notebook, source_notebook
+
+SIX = list(ASSIGNMENTS)
+
+
+def _nb(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _src(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _existing(kind):
+    paths = [source_notebook(a) if kind == "source" else release_notebook(a) for a in SIX]
+    return [p for p in paths if p.is_file()]
+
+
+def test_the_six_notebooks_exist_in_order():
+    """Does every one of the six notebooks have a source and a release under its exact name?"""
+    missing = [a for a in SIX if not source_notebook(a).is_file() or not release_notebook(a).is_file()]
+    assert not missing, f"missing notebooks: {missing}"
+
+
+@pytest.mark.parametrize("path", _existing("source") + _existing("release"), ids=lambda p: str(p.relative_to(REPO)))
+def test_notebook_has_no_outputs_and_a_python3_kernel(path):
+    """Does the notebook carry no outputs or execution counts, and kernelspec python3?"""
+    nb = _nb(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", _existing("source"), ids=lambda p: p.stem)
+def test_source_cells_follow_the_conventions(path):
+    """Are grade_ids unique, and does every exercise have a visible and a hidden test cell?"""
+    nb = _nb(path)
+    ids, exercises, tests = [], [], {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not meta:
+            continue
+        ids.append(meta["grade_id"])
+        src = _src(cell)
+        if meta.get("solution") and cell["cell_type"] == "code":
+            exercises.append(meta["grade_id"])
+            before = src.split("### BEGIN SOLUTION")[0]
+            assert f"def {meta['grade_id']}(" in before, f"{meta['grade_id']}: signature must stay outside the solution"
+            assert '"""' in before, f"{meta['grade_id']}: docstring must stay outside the solution"
+        if meta.get("grade"):
+            assert meta.get("locked"), f"{meta['grade_id']} must be locked"
+            assert meta.get("points", 0) > 0, f"{meta['grade_id']} must be worth points"
+            tests[meta["grade_id"]] = src
+    assert len(ids) == len(set(ids)), f"duplicate grade_ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    for ex in exercises:
+        assert f"test_{ex}" in tests, f"{ex} has no visible test cell test_{ex}"
+        assert f"test_{ex}_hidden" in tests, f"{ex} has no hidden test cell test_{ex}_hidden"
+        assert "### BEGIN HIDDEN TESTS" in tests[f"test_{ex}_hidden"]
+
+
+@pytest.mark.parametrize("path", _existing("release"), ids=lambda p: p.stem)
+def test_release_hides_answers_and_hidden_tests(path):
+    """Does the release show stubs that raise NotImplementedError and no hidden test?"""
+    nb = _nb(path)
+    stubs = 0
+    for cell in nb["cells"]:
+        src = _src(cell)
+        assert "### BEGIN SOLUTION" not in src and "### BEGIN HIDDEN TESTS" not in src
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell["cell_type"] == "code":
+            assert "raise NotImplementedError()" in src
+            stubs += 1
+    assert stubs > 0
+
+
+def test_release_is_in_sync_with_the_sources():
+    """Does regenerating the release from solutions/ give exactly the committed notebooks/?"""
+    assert release.check() == []
+
+
+def test_release_check_names_a_stale_notebook(tmp_path):
+    """Does `release --check` exit non-zero and name the notebook when the release is stale?"""
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".venv", ".git", "demo-out", "*.egg-info"))
+    a = next(a for a in SIX if source_notebook(a).is_file())
+    stale = copy / "notebooks" / a / f"{a}.ipynb"
+    nb = _nb(stale)
+    nb["cells"][0]["source"] = "# edited by hand\n"
+    stale.write_text(json.dumps(nb), encoding="utf-8")
+    env = dict(os.environ, AEKIT_REPO=str(copy))
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--check", "--notebooks", a[:2]],
+                          cwd=copy, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert a in proc.stdout
