@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from .paths import SOLUTIONS, UsageError, source_notebook
+from .paths import REPO, SOLUTIONS, UsageError, source_notebook
 
 STATUSES = ("graded", "timeout", "crashed", "invalid", "missing")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -107,20 +107,43 @@ def check_notebook_file(path: pathlib.Path) -> str | None:
 class GradingCourse:
     """An nbgrader course folder for one grading run (see the module docstring)."""
 
-    def __init__(self, root: pathlib.Path, assignments: list[str]):
+    def __init__(self, root: pathlib.Path, assignments: list[str], hide: list[pathlib.Path] = (),
+                 limits: "sandbox.Limits | None" = None):
+        from . import sandbox
+
         self.root = pathlib.Path(root).resolve()
+        # what a student's kernel must not see: the sources, the tests, the results
+        self.hide = [p for p in dict.fromkeys([SOLUTIONS, REPO / "tests", REPO / ".git", self.root,
+                                               *map(pathlib.Path, hide)]) if p.exists() or p == self.root]
+        self.limits = limits or sandbox.Limits()
         self.assignments = list(assignments)
         self.source = self.root / "source"
         self.template_db = self.root / "gradebook-template.db"
         self._prepared = False
 
+    def _sources_key(self) -> str:
+        import hashlib
+
+        h = hashlib.sha256()
+        for a in self.assignments:
+            for p in sorted((SOLUTIONS / a).rglob("*")):
+                if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts:
+                    h.update(str(p.relative_to(SOLUTIONS)).encode())
+                    h.update(p.read_bytes())
+        return h.hexdigest()
+
     def prepare(self) -> None:
-        """Copy the sources and build the template gradebook (once per run)."""
+        """Copy the sources and build the template gradebook (reused while the sources are unchanged)."""
         if self._prepared:
             return
         if not SOLUTIONS.is_dir():
             raise UsageError(f"no solutions/ folder at {SOLUTIONS}: the grader needs the instructor's sources")
         self.root.mkdir(parents=True, exist_ok=True)
+        key_file = self.root / "template.key"
+        key = self._sources_key()
+        if self.template_db.exists() and key_file.exists() and key_file.read_text() == key:
+            self._prepared = True
+            return
         if self.source.exists():
             shutil.rmtree(self.source)
         for a in self.assignments:
@@ -128,6 +151,7 @@ class GradingCourse:
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         if self.template_db.exists():
             self.template_db.unlink()
+        # the first call creates the gradebook; the others add to it one at a time (SQLite)
         build = self.root / "template-build"
         build.mkdir(exist_ok=True)
         for a in self.assignments:
@@ -139,6 +163,7 @@ class GradingCourse:
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise UsageError(f"nbgrader could not prepare {a}: {tail[0]}")
         shutil.rmtree(build, ignore_errors=True)
+        key_file.write_text(key)
         self._prepared = True
 
     def register_assignments(self, db_url: str) -> None:
@@ -181,12 +206,20 @@ class GradingCourse:
         shutil.copyfile(submission, target)
         db = job / "gradebook.db"
         shutil.copyfile(self.template_db, db)
+        from . import sandbox
+
+        limits = dataclasses.replace(self.limits, wall_seconds=timeout,
+                                     cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)))
+        box = sandbox.Job(job, limits, self.hide)
         cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                f"--student={student_id}", "--force", "--log-level=INFO",
-               *self._course_args(job, db),
+               *self._course_args(job, db), *box.nbgrader_args(),
                f"--Execute.timeout={int(timeout)}",
                "--Execute.interrupt_on_timeout=True"]
-        status, detail = _run_limited(cmd, job, timeout)
+        try:
+            status, detail = _run_limited(cmd, job, timeout, box)
+        finally:
+            box.cleanup()
         autograded = job / "autograded" / student_id / assignment / f"{assignment}.ipynb"
         if status == "graded" and not autograded.is_file():
             status, detail = "crashed", detail or "nbgrader produced no autograded notebook"
@@ -234,12 +267,16 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     psutil.wait_procs(procs, timeout=5)
 
 
-def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float) -> tuple[str, str]:
+def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float, box) -> tuple[str, str]:
     """Run nbgrader for one job; classify the outcome as graded, timeout or crashed."""
+    from .sandbox import Watchdog
+
     log_path = job / "nbgrader.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=job, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=_base_env(), start_new_session=True)
+                                stdin=subprocess.DEVNULL, env=box.env(_base_env()), start_new_session=True)
+        watchdog = Watchdog(box, proc.pid)
+        watchdog.start()
         try:
             # nbgrader's own start-up and the kernel's launch come on top of the student's time
             proc.wait(timeout=timeout + 30)
@@ -247,9 +284,12 @@ def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float) -> tuple[str
             _kill_tree(proc)
             return "timeout", f"the notebook did not finish within {timeout:g} s"
         finally:
+            watchdog.stop.set()
             if proc.poll() is None:
                 _kill_tree(proc)
     log_text = log_path.read_text(errors="replace")
+    if watchdog.reason or box.memory_exceeded():
+        return "crashed", f"the notebook {watchdog.reason or 'used more memory than allowed'} and was stopped"
     if proc.returncode != 0:
         if "DeadKernelError" in log_text or "Kernel died" in log_text:
             return "crashed", "the kernel died while running the notebook"

@@ -1,0 +1,87 @@
+"""Benchmark: stock `nbgrader autograde` against `python -m autograder grade` on one class.
+
+    .venv/bin/python -m autograder.bench [--students 20] [--notebooks 01,...] [--workers N]
+
+Generates the same submissions for both (each student: the reference answers),
+grades them with stock nbgrader (one `nbgrader autograde` per assignment over
+all students, serially, as its documentation runs it) and with this grader,
+and prints both wall times, their ratio, and the serial time per full
+submission (stock time divided by the number of students).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from .nbgrade import _base_env
+from .paths import REPO, resolve_assignments
+from .selftest import build_submission
+
+
+def _stock(root: pathlib.Path, students: list[str], assignments: list[str], subs: dict) -> float:
+    course = root / "stock"
+    shutil.copytree(REPO / "solutions", course / "source",
+                    ignore=lambda d, names: [n for n in names if d == str(REPO / "solutions") and n not in assignments])
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///" + str(course / "gradebook.db") + "'\n"
+        "c.Execute.timeout = 300\n")
+    for sid in students:
+        for a in assignments:
+            dest = course / "submitted" / sid / a / f"{a}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(subs[a])
+    env = _base_env()
+    start = time.monotonic()
+    for a in assignments:
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force"],
+                       cwd=course, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", a, "--force"],
+                       cwd=course, env=env, check=True, capture_output=True)
+    return time.monotonic() - start
+
+
+def _ours(root: pathlib.Path, students: list[str], assignments: list[str], subs: dict, workers: int) -> float:
+    cls = root / "class"
+    for sid in students:
+        for a in assignments:
+            dest = cls / sid / f"{a}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(subs[a])
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(root / "out"),
+                    "--workers", str(workers), "--notebooks", ",".join(a[:2] for a in assignments)],
+                   cwd=REPO, check=True, capture_output=True)
+    return time.monotonic() - start
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder.bench")
+    p.add_argument("--students", type=int, default=20)
+    p.add_argument("--notebooks", default=None)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = p.parse_args(argv)
+    assignments = resolve_assignments(args.notebooks)
+    students = [f"s{i:03d}" for i in range(args.students)]
+    subs = {a: json.dumps(build_submission(a)) for a in assignments}
+    with tempfile.TemporaryDirectory(prefix="aekit-bench-") as tmp:
+        tmp = pathlib.Path(tmp)
+        stock = _stock(tmp, students, assignments, subs)
+        ours = _ours(tmp, students, assignments, subs, args.workers)
+    n = len(students) * len(assignments)
+    print(f"{len(students)} students x {len(assignments)} notebooks = {n} notebooks, {os.cpu_count()} cores")
+    print(f"stock nbgrader autograde (serial): {stock:7.1f} s  ({stock / n:.1f} s per notebook, "
+          f"{stock / len(students):.1f} s per {len(assignments)}-notebook submission)")
+    print(f"python -m autograder grade -w {args.workers}: {ours:7.1f} s  ({ours / n:.1f} s per notebook)")
+    print(f"ratio: {ours / stock:.2f} x stock")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
