@@ -119,7 +119,7 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     progress = Progress(len(jobs), stream)
     for job in reused:
         progress.update(job.student_id, _result_of(_load_record(state, job)), reused=True)
-    course = GradingCourse(work / "course", assignments)
+    course = GradingCourse(work / "course", assignments, hide=[out, pathlib.Path(submissions).resolve()])
     if any(j.path is not None for j in todo):
         course.prepare()
 

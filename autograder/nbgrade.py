@@ -210,7 +210,7 @@ class GradingCourse:
 
         limits = dataclasses.replace(self.limits, wall_seconds=timeout,
                                      cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)))
-        box = sandbox.Job(job, limits, self.hide)
+        box = sandbox.Job(job, limits, [*self.hide, job.parent.resolve()])
         cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                f"--student={student_id}", "--force", "--log-level=INFO",
                *self._course_args(job, db), *box.nbgrader_args(),

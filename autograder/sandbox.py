@@ -86,7 +86,10 @@ def capabilities() -> dict:
     """What isolation this machine offers the grader (probed once)."""
     global _CAPS
     if _CAPS is None:
-        _CAPS = {"root": os.geteuid() == 0, "namespaces": _probe_namespaces(), "cgroups": sorted(_cgroup_roots())}
+        if os.environ.get("AEKIT_SANDBOX") == "off":  # for debugging the grader only
+            _CAPS = {"root": os.geteuid() == 0, "namespaces": False, "cgroups": [], "off": True}
+        else:
+            _CAPS = {"root": os.geteuid() == 0, "namespaces": _probe_namespaces(), "cgroups": sorted(_cgroup_roots())}
     return _CAPS
 
 
@@ -121,7 +124,7 @@ class Job:
         self.spec_dir = self.job_dir / "jupyter" / "kernels" / "python3"
         self.sock_dir = pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit" / self.name
         self.cgroups = {}
-        for ctrl, root in _cgroup_roots().items():
+        for ctrl, root in ({} if caps.get("off") else _cgroup_roots()).items():
             path = root / self.name
             try:
                 path.mkdir()

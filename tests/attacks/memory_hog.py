@@ -1,0 +1,8 @@
+"""Allocates and touches far more memory than the limit."""
+EXPECT_STATUS = "crashed"
+EXPECT_FULL = False
+
+# %% attack
+_hog = []
+while True:
+    _hog.append(bytearray(256 * 1024 * 1024))
