@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds one notebook may run (default 300)")
     g.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all six)")
     g.add_argument("--force", action="store_true", help="regrade everything, changed or not")
+    g.add_argument("--memory", type=_positive_float, default=4.0, metavar="GB",
+                   help="resident memory one notebook may use (default 4)")
     g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
     g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
                    "(groups student_id and notebook)")
@@ -128,7 +130,7 @@ def _dispatch(args) -> int:
             raise UsageError(f"--out {args.out} is a file: give a folder for the results")
         summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
                               workers=args.workers, timeout=args.timeout, force=args.force,
-                              db_url=args.db, lms_regex=args.lms_regex)
+                              db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory)
         print("\n".join(grade.summary_lines(summary)))
         return 0
     if args.command == "gradescope":

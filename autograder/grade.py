@@ -22,7 +22,7 @@ import threading
 import time
 
 from . import collect as collect_mod
-from . import feedback
+from . import feedback, sandbox
 from .nbgrade import GradingCourse, NotebookResult, TestResult, test_cells
 from .paths import REPO, UsageError, source_notebook
 
@@ -95,7 +95,7 @@ def _fmt(seconds: float) -> str:
 
 def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str], workers: int,
           timeout: float, force: bool = False, db_url: str | None = None,
-          lms_regex: str | None = None, stream=sys.stderr) -> dict:
+          lms_regex: str | None = None, memory_gb: float = 4.0, stream=sys.stderr) -> dict:
     """Grade every student's notebooks; return a summary (counts by status)."""
     out = pathlib.Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +119,12 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     progress = Progress(len(jobs), stream)
     for job in reused:
         progress.update(job.student_id, _result_of(_load_record(state, job)), reused=True)
-    course = GradingCourse(work / "course", assignments, hide=[out, pathlib.Path(submissions).resolve()])
+    # share the cores between the kernels running at once instead of letting each take them all
+    limits = sandbox.Limits(threads=max(1, (os.cpu_count() or 1) // max(1, workers)),
+                            memory_bytes=int(memory_gb * 1024**3))
+    stream.write(sandbox.describe() + "\n")
+    course = GradingCourse(work / "course", assignments, hide=[out, pathlib.Path(submissions).resolve()],
+                           limits=limits)
     if any(j.path is not None for j in todo):
         course.prepare()
 

@@ -45,6 +45,7 @@ class Limits:
     file_bytes: int = 256 * 1024**2
     tmp_bytes: int = 512 * 1024**2
     open_files: int = 1024
+    threads: int = 0  # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
 
 
 _libc = None
@@ -165,6 +166,10 @@ class Job:
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
         env = dict(base)
+        if self.limits.threads:
+            for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "OPENBLAS_NUM_THREADS"):
+                env[name] = str(self.limits.threads)
+            env["TF_NUM_INTEROP_THREADS"] = "1"
         env["JUPYTER_PATH"] = os.pathsep.join([str(self.job_dir / "jupyter"), base.get("JUPYTER_PATH", "")])
         return env
 
@@ -356,6 +361,7 @@ def _enter(config: dict, connection_file: str) -> tuple[str, dict]:
     env = {k: v for k, v in os.environ.items()
            if k in ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
                     "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "AEKIT_DATA_DIR",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS",
                     "PYTHONPATH")}
     env.update(HOME=cwd, MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
                JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime", IPYTHONDIR="/tmp/ipython")

@@ -245,3 +245,20 @@ def test_missing_solutions_is_reported_in_one_line(tmp_path):
     env = dict(os.environ, AEKIT_REPO=str(tmp_path))
     proc = _run("grade", tmp_path, "--out", tmp_path / "out", env=env)
     assert proc.returncode == 2 and "solutions" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_gradebook_can_live_at_any_sqlalchemy_url(tmp_path):
+    """Does --db put the gradebook where the TA says?"""
+    cls = tmp_path / "class"
+    (cls / "ada").mkdir(parents=True)
+    (cls / "ada" / f"{A}.ipynb").write_text(json.dumps(selftest.build_submission(A)))
+    db = tmp_path / "elsewhere" / "course.db"
+    db.parent.mkdir()
+    proc = _run("grade", cls, "--out", tmp_path / "out", "--notebooks", "01", "--db", f"sqlite:///{db}")
+    assert proc.returncode == 0, proc.stderr
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{db}") as gb:
+        nb = gb.find_submission_notebook(A, A, "ada")
+        assert nb.score == nb.max_score > 0
+    assert not (tmp_path / "out" / "gradebook.db").exists()
