@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lab release check-release venv clean bench
+.PHONY: demo test test-fast test-browser browser-deps lab release check-release venv clean bench
 
 venv: $(STAMP)
 
@@ -19,9 +19,24 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/python -m autograder demo
 
-## test: the whole suite (fast tests, then the notebook-executing ones in parallel)
-test: venv
+## test: the whole suite, browser tests included (notebook-executing tests run two at a time)
+test: venv browser-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+
+## test-browser: only the JupyterLab-in-Chromium tests
+test-browser: venv browser-deps
+	$(BIN)/python -m pytest -q -m browser tests
+
+## browser-deps: Debian's Chromium for the browser tests (Playwright never downloads a browser here)
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ -f /etc/debian_version ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium not found and cannot be installed here: browser tests will skip"; \
+	  fi; \
+	fi
 
 ## test-fast: everything that does not execute a notebook (well under a minute)
 test-fast: venv
