@@ -104,6 +104,18 @@ def check_notebook_file(path: pathlib.Path) -> str | None:
     return None
 
 
+def _missing_tests(path: pathlib.Path, tests: list[dict]) -> str | None:
+    """Why nbgrader cannot grade a notebook whose test cells were deleted, or None."""
+    nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])
+               if isinstance(c, dict)}
+    missing = [t["test_id"] for t in tests if t["test_id"] not in present]
+    if missing:
+        return (f"test cell{'s' if len(missing) > 1 else ''} {', '.join(missing)} deleted: "
+                f"restore {'them' if len(missing) > 1 else 'it'} from the released notebook")
+    return None
+
+
 class GradingCourse:
     """An nbgrader course folder for one grading run (see the module docstring)."""
 
@@ -195,7 +207,7 @@ class GradingCourse:
         start = time.monotonic()
         tests = test_cells(assignment)
         total = sum(t["points"] for t in tests)
-        problem = check_notebook_file(pathlib.Path(submission))
+        problem = check_notebook_file(pathlib.Path(submission)) or _missing_tests(pathlib.Path(submission), tests)
         if problem:
             return NotebookResult(assignment, "invalid", 0.0, total, _zero(tests, problem), problem,
                                   time.monotonic() - start)

@@ -112,3 +112,51 @@ def test_nothing_was_planted_or_connected(attacked_class):
     assert not (REPO / "PWNED").exists()
     if sandbox.capabilities()["namespaces"]:
         assert accepted == [], "a submission connected to a server on the grader's machine"
+
+
+def _edited(edit) -> dict:
+    """An untouched (blank) release whose JSON a student has edited by `edit(nb)`."""
+    nb = selftest.build_submission(A, blank=True)
+    edit(nb)
+    return nb
+
+
+def _neuter_tests(nb):
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            cell["source"] = "pass  # tests removed"
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
+            cell["execution_count"] = 1
+
+
+def _inflate_metadata(nb):
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            meta["points"] = 100
+            meta["locked"] = False
+            meta["checksum"] = "0" * 32
+    nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "python"}
+    nb["nbformat_minor"] = 1
+
+
+def _delete_and_duplicate_tests(nb):
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    for cell in tests[1:]:
+        nb["cells"].remove(cell)
+    nb["cells"].extend([dict(tests[0]), dict(tests[0])])
+
+
+@pytest.mark.parametrize("edit", [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_editing_tests_or_metadata_gains_nothing(edit, grade_nb):
+    """Does a blank notebook whose tests, points or kernelspec were edited still earn nothing out of the true maximum?"""
+    from autograder.nbgrade import max_score
+
+    result = grade_nb(_edited(edit), A)
+    if edit is _delete_and_duplicate_tests:
+        assert result.status == "invalid" and "deleted" in result.detail, result.detail
+    else:
+        assert result.status == "graded", result.detail
+    assert result.score == 0 and result.max_score == max_score(A)
