@@ -128,6 +128,8 @@ class GradingCourse:
         self.hide = [p for p in dict.fromkeys([SOLUTIONS, REPO / "tests", REPO / ".git", self.root,
                                                *map(pathlib.Path, hide)]) if p.exists() or p == self.root]
         self.limits = limits or sandbox.Limits()
+        self.zygote = None
+        self.use_zygote = os.environ.get("AEKIT_ZYGOTE", "on") != "off"
         self.assignments = list(assignments)
         self.source = self.root / "source"
         self.template_db = self.root / "gradebook-template.db"
@@ -178,6 +180,35 @@ class GradingCourse:
         key_file.write_text(key)
         self._prepared = True
 
+    def _zygote_socket(self) -> str | None:
+        """Start the kernel zygote on first use (see zygote.py); None where it cannot run."""
+        import threading
+
+        from .zygote import Zygote
+
+        if not self.use_zygote:
+            return None
+        lock = self.__dict__.setdefault("_zlock", threading.Lock())
+        with lock:
+            if self.zygote is None:
+                base = pathlib.Path("/run" if os.access("/run", os.W_OK) else self.root)
+                zygote = Zygote(base / "aekit" / f"zygote-{os.getpid()}-{id(self)}.sock")
+                if zygote.start():
+                    import atexit
+
+                    atexit.register(zygote.stop)
+                    self.zygote = zygote
+                else:
+                    self.use_zygote = False
+                    return None
+            return str(self.zygote.sock_path)
+
+    def close(self) -> None:
+        """Stop the kernel zygote, if one runs."""
+        if self.zygote is not None:
+            self.zygote.stop()
+            self.zygote = None
+
     def register_assignments(self, db_url: str) -> None:
         """Record every assignment's notebooks and test cells in the gradebook at `db_url`."""
         build = self.root / "register-build"
@@ -222,7 +253,7 @@ class GradingCourse:
 
         limits = dataclasses.replace(self.limits, wall_seconds=timeout,
                                      cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)))
-        box = sandbox.Job(job, limits, [*self.hide, job.parent.resolve()])
+        box = sandbox.Job(job, limits, [*self.hide, job.parent.resolve()], zygote=self._zygote_socket())
         cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                f"--student={student_id}", "--force", "--log-level=INFO",
                *self._course_args(job, db), *box.nbgrader_args(),

@@ -112,7 +112,8 @@ class Job:
     _counter = 0
     _lock = threading.Lock()
 
-    def __init__(self, job_dir: pathlib.Path, limits: Limits, hide: list[pathlib.Path]):
+    def __init__(self, job_dir: pathlib.Path, limits: Limits, hide: list[pathlib.Path],
+                 zygote: str | None = None):
         with Job._lock:
             Job._counter += 1
             n = Job._counter
@@ -143,6 +144,7 @@ class Job:
             except OSError:
                 pass
         self.hide = [str(p) for p in hide]
+        self.zygote = zygote
         self._write_spec()
 
     def _write_spec(self) -> None:
@@ -153,7 +155,7 @@ class Job:
         from .paths import REPO
 
         config = {"limits": dataclasses.asdict(self.limits), "uid": self.uid, "hide": self.hide,
-                  "sock_dir": str(self.sock_dir), "repo": str(REPO),
+                  "sock_dir": str(self.sock_dir), "repo": str(REPO), "zygote": self.zygote,
                   "cgroups": {k: str(v) for k, v in self.cgroups.items()}, "isolated": self.isolated}
         cfg_path = self.job_dir / "sandbox.json"
         cfg_path.write_text(json.dumps(config))
@@ -249,6 +251,11 @@ class Watchdog(threading.Thread):
             except psutil.NoSuchProcess:
                 return
             kernels = [p for p in procs if _is_kernel(p)]
+            for pid in self.job.processes():  # forked kernels are not the launcher's children
+                try:
+                    kernels.append(psutil.Process(pid))
+                except psutil.NoSuchProcess:
+                    pass
             tree = set()
             for k in kernels:
                 try:
@@ -317,8 +324,17 @@ def _expose(path: str, stage: str) -> None:
         raise OSError(ctypes.get_errno(), f"cannot bind {path}")
 
 
-def _enter(config: dict, connection_file: str) -> tuple[str, dict]:
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
+             "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "AEKIT_DATA_DIR",
+             "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH")
+
+
+def _enter(config: dict, connection_file: str, cwd: str | None = None,
+           env_in: dict | None = None) -> tuple[str, dict]:
+    """Confine this process as `config` says; return the kernel's connection file and environment."""
     limits = Limits(**config["limits"])
+    if cwd is not None:
+        os.chdir(cwd)
     for path in config.get("cgroups", {}).values():
         try:
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
@@ -358,11 +374,7 @@ def _enter(config: dict, connection_file: str) -> tuple[str, dict]:
             resource.setrlimit(name, (value, value))
         except (ValueError, OSError):
             pass
-    env = {k: v for k, v in os.environ.items()
-           if k in ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
-                    "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "AEKIT_DATA_DIR",
-                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS",
-                    "PYTHONPATH")}
+    env = {k: v for k, v in (os.environ if env_in is None else env_in).items() if k in _ENV_KEEP}
     env.update(HOME=cwd, MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
                JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime", IPYTHONDIR="/tmp/ipython")
     if uid is not None:
@@ -376,6 +388,12 @@ def main(argv: list[str]) -> None:
     config_path, connection_file, *extra = argv
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
+    if config.get("zygote") and os.path.exists(config["zygote"]):
+        from .zygote import launch_via_zygote
+
+        code = launch_via_zygote(config["zygote"], config_path, connection_file, extra)
+        if code is not None:
+            sys.exit(code)
     conn_path, env = _enter(config, connection_file)
     os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *extra], env)
 

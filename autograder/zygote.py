@@ -1,0 +1,199 @@
+"""A kernel zygote: TensorFlow imported once, each student's kernel forked from it.
+
+Importing TensorFlow costs about 8 s of CPU on the course machine, before any
+student code runs, in every notebook graded. The zygote is a trusted process
+started once per grading run that imports the heavy libraries and never runs
+student code. For each notebook, the kernel launcher (`autograder.sandbox`,
+started by jupyter_client) asks the zygote for a kernel; the zygote forks a
+child that confines itself exactly as an exec'd kernel would (cgroups,
+namespaces, rlimits, its own user id) and then starts ipykernel in-process. The
+launcher stays as the process jupyter_client watches: it forwards interrupts
+and exits with the kernel's status. Each child starts from the same clean
+state, so nothing passes between students.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "ipykernel.kernelapp", "ipywidgets", "PIL.Image",
+           "aekit.checks", "aekit.data")
+
+
+class Zygote:
+    """Grader side: start and stop the zygote process."""
+
+    def __init__(self, sock_path: pathlib.Path):
+        self.sock_path = pathlib.Path(sock_path)
+        self.proc = None
+
+    def start(self, timeout: float = 120) -> bool:
+        self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True, text=True)
+        ready = select.select([self.proc.stdout], [], [], timeout)[0]
+        line = self.proc.stdout.readline() if ready else ""
+        if line.strip() != "ready":
+            self.stop()
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        try:
+            self.sock_path.unlink()
+        except OSError:
+            pass
+
+
+def _recv_line(conn: socket.socket) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def serve(sock_path: str) -> None:
+    """The zygote's loop: fork a confined kernel per request, report each one's exit."""
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    try:  # make Keras load its layers now rather than in every child
+        import tensorflow as tf
+
+        tf.keras.layers.Dense  # noqa: B018
+    except Exception:
+        pass
+    if os.path.exists(sock_path):
+        os.unlink(sock_path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    os.chmod(sock_path, 0o600)
+    listener.listen(64)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # nobody reads the zygote's output once it is ready
+        os.dup2(devnull, fd)
+    children: dict[int, socket.socket] = {}
+    while True:
+        readable = select.select([listener], [], [], 0.1)[0]
+        if readable:
+            conn, _ = listener.accept()
+            try:
+                request = json.loads(_recv_line(conn))
+            except ValueError:
+                conn.close()
+                continue
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                for c in children.values():
+                    c.close()
+                conn.close()
+                _child(request)
+                os._exit(0)
+            children[pid] = conn
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = children.pop(pid, None)
+            if conn is not None:
+                try:
+                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+                except OSError:
+                    pass
+                conn.close()
+
+
+def _child(request: dict) -> None:
+    """In the forked child: confine, then become the kernel."""
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    from . import sandbox
+
+    with open(request["config"], encoding="utf-8") as f:
+        config = json.load(f)
+    try:
+        conn_path, env = sandbox._enter(config, request["connection_file"], cwd=request["cwd"],
+                                        env_in=request["env"])
+    except Exception as exc:  # confinement failed: never run the student's code unconfined
+        sys.stderr.write(f"sandbox: {exc}\n")
+        os._exit(70)
+    os.environ.clear()
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(["-f", conn_path, *request["extra"]])
+    app.start()
+
+
+def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, extra: list[str]) -> int | None:
+    """In the launcher: get a kernel from the zygote and stand in for it; None if the zygote is gone."""
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(sock_path)
+        conn.sendall(json.dumps({"config": config_path, "connection_file": connection_file, "extra": extra,
+                                 "cwd": os.getcwd(), "env": dict(os.environ)}).encode() + b"\n")
+        reply = json.loads(_recv_line(conn))
+    except (OSError, ValueError):
+        return None
+    child = int(reply["pid"])
+
+    def forward(signum, _frame):
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+        if signum == signal.SIGTERM:
+            time.sleep(0.5)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            line = _recv_line(conn)
+            break
+        except InterruptedError:
+            continue
+    try:
+        return int(json.loads(line)["exit"]) if line else 1
+    except (ValueError, KeyError):
+        return 1
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
