@@ -153,6 +153,9 @@ class GradingCourse:
         if not SOLUTIONS.is_dir():
             raise UsageError(f"no solutions/ folder at {SOLUTIONS}: the grader needs the instructor's sources")
         self.root.mkdir(parents=True, exist_ok=True)
+        from .sandbox import remove_stale
+
+        remove_stale()
         key_file = self.root / "template.key"
         key = self._sources_key()
         if self.template_db.exists() and key_file.exists() and key_file.read_text() == key:

@@ -106,6 +106,22 @@ def describe() -> str:
     return "sandbox: " + ", ".join(parts) + f"; REDUCED isolation ({why}): no private user, mounts or network"
 
 
+def remove_stale(base: pathlib.Path | None = None) -> None:
+    """Remove socket folders left by graders that were killed (their process id is gone)."""
+    import psutil
+
+    base = base or pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit"
+    if not base.is_dir():
+        return
+    for entry in base.iterdir():
+        parts = entry.name.split("-")
+        if len(parts) >= 2 and parts[1].isdigit() and not psutil.pid_exists(int(parts[1])):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
 class Job:
     """Grader-side handle of one sandboxed kernel: its spec, sockets, cgroups and clean-up."""
 

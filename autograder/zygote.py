@@ -72,7 +72,14 @@ def _recv_line(conn: socket.socket) -> bytes:
 
 def serve(sock_path: str) -> None:
     """The zygote's loop: fork a confined kernel per request, report each one's exit."""
+    import ctypes
     import importlib
+
+    parent = os.getppid()
+    try:  # die with the grader, even if it is killed with SIGKILL
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
     for name in PRELOAD:
         try:
@@ -98,6 +105,8 @@ def serve(sock_path: str) -> None:
         os.dup2(devnull, fd)
     children: dict[int, socket.socket] = {}
     while True:
+        if os.getppid() != parent:
+            sys.exit(0)
         readable = select.select([listener], [], [], 0.1)[0]
         if readable:
             conn, _ = listener.accept()

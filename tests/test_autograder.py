@@ -159,6 +159,12 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    import psutil
+
+    time.sleep(1)
+    orphans = [p for p in psutil.process_iter(["cmdline"])
+               if f"zygote-{proc.pid}-" in " ".join(p.info["cmdline"] or [])]
+    assert not orphans, "the kernel zygote outlived the killed grader"
     done = list((out / ".state").glob("*/*.json"))
     assert 1 <= len(done) < 5
     finished = {p.parent.name: p.read_text() for p in done}
