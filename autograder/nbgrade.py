@@ -194,8 +194,9 @@ class GradingCourse:
         lock = self.__dict__.setdefault("_zlock", threading.Lock())
         with lock:
             if self.zygote is None:
-                base = pathlib.Path("/run" if os.access("/run", os.W_OK) else self.root)
-                zygote = Zygote(base / "aekit" / f"zygote-{os.getpid()}-{id(self)}.sock")
+                from .sandbox import socket_base
+
+                zygote = Zygote(socket_base() / f"zygote-{os.getpid()}-{id(self)}.sock")
                 if zygote.start():
                     import atexit
 

@@ -46,6 +46,9 @@ class Limits:
     tmp_bytes: int = 512 * 1024**2
     open_files: int = 1024
     threads: int = 0  # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
+    # resident memory of the grader's own nbgrader process for one notebook: it holds every output
+    # the kernel prints, so a submission that prints gigabytes is stopped here, not by the machine
+    grader_bytes: int = 2 * 1024**3
 
 
 _libc = None
@@ -106,13 +109,25 @@ def describe() -> str:
     return "sandbox: " + ", ".join(parts) + f"; REDUCED isolation ({why}): no private user, mounts or network"
 
 
+def socket_base() -> pathlib.Path:
+    """The folder holding every job's socket folder and the zygote's socket (made if missing).
+
+    It must let the kernels' own user ids pass through (mode 0755): each job's
+    socket folder inside it is 0700 and owned by that job's user, and the
+    zygote's socket is 0600, so passing through reveals nothing.
+    """
+    base = pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit"
+    base.mkdir(parents=True, exist_ok=True)
+    if base.stat().st_mode & 0o777 != 0o755 and base.stat().st_uid == os.geteuid():
+        os.chmod(base, 0o755)
+    return base
+
+
 def remove_stale(base: pathlib.Path | None = None) -> None:
     """Remove socket folders left by graders that were killed (their process id is gone)."""
     import psutil
 
-    base = base or pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit"
-    if not base.is_dir():
-        return
+    base = base or socket_base()
     for entry in base.iterdir():
         parts = entry.name.split("-")
         if len(parts) >= 2 and parts[1].isdigit() and not psutil.pid_exists(int(parts[1])):
@@ -140,7 +155,7 @@ class Job:
         self.uid = UID_BASE + (os.getpid() * 64 + n) % UID_SPAN if self.isolated else None
         self.name = f"aekit-{os.getpid()}-{n}"
         self.spec_dir = self.job_dir / "jupyter" / "kernels" / "python3"
-        self.sock_dir = pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit" / self.name
+        self.sock_dir = socket_base() / self.name
         self.cgroups = {}
         for ctrl, root in ({} if caps.get("off") else _cgroup_roots()).items():
             path = root / self.name
@@ -263,8 +278,20 @@ class Watchdog(threading.Thread):
 
         while not self.stop.wait(0.25):
             try:
-                procs = psutil.Process(self.root_pid).children(recursive=True)
+                root = psutil.Process(self.root_pid)
+                procs = root.children(recursive=True)
+                root_rss = root.memory_info().rss
             except psutil.NoSuchProcess:
+                return
+            if root_rss > self.job.limits.grader_bytes:
+                self.reason = (f"printed more output than the grader holds "
+                               f"({self.job.limits.grader_bytes / 1024**3:.1f} GB)")
+                self.job.kill_all()
+                for p in [*procs, root]:  # nbgrader too: it would write those gigabytes to disk
+                    try:
+                        p.kill()
+                    except psutil.NoSuchProcess:
+                        pass
                 return
             kernels = [p for p in procs if _is_kernel(p)]
             for pid in self.job.processes():  # forked kernels are not the launcher's children

@@ -35,7 +35,7 @@ class Zygote:
         self.proc = None
 
     def start(self, timeout: float = 120) -> bool:
-        self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

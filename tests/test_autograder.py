@@ -268,3 +268,40 @@ def test_gradebook_can_live_at_any_sqlalchemy_url(tmp_path):
         nb = gb.find_submission_notebook(A, A, "ada")
         assert nb.score == nb.max_score > 0
     assert not (tmp_path / "out" / "gradebook.db").exists()
+
+
+def test_malformed_submissions_are_recorded_not_fatal(tmp_path):
+    """Are empty, non-JSON, other-language, 2 GB and linked notebooks recorded as such while a student with a non-UTF-8 name is graded?"""
+    cls = tmp_path / "class"
+    good = json.dumps(selftest.build_submission(A))
+    cases = {
+        "empty": b"",
+        "not_json": b"\x89PNG\r\n\x1a\n not a notebook",
+        "truncated": good[: len(good) // 2].encode(),
+    }
+    for sid, data in cases.items():
+        (cls / sid).mkdir(parents=True)
+        (cls / sid / f"{A}.ipynb").write_bytes(data)
+    r_nb = json.loads(good)
+    r_nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    r_nb["metadata"]["language_info"] = {"name": "R"}
+    (cls / "other_language").mkdir()
+    (cls / "other_language" / f"{A}.ipynb").write_text(json.dumps(r_nb))
+    (cls / "two_gb").mkdir()
+    with open(cls / "two_gb" / f"{A}.ipynb", "wb") as f:  # sparse: costs no disk
+        f.truncate(2 * 1024**3)
+    (cls / "linked").mkdir()
+    (cls / "linked" / f"{A}.ipynb").symlink_to(REPO / "solutions" / A / f"{A}.ipynb")
+    weird = os.fsdecode(b"stu\xffdent")
+    (cls / weird).mkdir()
+    (cls / weird / f"{A}.ipynb").write_text(good)
+    out = tmp_path / "out"
+    proc = _run("grade", cls, "--out", out, "--notebooks", "01", "--timeout", "60")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["student_id"]: r for r in _rows(out / "grades.csv")}
+    for sid in ("empty", "not_json", "truncated", "other_language", "two_gb"):
+        assert rows[sid]["status"] == "invalid" and float(rows[sid]["score"]) == 0, rows[sid]
+    assert "written in R" in rows["other_language"]["detail"]
+    assert rows["linked"]["status"] == "missing", rows["linked"]
+    assert "link" in proc.stderr
+    assert rows["stu-dent"]["status"] == "graded" and rows["stu-dent"]["score"] == rows["stu-dent"]["max_score"]

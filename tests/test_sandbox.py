@@ -102,8 +102,9 @@ def test_attack_is_contained(attacked_class, path):
     assert row["status"] in (expect if isinstance(expect, tuple) else (expect,)), (case.description, row)
     if values["EXPECT_FULL"]:
         assert row["score"] == row["max_score"], f"{case.description}: the attack got through ({row})"
-    else:
+    elif values["EXPECT_FULL"] is False:
         assert float(row["score"]) == 0 or row["status"] == "timeout", row
+    # EXPECT_FULL None: any score for the attacker; what matters is the rest of the class
 
 
 def test_nothing_was_planted_or_connected(attacked_class):
