@@ -274,6 +274,8 @@ class GradingCourse:
             return NotebookResult(assignment, status, 0.0, total, _zero(tests, detail), detail,
                                   time.monotonic() - start)
         results = _read_results(db, assignment, student_id, autograded, tests)
+        left = timeout - (time.monotonic() - start)
+        _apply_trusted(results, self._trusted_verdicts(target, assignment, job, max(left, 30.0)))
         score = sum(t.score for t in results)
         if _timed_out_cells(autograded):
             # nbgrader interrupted a cell and went on: keep what the other cells earned
@@ -282,6 +284,58 @@ class GradingCourse:
             _feedback(cmd_base=[sys.executable, "-m", "nbgrader"], job=job,
                       args=self._course_args(job, db), assignment=assignment, student_id=student_id)
         return NotebookResult(assignment, status, score, total, results, detail, time.monotonic() - start)
+
+
+    def _trusted_verdicts(self, submitted: pathlib.Path, assignment: str, job: pathlib.Path,
+                          seconds: float) -> dict[str, list]:
+        """Re-run the marked test cells outside the student's kernel (see trusted.py)."""
+        from . import sandbox, trusted
+
+        source = self.source / assignment / f"{assignment}.ipynb"
+        if not trusted.marked_cells(json.loads(source.read_text(encoding="utf-8"))):
+            return {}
+        work = job / "recheck"
+        work.mkdir(parents=True, exist_ok=True)
+        limits = dataclasses.replace(self.limits, wall_seconds=seconds,
+                                     cpu_seconds=int(max(self.limits.cpu_seconds, 2 * seconds)))
+        box = sandbox.Job(work, limits, [*self.hide, job.parent.resolve()], zygote=self._zygote_socket())
+        kernel_env = box.env(_base_env())
+        kernel_env.update(NBGRADER_EXECUTION="autograde", AEKIT_KERNEL_IP=str(box.sock_dir / "k"))
+        spec = {"source": str(source), "submitted": str(submitted), "cwd": str(work / "cwd"),
+                "deadline_seconds": seconds, "kernel_env": kernel_env}
+        (work / "cwd").mkdir(exist_ok=True)
+        job_path, out_path = work / "trusted-job.json", work / "verdicts.json"
+        job_path.write_text(json.dumps(spec), encoding="utf-8")
+        env = dict(_base_env(), JUPYTER_PATH=kernel_env["JUPYTER_PATH"], NBGRADER_EXECUTION="autograde")
+        try:
+            code = None
+            if self.zygote is not None:
+                from .zygote import run_trusted_via_zygote
+
+                code = run_trusted_via_zygote(str(self.zygote.sock_path), str(job_path), str(out_path),
+                                              env, seconds + 30)
+            if code is None:
+                try:
+                    subprocess.run([sys.executable, "-m", "autograder.trusted", str(job_path), str(out_path)],
+                                   env=env, cwd=work, capture_output=True, timeout=seconds + 60)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            box.cleanup()
+        try:
+            return json.loads(out_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cells = trusted.marked_cells(json.loads(source.read_text(encoding="utf-8")))
+            return {g: [False, "the trusted re-check did not finish in time"] for g in cells}
+
+
+def _apply_trusted(results: list[TestResult], verdicts: dict[str, list]) -> None:
+    """A marked test cell keeps its points only when the trusted re-check passed it too."""
+    for t in results:
+        verdict = verdicts.get(t.test_id)
+        if verdict is not None and not verdict[0] and t.score > 0:
+            t.score = 0.0
+            t.message = f"{verdict[1]} (re-checked outside your kernel)"[:MESSAGE_LIMIT]
 
 
 def _zero(tests: list[dict], message: str) -> list[TestResult]:

@@ -121,6 +121,8 @@ def serve(sock_path: str) -> None:
                 for c in children.values():
                     c.close()
                 conn.close()
+                if "trusted" in request:
+                    _trusted_child(request)
                 _child(request)
                 os._exit(0)
             children[pid] = conn
@@ -164,6 +166,46 @@ def _child(request: dict) -> None:
     app = IPKernelApp.instance()
     app.initialize(["-f", conn_path, *request["extra"]])
     app.start()
+
+
+def _trusted_child(request: dict) -> None:
+    """In the forked child: run the trusted re-check (our code only; it never runs student code)."""
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    from .trusted import main
+
+    try:
+        code = main(request["trusted"])
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def run_trusted_via_zygote(sock_path: str, job_path: str, out_path: str, env: dict,
+                           timeout: float) -> int | None:
+    """Run `autograder.trusted` in a child of the zygote; its exit code, or None if the zygote is gone."""
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(sock_path)
+        conn.sendall(json.dumps({"trusted": [job_path, out_path], "env": env}).encode() + b"\n")
+        child = int(json.loads(_recv_line(conn))["pid"])
+    except (OSError, ValueError, KeyError):
+        return None
+    conn.settimeout(timeout)
+    try:
+        line = _recv_line(conn)
+        return int(json.loads(line)["exit"]) if line else 1
+    except (OSError, ValueError, KeyError):  # timed out: stop it
+        try:
+            os.killpg(child, signal.SIGKILL)
+        except OSError:
+            pass
+        return 1
+    finally:
+        conn.close()
 
 
 def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, extra: list[str]) -> int | None:
