@@ -12,6 +12,8 @@ from autograder import release
 from autograder.paths import ASSIGNMENTS, REPO, release_notebook, source_notebook
 
 SIX = list(ASSIGNMENTS)
+# notebooks whose exercises all take and return plain data: every test cell is re-checked
+FULLY_TRUSTED = {"01_conv_as_matrix", "02_transpose_conv", "04_gaussian_generative_models"}
 
 
 def _nb(path):
@@ -105,3 +107,21 @@ def test_release_check_names_a_stale_notebook(tmp_path):
                           cwd=copy, env=env, capture_output=True, text=True)
     assert proc.returncode == 1
     assert a in proc.stdout
+
+
+@pytest.mark.parametrize("path", _existing("source"), ids=lambda p: p.stem)
+def test_setup_cell_is_locked_and_trusted_cells_are_marked(path):
+    """Is the first code cell a locked setup cell, and are test cells re-checked outside the student's kernel?"""
+    from autograder import trusted
+
+    nb = _nb(path)
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    meta = first.get("metadata", {}).get("nbgrader", {})
+    assert meta.get("locked") and meta.get("grade_id", "").startswith("setup"), \
+        "the first code cell must be the locked setup cell (grade_id 'setup')"
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    marked = trusted.marked_cells(nb)
+    assert marked, "no test cell is marked '# aekit: trusted'"
+    if path.stem in FULLY_TRUSTED:
+        unmarked = sorted({c["metadata"]["nbgrader"]["grade_id"] for c in tests} - set(marked))
+        assert not unmarked, f"plain-data exercises whose tests are not re-checked: {unmarked}"
