@@ -1,0 +1,334 @@
+"""Explorers for notebooks 01 and 02: the unrolled convolution matrix, and the scatter of a transpose convolution.
+
+The notebooks pass their own functions in (the student's `conv_matrix`, `conv_output_size`,
+`conv_transpose_scatter`, `transpose_output_shapes`), so nothing here holds an exercise's answer:
+which input pixels an output pixel reads is read off the matrix row itself (the kernel is 1, 2,
+3, ... so every weight is non-zero and names its tap). Nothing heavy runs on import. Pictures are
+drawn with PIL straight into PNG bytes for an `ipywidgets.Image` (a few milliseconds per redraw,
+where a matplotlib figure with a few hundred labels takes a few hundred), and cached.
+"""
+from __future__ import annotations
+
+import functools
+import io
+
+import numpy as np
+
+RED = (214, 39, 40)
+GREY = (150, 150, 150)
+DARK = (40, 40, 40)
+
+
+@functools.lru_cache(maxsize=None)
+def _font(size: int, bold: bool = False):
+    import matplotlib
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(f"{matplotlib.get_data_path()}/fonts/ttf/{name}", size)
+    except OSError:  # no FreeType: PIL's bitmap font
+        return ImageFont.load_default()
+
+
+@functools.lru_cache(maxsize=None)
+def _lut(cmap: str) -> np.ndarray:
+    import matplotlib
+
+    return (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+
+
+def _colors(values, cmap: str, vmax: float) -> np.ndarray:
+    """RGB uint8 colours `(..., 3)` of `values` scaled to [0, vmax] (values <= 0 are white)."""
+    values = np.asarray(values, dtype=np.float64)
+    idx = np.clip(np.rint(values / max(vmax, 1e-12) * 255), 0, 255).astype(int)
+    rgb = _lut(cmap)[idx]
+    rgb[values <= 0] = 255
+    return rgb
+
+
+def _png(img) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _message_png(text: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (760, 40), "white")
+    ImageDraw.Draw(img).text((10, 12), text, fill=DARK, font=_font(14))
+    return _png(img)
+
+
+def _text_color(rgb) -> tuple:
+    return (255, 255, 255) if sum(int(c) for c in rgb) < 330 else DARK
+
+
+def _grid(draw, x0: int, y0: int, values, cell_w: int, cell_h: int, cmap: str, vmax: float,
+          labels=None, font_size: int = 11) -> None:
+    """Draw a matrix of coloured cells with optional text labels (an array of strings or None)."""
+    values = np.asarray(values, dtype=np.float64)
+    rgb = _colors(values, cmap, vmax)
+    h, w = values.shape
+    font = _font(font_size)
+    for r in range(h):
+        for c in range(w):
+            box = (x0 + c * cell_w, y0 + r * cell_h, x0 + (c + 1) * cell_w - 1, y0 + (r + 1) * cell_h - 1)
+            draw.rectangle(box, fill=tuple(int(v) for v in rgb[r, c]),
+                           outline=(215, 215, 215) if min(cell_w, cell_h) >= 6 else None)
+            if labels is not None and labels[r][c]:
+                draw.text((box[0] + cell_w / 2, box[1] + cell_h / 2), labels[r][c], anchor="mm", font=font,
+                          fill=_text_color(rgb[r, c]))
+
+
+def _outline(draw, x0, y0, cell_w, cell_h, top, left, h, w, width=3, color=RED) -> None:
+    grow = 0 if min(cell_w, cell_h) >= 10 else width  # thin cells: draw around them, not over them
+    draw.rectangle((x0 + left * cell_w - 1 - grow, y0 + top * cell_h - 1 - grow, x0 + (left + w) * cell_w + grow,
+                    y0 + (top + h) * cell_h + grow), outline=color, width=width)
+
+
+def ordinal_kernel(k: int) -> np.ndarray:
+    """The lecture's kernel generalised: 1, 2, ..., k*k in row-major order, shape `(k, k)`."""
+    return np.arange(1, k * k + 1, dtype=np.float64).reshape(k, k)
+
+
+# ---- notebook 01: the unrolled matrix ------------------------------------------------------------
+
+
+def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixel: int, stride: int,
+                      padding: str) -> bytes:
+    """Draw the input (pixels read by output `pixel` outlined), the matrix (its row outlined) and the output.
+
+    Args:
+        matrix: `(out_h * out_w, n * n)`, the unrolled matrix of `ordinal_kernel(kernel_size)`.
+        input_size: `n`, the input is `(n, n)`.
+        kernel_size: `k`.
+        out_shape: `(out_h, out_w)`.
+        pixel: row of `matrix`, i.e. output pixel `(pixel // out_w, pixel % out_w)`.
+    """
+    from PIL import Image, ImageDraw
+
+    n, k = input_size, kernel_size
+    out_h, out_w = out_shape
+    rows, cols_n = matrix.shape
+    row = matrix[pixel]
+    cols = np.flatnonzero(row)
+    taps = np.rint(row[cols]).astype(int) - 1  # weight v sits at tap v - 1 of the 1..k*k kernel
+
+    # sizes: input panel with a margin of k - 1 cells (where SAME padding lives), matrix up to 520 x 300
+    margin = k - 1
+    cin = max(14, min(40, 250 // (n + 2 * margin)))
+    mw = max(3, min(34, 520 // cols_n))
+    mh = max(3, min(34, 300 // rows))
+    cout = max(14, min(40, 160 // max(out_h, out_w)))
+    in_px = (n + 2 * margin) * cin
+    width = 20 + in_px + 30 + cols_n * mw + 30 + out_w * cout + 20
+    height = 50 + max(in_px, rows * mh, out_h * cout) + 30
+    title = (f"kernel {k}x{k} = 1..{k * k}, stride {stride}, {padding}: output pixel "
+             f"({pixel // out_w}, {pixel % out_w}) = row {pixel} reads {len(cols)} input pixels")
+    img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((img.width / 2, 12), title, anchor="mm", font=_font(13, True), fill=DARK)
+
+    # input: margin cells grey, image cells labelled with their column index, read pixels coloured by weight
+    x0, y0 = 20, 50
+    draw.text((x0 + in_px / 2, y0 - 14), f"input {n}x{n}: column index, x weight", anchor="mm",
+              font=_font(11), fill=DARK)
+    draw.rectangle((x0, y0, x0 + in_px - 1, y0 + in_px - 1), fill=(238, 238, 238))
+    weights = np.zeros((n, n))
+    weights.flat[cols] = taps + 1
+    labels = [[str(i * n + j) for j in range(n)] for i in range(n)]
+    for c, t in zip(cols, taps):
+        labels[c // n][c % n] = f"x{t + 1}"
+    ix0, iy0 = x0 + margin * cin, y0 + margin * cin
+    _grid(draw, ix0, iy0, weights, cin, cin, "Oranges", k * k * 1.3, labels, font_size=max(8, min(12, cin // 3)))
+    _outline(draw, ix0, iy0, cin, cin, 0, 0, n, n, width=1, color=GREY)
+    if len(cols):
+        i0, j0 = divmod(int(cols[0]), n)
+        a0, b0 = divmod(int(taps[0]), k)
+        _outline(draw, ix0, iy0, cin, cin, i0 - a0, j0 - b0, k, k, width=3)  # the window, maybe over padding
+    if margin:
+        draw.text((x0 + in_px / 2, y0 + in_px + 12), "grey: outside the image (SAME pads zeros there)",
+                  anchor="mm", font=_font(10), fill=GREY)
+
+    # matrix: heat map, chosen row outlined
+    x1 = x0 + in_px + 30
+    draw.text((x1 + cols_n * mw / 2, y0 - 14), f"conv_matrix: {rows} x {cols_n}, row {pixel} outlined",
+              anchor="mm", font=_font(11), fill=DARK)
+    mlabels = None
+    if mw >= 14 and mh >= 14:
+        mlabels = [[f"{v:g}" if v else "" for v in r] for r in matrix]
+    _grid(draw, x1, y0, matrix, mw, mh, "Oranges", k * k * 1.3, mlabels, font_size=max(8, min(11, mw // 2)))
+    _outline(draw, x1, y0, mw, mh, 0, 0, rows, cols_n, width=1, color=GREY)
+    _outline(draw, x1, y0, mw, mh, pixel, 0, 1, cols_n, width=3 if mh >= 10 else 2)
+
+    # output grid: row index of each output pixel, chosen one outlined
+    x2 = x1 + cols_n * mw + 30
+    draw.text((x2 + out_w * cout / 2, y0 - 14), f"output {out_h}x{out_w}", anchor="mm", font=_font(11), fill=DARK)
+    olabels = [[str(r * out_w + c) for c in range(out_w)] for r in range(out_h)]
+    chosen = np.zeros(out_shape)
+    chosen.flat[pixel] = 1
+    _grid(draw, x2, y0, chosen, cout, cout, "Greens", 2.0, olabels, font_size=max(8, min(12, cout // 3)))
+    _outline(draw, x2, y0, cout, cout, pixel // out_w, pixel % out_w, 1, 1, width=3)
+    return _png(img)
+
+
+def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_size: int = 4,
+                    stride: int = 1, padding: str = "VALID"):
+    """Sliders over the unrolled matrix of `conv_matrix_fn`; the first slider picks the output pixel.
+
+    Args:
+        conv_matrix_fn: the notebook's `conv_matrix(kernel, input_shape, stride, padding)`.
+        output_size_fn: the notebook's `conv_output_size(n, k, stride, padding)`.
+    Returns:
+        An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
+    """
+    import ipywidgets as w
+
+    pixel = w.IntSlider(value=0, min=0, max=3, description="output pixel", continuous_update=True)
+    k_slider = w.IntSlider(value=kernel_size, min=1, max=5, description="kernel size", continuous_update=True)
+    n_slider = w.IntSlider(value=input_size, min=2, max=8, description="input size", continuous_update=True)
+    s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
+    pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
+    image = w.Image(format="png")
+    status = w.HTML()
+    matrices: dict = {}
+    pngs: dict = {}
+
+    def matrix_for(key):
+        if key not in matrices:
+            n, k, s, p = key
+            if p == "VALID" and k > n:
+                matrices[key] = "the kernel is larger than the input: VALID has no output"
+                return matrices[key]
+            try:
+                out = (int(output_size_fn(n, k, s, p)),) * 2
+                m = np.asarray(conv_matrix_fn(ordinal_kernel(k), (n, n), s, p), dtype=np.float64)
+            except NotImplementedError:
+                matrices[key] = "conv_matrix or conv_output_size is not written yet"
+                return matrices[key]
+            if m.shape != (out[0] * out[1], n * n):
+                matrices[key] = f"conv_matrix returned shape {m.shape}, expected {(out[0] * out[1], n * n)}"
+            else:
+                matrices[key] = (m, out)
+        return matrices[key]
+
+    def redraw(_=None):
+        key = (n_slider.value, k_slider.value, s_slider.value, pad.value)
+        entry = matrix_for(key)
+        if isinstance(entry, str):
+            status.value = f"<b>{entry}</b>"
+            image.value = _message_png(entry)
+            return
+        m, out = entry
+        if pixel.max != m.shape[0] - 1:
+            pixel.max = m.shape[0] - 1  # may clamp the value, which redraws by itself
+        idx = min(pixel.value, m.shape[0] - 1)
+        if key + (idx,) not in pngs:
+            pngs[key + (idx,)] = matrix_figure_png(m, key[0], key[1], out, idx, key[2], key[3])
+        nnz = np.count_nonzero(m)
+        status.value = f"matrix {m.shape[0]} x {m.shape[1]}: {nnz} non-zeros of {m.size} ({nnz / m.size:.0%})"
+        image.value = pngs[key + (idx,)]
+
+    for control in (pixel, k_slider, n_slider, s_slider, pad):
+        control.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([pixel, k_slider]), w.HBox([n_slider, s_slider]), pad, status, image])
+
+
+# ---- notebook 02: the scatter of a transpose convolution -----------------------------------------
+
+
+def scatter_figure_png(x, stamp, total, coverage, pixel: int, stamp_box, stride: int, padding: str) -> bytes:
+    """Draw the input (`pixel` outlined), that pixel's stamp, the whole output and the writes per output pixel."""
+    from PIL import Image, ImageDraw
+
+    m_h, m_w = x.shape
+    out_h, out_w = total.shape
+    cin = 34
+    cell = max(14, min(30, 200 // max(out_h, out_w)))
+    panels = [(x, "Blues", f"input x {m_h}x{m_w}", cin),
+              (stamp, "Oranges", f"x[{pixel // m_w}, {pixel % m_w}] * kernel", cell),
+              (total, "Oranges", "output: sum of all stamps", cell),
+              (coverage, "Purples", "stamps covering each pixel", cell)]
+    widths = [arr.shape[1] * c for arr, _, _, c in panels]
+    width = 20 + sum(widths) + 30 * 3 + 20
+    height = 50 + max(m_h * cin, out_h * cell) + 15
+    title = (f"transpose convolution, stride {stride}, {padding}: each input pixel adds a scaled copy of the "
+             f"kernel, {stride} pixel{'s' if stride > 1 else ''} apart")
+    img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((img.width / 2, 12), title, anchor="mm", font=_font(13, True), fill=DARK)
+    x0 = 20
+    for (arr, cmap, title, c), wd in zip(panels, widths):
+        draw.text((x0 + wd / 2, 36), title, anchor="mm", font=_font(11), fill=DARK)
+        labels = [[f"{v:g}" for v in r] for r in arr] if c >= 16 else None
+        _grid(draw, x0, 50, arr, c, c, cmap, float(np.max(arr)) * 1.15, labels, font_size=max(8, min(12, c // 3)))
+        _outline(draw, x0, 50, c, c, 0, 0, arr.shape[0], arr.shape[1], width=1, color=GREY)
+        if arr is x:
+            _outline(draw, x0, 50, c, c, pixel // m_w, pixel % m_w, 1, 1, width=3)
+        elif stamp_box is not None:
+            _outline(draw, x0, 50, c, c, *stamp_box, width=3)
+        x0 += wd + 30
+    return _png(img)
+
+
+def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_size: int = 3, stride: int = 2,
+                     padding: str = "VALID"):
+    """Sliders over a transpose convolution's scatter pattern; the first slider is the stride.
+
+    Args:
+        scatter_fn: the notebook's `conv_transpose_scatter(x, kernel, output_shape, stride, padding)`.
+        output_sizes_fn: the notebook's `transpose_output_shapes(input_size, k, stride, padding)`; the
+            explorer uses the smallest output size.
+    Returns:
+        An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
+    """
+    import ipywidgets as w
+
+    s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
+    pixel = w.IntSlider(value=input_size * input_size // 2, min=0, max=input_size * input_size - 1,
+                        description="input pixel", continuous_update=True)
+    k_slider = w.IntSlider(value=kernel_size, min=1, max=4, description="kernel size", continuous_update=True)
+    pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
+    image = w.Image(format="png")
+    status = w.HTML()
+    x = np.arange(input_size * input_size, dtype=np.float64).reshape(input_size, input_size) % 3 + 1
+    pngs: dict = {}
+
+    def render(s, k, p, idx):
+        kernel = np.ones((k, k))
+        try:
+            size = int(output_sizes_fn(input_size, k, s, p)[0])
+            shape = (size, size)
+            onehot = np.zeros_like(x)
+            onehot.flat[idx] = x.flat[idx]
+            stamp = np.asarray(scatter_fn(onehot, kernel, shape, s, p), dtype=np.float64)
+            total = np.asarray(scatter_fn(x, kernel, shape, s, p), dtype=np.float64)
+            coverage = np.asarray(scatter_fn(np.ones_like(x), kernel, shape, s, p), dtype=np.float64)
+        except NotImplementedError:
+            text = "conv_transpose_scatter or transpose_output_shapes is not written yet"
+            return _message_png(text), text
+        if stamp.shape != shape or total.shape != shape:
+            text = f"conv_transpose_scatter returned shape {stamp.shape}, expected {shape}"
+            return _message_png(text), text
+        rows, cols = np.nonzero(stamp)
+        box = None
+        if len(rows):
+            box = (rows.min(), cols.min(), rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+        text = (f"{input_size}x{input_size} input -> {size}x{size} output (the smallest size whose "
+                f"convolution is {input_size}x{input_size}); kernel {k}x{k} of ones")
+        return scatter_figure_png(x, stamp, total, coverage, idx, box, s, p), text
+
+    def redraw(_=None):
+        key = (s_slider.value, k_slider.value, pad.value, pixel.value)
+        if key not in pngs:
+            pngs[key] = render(*key)
+        image.value, text = pngs[key]
+        status.value = f"<b>{text}</b>"
+
+    for control in (s_slider, pixel, k_slider, pad):
+        control.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([s_slider, pixel]), w.HBox([k_slider, pad]), status, image])

@@ -1,0 +1,128 @@
+"""Train the pretrained VAEs of notebook 05 and write them to data/weights/.
+
+    .venv/bin/python data/train_vae_weights.py            # about 2 to 3 minutes on a 2-core CPU
+
+The architectures, the sampling and the loss are the solution notebook's own functions
+(`build_vae_encoder`, `build_vae_decoder`, `train_step`, `vae_loss`, `estimate_log_likelihood`,
+loaded with `notebook_code.load_solution("05_vae")`), so the notebook and the weights cannot drift
+apart. Data: the bundled MNIST subset (always the subset, never a Keras cache, so every machine
+trains on the same 4,000 images), **binarised** at a grey value of 0.5, the same as in the
+notebook: every pixel is a 0/1 Bernoulli target and every number below is a true log-probability.
+
+Writes, for each model, a full Keras model `vae_latent{D}_beta{B}.keras` whose layers "encoder"
+(images -> [mu, log_var]) and "decoder" (codes -> logits) are the two networks, and one
+`vae_metrics.json` with the settings, the training curve and held-out metrics in nats per image:
+the negative ELBO (beta = 1, averaged over 10 samples per image) and the importance-weighted
+estimate of -log p(x) with K = 128. Seeded; rerunning gives the same models up to floating-point
+differences between machines.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from notebook_code import load_solution  # noqa: E402
+
+from aekit import data  # noqa: E402
+
+SEED = 1470
+THRESHOLD = 0.5          # binarisation: ink where the grey value exceeds it
+EPOCHS = 30
+BATCH_SIZE = 100
+LEARNING_RATE = 3e-3
+ELBO_DRAWS = 10          # samples per held-out image for the negative ELBO
+IWAE_SAMPLES = 128       # K of the importance-weighted estimate
+MODELS = [               # (file, latent_dim, beta)
+    ("vae_latent2_beta0.5.keras", 2, 0.5),
+    ("vae_latent2_beta1.keras", 2, 1.0),
+    ("vae_latent2_beta4.keras", 2, 4.0),
+    ("vae_latent16_beta1.keras", 16, 1.0),
+]
+
+
+def heldout_metrics(ns, encoder, decoder, x):
+    """Negative ELBO (with its two terms) and importance-weighted -log p(x), nats per image."""
+    tf = ns["tf"]
+    recon, kl = [], []
+    for i in range(0, len(x), 250):
+        batch = x[i:i + 250]
+        mu, log_var = encoder(batch, training=False)
+        kl.append(ns["kl_divergence"](mu, log_var).numpy())
+        recon.append(np.mean([ns["bernoulli_nll"](batch, decoder(ns["reparameterize"](mu, log_var),
+                                                                 training=False)).numpy()
+                              for _ in range(ELBO_DRAWS)], axis=0))
+    estimate = tf.function(tf.autograph.experimental.do_not_convert(ns["estimate_log_likelihood"]))
+    log_px = np.concatenate([estimate(encoder, decoder, tf.constant(x[i:i + 50]), IWAE_SAMPLES).numpy()
+                             for i in range(0, len(x), 50)])
+    recon, kl = np.concatenate(recon), np.concatenate(kl)
+    return {"heldout_reconstruction": float(recon.mean()), "heldout_kl": float(kl.mean()),
+            "heldout_neg_elbo": float((recon + kl).mean()), "heldout_neg_log_likelihood_iwae": float(-log_px.mean()),
+            "iwae_samples": IWAE_SAMPLES}
+
+
+def train_one(ns, latent_dim, beta, x_train):
+    """Train one VAE with the notebook's train_step; return encoder, decoder and the loss per epoch."""
+    tf = ns["tf"]
+    tf.keras.utils.set_random_seed(SEED)
+    encoder, decoder = ns["build_vae_encoder"](latent_dim), ns["build_vae_decoder"](latent_dim)
+    optimizer = tf.keras.optimizers.Adam(LEARNING_RATE)
+    step = tf.function(tf.autograph.experimental.do_not_convert(ns["train_step"]))  # the notebook's step, compiled
+    rng = np.random.default_rng(SEED)
+    curve = []
+    for _ in range(EPOCHS):
+        order = rng.permutation(len(x_train))
+        losses = [float(step(encoder, decoder, optimizer, tf.constant(x_train[order[i:i + BATCH_SIZE]]), beta))
+                  for i in range(0, len(x_train), BATCH_SIZE)]
+        curve.append(float(np.mean(losses)))
+    return encoder, decoder, curve
+
+
+def save(ns, encoder, decoder, path):
+    """One Keras model holding both networks as layers "encoder" and "decoder" (image -> logits of decoder(mu))."""
+    tf = ns["tf"]
+    assert encoder.name == "encoder" and decoder.name == "decoder", (encoder.name, decoder.name)
+    images = tf.keras.Input(shape=(28, 28, 1))
+    mu, _ = encoder(images)
+    model = tf.keras.Model(images, decoder(mu), name=path.stem.replace(".", "_"))
+    model.save(path)
+
+
+def main():
+    ns = load_solution("05_vae")
+    (x_train, _), (x_test, _) = data.load_mnist(source="bundled")
+    x_train = (x_train > THRESHOLD).astype(np.float32)
+    x_test = (x_test > THRESHOLD).astype(np.float32)
+    out = data.data_dir() / "weights"
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = {}
+    for filename, latent_dim, beta in MODELS:
+        start = time.time()
+        encoder, decoder, curve = train_one(ns, latent_dim, beta, x_train)
+        seconds = time.time() - start
+        save(ns, encoder, decoder, out / filename)
+        info = {"latent_dim": latent_dim, "beta": beta, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
+                "steps_per_epoch": int(np.ceil(len(x_train) / BATCH_SIZE)), "learning_rate": LEARNING_RATE,
+                "optimizer": "Adam", "seed": SEED, "binarise_threshold": THRESHOLD,
+                "train_images": len(x_train), "heldout_images": len(x_test),
+                "train_loss_per_epoch": [round(v, 3) for v in curve], "train_seconds": round(seconds, 1)}
+        info.update(heldout_metrics(ns, encoder, decoder, x_test))
+        metrics[filename] = {k: round(v, 3) if isinstance(v, float) else v for k, v in info.items()}
+        print(f"{filename}: latent_dim {latent_dim}, beta {beta:g}, {EPOCHS} epochs in {seconds:.0f} s; "
+              f"train loss {curve[-1]:.1f}; held-out -ELBO {info['heldout_neg_elbo']:.1f} nats per image "
+              f"(reconstruction {info['heldout_reconstruction']:.1f} + KL {info['heldout_kl']:.2f}), "
+              f"-log p(x) <= {info['heldout_neg_log_likelihood_iwae']:.1f} (importance-weighted, "
+              f"K = {IWAE_SAMPLES}), {(out / filename).stat().st_size / 1e3:.0f} kB", flush=True)
+    (out / "vae_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(MODELS)} models and vae_metrics.json to {out}")
+
+
+if __name__ == "__main__":
+    main()
