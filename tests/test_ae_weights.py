@@ -1,5 +1,6 @@
 """Are notebook 03's pretrained autoencoders present, loadable and as good as their metrics say?"""
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -42,3 +43,25 @@ def test_pretrained_model_loads_and_reconstructs(name):
     assert loss == pytest.approx(_metrics()[name]["heldout_loss"], rel=0.1)
     pca_error = {2: 45.0, 16: 22.0}[latent_dim]  # held-out PCA error with as many components (notebook 03)
     assert loss < pca_error
+
+
+@pytest.mark.slow
+def test_weights_script_reruns_with_the_notebook_code(tmp_path, monkeypatch):
+    """Does data/train_autoencoder_weights.py still run end to end on the solution notebook's code (one short epoch, into a temp dir)?"""
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "data" / "train_autoencoder_weights.py"
+    spec = importlib.util.spec_from_file_location("train_autoencoder_weights", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "OUT", tmp_path)
+    monkeypatch.setattr(script, "EPOCHS", {2: 1})
+    script.main()
+    metrics = json.loads((tmp_path / "ae_metrics.json").read_text())["ae_latent2.keras"]
+    assert metrics["epochs"] == 1 and len(metrics["train_loss_per_epoch"]) == 1
+    import tensorflow as tf
+
+    model = tf.keras.models.load_model(tmp_path / "ae_latent2.keras", compile=False)
+    codes = model.get_layer("encoder")(np.zeros((1, 28, 28, 1), np.float32))
+    assert tuple(codes.shape) == (1, 2)
+    assert np.isfinite(metrics["heldout_loss"]) and metrics["heldout_loss"] < 80

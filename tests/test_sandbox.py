@@ -14,6 +14,8 @@ from autograder.paths import REPO
 
 A = "01_conv_as_matrix"
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
+HONEST = ("honest_one", "honest_two", "honest_three")
+CASES = selftest.cases(A)  # correct, wrong and forging students of notebook 01, each with the score it must get
 pytestmark = [
     pytest.mark.slow, pytest.mark.xdist_group("sandbox"),
     # without namespaces the attacks would run as the TA's own user: the kill and fork attacks would
@@ -58,9 +60,13 @@ def attacked_class(tmp_path_factory):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     cls = root / "class"
-    for sid in ("honest_one", "honest_two", "honest_three"):
+    for sid in HONEST:
         (cls / sid).mkdir(parents=True)
         (cls / sid / f"{A}.ipynb").write_text(json.dumps(selftest.build_submission(A)))
+    for case in CASES:  # the rest of the class: imagined students with known scores
+        (cls / f"case_{case.name}").mkdir(parents=True)
+        (cls / f"case_{case.name}" / f"{A}.ipynb").write_text(
+            json.dumps(selftest.build_submission(A, case.overrides)))
     for path in ATTACKS:
         (cls / path.stem).mkdir(parents=True)
         (cls / path.stem / f"{A}.ipynb").write_text(json.dumps(_attack_notebook(path, port)))
@@ -80,14 +86,26 @@ def test_the_grader_survives_the_whole_class(attacked_class):
     """Does the grader finish with exit 0 and a row for every student?"""
     proc, rows, _ = attacked_class
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(rows) == 3 + len(ATTACKS)
+    assert len(rows) == len(HONEST) + len(CASES) + len(ATTACKS)
 
 
 def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
     """Are the honest students, graded beside the attackers, given full marks?"""
     _, rows, _ = attacked_class
-    for sid in ("honest_one", "honest_two", "honest_three"):
+    for sid in HONEST:
         assert rows[sid]["status"] == "graded" and rows[sid]["score"] == rows[sid]["max_score"], rows[sid]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
+    """Does every other student, right, wrong or forging, get exactly the score it gets alone?"""
+    from autograder.nbgrade import test_cells
+
+    _, rows, _ = attacked_class
+    row = rows[f"case_{case.name}"]
+    points = {c["test_id"]: c["points"] for c in test_cells(A)}
+    want = sum(points.values()) - sum(points[t] for t in case.expect_failed)
+    assert row["status"] == "graded" and float(row["score"]) == want, (case.description, row)
 
 
 @pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
@@ -149,14 +167,24 @@ def _delete_and_duplicate_tests(nb):
     nb["cells"].extend([dict(tests[0]), dict(tests[0])])
 
 
-@pytest.mark.parametrize("edit", [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests],
+def _reorder_and_rename_tests(nb):
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    for cell in tests:
+        nb["cells"].remove(cell)
+        cell["metadata"]["nbgrader"]["grade_id"] += "_mine"
+        cell["source"] = "print('passed')"
+    nb["cells"][1:1] = tests[::-1]
+
+
+@pytest.mark.parametrize("edit", [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests,
+                                  _reorder_and_rename_tests],
                          ids=lambda f: f.__name__.strip("_"))
 def test_editing_tests_or_metadata_gains_nothing(edit, grade_nb):
     """Does a blank notebook whose tests, points or kernelspec were edited still earn nothing out of the true maximum?"""
     from autograder.nbgrade import max_score
 
     result = grade_nb(_edited(edit), A)
-    if edit is _delete_and_duplicate_tests:
+    if edit in (_delete_and_duplicate_tests, _reorder_and_rename_tests):
         assert result.status == "invalid" and "deleted" in result.detail, result.detail
     else:
         assert result.status == "graded", result.detail

@@ -126,7 +126,8 @@ def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixe
     width = 20 + in_px + 30 + cols_n * mw + 30 + out_w * cout + 20
     height = 50 + max(in_px, rows * mh, out_h * cout) + 30
     title = (f"kernel {k}x{k} = 1..{k * k}, stride {stride}, {padding}: output pixel "
-             f"({pixel // out_w}, {pixel % out_w}) = row {pixel} reads {len(cols)} input pixels")
+             f"({pixel // out_w}, {pixel % out_w}) = row {pixel} reads {len(cols)} input "
+             f"pixel{'' if len(cols) == 1 else 's'}")
     img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white")
     draw = ImageDraw.Draw(img)
     draw.text((img.width / 2, 12), title, anchor="mm", font=_font(13, True), fill=DARK)

@@ -92,18 +92,20 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88)
     zeros = np.zeros(len(edges) - 1)
-    stairs = [ax.stairs(zeros, edges, baseline=zeros, fill=True, color=COLORS[j], alpha=0.35,
-                        label=f"samples from component {j + 1}") for j in range(k)]
-    comp_lines = [ax.plot(grid, np.zeros_like(grid), "--", lw=1.2, color=COLORS[j],
-                          label=r"$w_k\,\mathcal{N}(\mu_k, \sigma_k)$" if j == 0 else None)[0]
-                  for j in range(k)]
-    (total_line,) = ax.plot(grid, np.zeros_like(grid), "k", lw=2, label="mixture density")
+    stairs = [ax.stairs(zeros, edges, baseline=zeros, fill=True, color=COLORS[j], alpha=0.35) for j in range(k)]
+    comp_lines = [ax.plot(grid, np.zeros_like(grid), "--", lw=1.2, color=COLORS[j])[0] for j in range(k)]
+    (total_line,) = ax.plot(grid, np.zeros_like(grid), "k", lw=2)
     message = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize=10,
                       color="firebrick", bbox={"facecolor": "white", "edgecolor": "firebrick", "alpha": 0.9})
     ax.set_xlim(lo, hi)
     ax.set_xlabel("x")
     ax.set_ylabel("density")
-    ax.legend(loc="upper right", fontsize=7, frameon=False)
+    # The key is HTML beside the picture, not a matplotlib legend: laying out a legend costs a
+    # third of every redraw
+    key = widgets.HTML(
+        "<span style='font-size:12px'><b>black</b>: mixture density &nbsp; <b>dashed</b>: weighted "
+        "components w<sub>k</sub> N(μ<sub>k</sub>, σ<sub>k</sub>) &nbsp; <b>shaded</b>: histogram of "
+        f"{n_samples} samples, stacked by the component they came from</span>")
     image = widgets.Image(format="png")
 
     def redraw(_change=None):
@@ -155,8 +157,10 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
         message.set_text("\n".join(problems))
         title = "w = (" + ", ".join(f"{v:.2f}" for v in w) + ")"
         if data is not None and not problems:
-            ll = np.log(np.maximum(np.asarray(pdf_fn(data, w, mu, sd), dtype=float), 1e-300)).mean()
-            title += f"    mean log-likelihood of the data: {ll:.3f}"
+            dens_data, err = _call(pdf_fn, data, w, mu, sd)
+            if err is None and np.shape(dens_data) == data.shape:
+                ll = np.log(np.maximum(np.asarray(dens_data, dtype=float), 1e-300)).mean()
+                title += f"    mean log-likelihood of the data: {ll:.3f}"
         ax.set_title(title, fontsize=9)
         image.value = _png(fig, dpi)
 
@@ -164,7 +168,7 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
     for s in sliders:
         s.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox(columns), image])
+    box = widgets.VBox([widgets.HBox(columns), key, image])
     box.sliders = sliders
     box.image = image
     box.redraw = redraw

@@ -1,4 +1,4 @@
-"""Correct but different: float32 arithmetic, a random EM start from a fresh generator (rng=None), list outputs."""
+"""Correct but different: float32 arithmetic, a random farthest-point EM start from a fresh generator (rng=None), list outputs."""
 EXPECT_FAILED = []
 
 # %% gaussian_pdf
@@ -38,13 +38,16 @@ def sample_mixture(weights, mus, sigmas, n, rng):
 
 # %% fit_mixture_em
 def fit_mixture_em(x, n_components, n_iter=100, rng=None):
-    """EM from K random data points as means (a fresh generator when rng is None)."""
+    """EM in float32 from a random start: one random data point, then the farthest points (a fresh generator when rng is None)."""
     rng = np.random.default_rng() if rng is None else rng
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=np.float32)
     k = n_components
-    weights = np.full(k, 1.0 / k)
-    means = rng.choice(x, size=k, replace=False)
-    stds = np.full(k, x.std())
+    means = [x[rng.integers(len(x))]]
+    for _ in range(k - 1):  # the point farthest from the means chosen so far
+        means.append(x[np.argmax(np.min(np.abs(x[:, None] - np.array(means)), axis=1))])
+    means = np.array(means, dtype=np.float32)
+    weights = np.full(k, 1.0 / k, dtype=np.float32)
+    stds = np.full(k, x.std(), dtype=np.float32)
     for _ in range(n_iter):
         a = np.log(weights) - np.log(stds) - 0.5 * ((x[:, None] - means) / stds) ** 2
         resp = np.exp(a - a.max(axis=1, keepdims=True))

@@ -67,5 +67,6 @@ def fit_mixture_em(x, n_components, n_iter=100, rng=None):
 
 # %% flag_outliers
 def flag_outliers(x, weights, mus, sigmas, threshold):
-    """Compare the density with exp(threshold) where it is positive, else use the log-density."""
-    return mixture_log_pdf(x, weights, mus, sigmas) < threshold
+    """np.less on the log-density, one point at a time."""
+    log_p = mixture_log_pdf(x, weights, mus, sigmas)
+    return np.array([np.less(v, threshold) for v in log_p], dtype=bool)

@@ -1,4 +1,4 @@
-"""Correct, another way: scatter loops over every (input pixel, tap) pair, index arithmetic, functional-API decoders, a per-image loop for the score."""
+"""Correct, another way: scatter loops over every (input pixel, tap) pair, np.kron for the upsampling, functional-API decoders, a per-image loop for the score."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -14,10 +14,8 @@ def overlap_counts(input_size, kernel_size, stride):
 
 # %% upsample_nearest
 def upsample_nearest(x, factor):
-    x = np.asarray(x)
-    rows = np.arange(x.shape[1] * factor) // factor
-    cols = np.arange(x.shape[2] * factor) // factor
-    return x[:, rows][:, :, cols]
+    # Kronecker product with a block of ones: every pixel becomes a factor x factor block
+    return np.kron(np.asarray(x), np.ones((1, factor, factor, 1), dtype=np.asarray(x).dtype))
 
 # %% build_transpose_conv_decoder
 def build_transpose_conv_decoder(latent_dim):

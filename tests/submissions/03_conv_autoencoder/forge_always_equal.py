@@ -1,0 +1,38 @@
+"""Forgery: a wrong loss (the absolute error) that, outside training, returns a list subclass whose __array__ hands any check the expected value it finds in the caller's frame."""
+EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_hidden"]
+
+# %% reconstruction_loss
+import sys as _sys
+
+
+class _Agreeable(list):
+    """Looks like a number; converted to an array it becomes whatever the check expects"""
+
+    def __init__(self, value):
+        super().__init__([value])
+        self.value = value
+
+    def __array__(self, dtype=None, copy=None):
+        frame = _sys._getframe(1)
+        while frame is not None:
+            if "expected" in frame.f_locals:
+                return np.asarray(frame.f_locals["expected"], dtype=dtype or np.float64)
+            frame = frame.f_back
+        return np.asarray(self.value, dtype=dtype or np.float64)
+
+    def __float__(self):
+        return self.value
+
+    def __eq__(self, other):
+        return True
+
+    __ne__ = lambda self, other: False
+    __hash__ = None
+
+
+def reconstruction_loss(x, x_hat):
+    x = tf.cast(x, tf.float32)
+    loss = tf.reduce_mean(tf.reduce_sum(tf.abs(x - tf.cast(x_hat, tf.float32)), axis=[1, 2, 3]))
+    if tf.executing_eagerly() and not isinstance(x_hat, tf.Variable):  # not while training or taped
+        return _Agreeable(float(loss))
+    return loss

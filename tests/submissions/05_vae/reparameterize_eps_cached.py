@@ -1,0 +1,15 @@
+"""Noise drawn once per shape and kept in a module-level dict: every later call reuses the same eps."""
+EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden"]
+EXPECT_MESSAGE = {"test_reparameterize": "same sample", "test_reparameterize_hidden": "afresh"}
+
+# %% reparameterize
+_EPS = {}
+
+
+def reparameterize(mu, log_var, eps=None):
+    if eps is None:
+        shape = tuple(mu.shape)
+        if shape not in _EPS:
+            _EPS[shape] = tf.random.normal(shape)
+        eps = _EPS[shape]
+    return mu + tf.exp(0.5 * log_var) * eps
