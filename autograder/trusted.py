@@ -253,6 +253,8 @@ class Proxy:
             name, _, rest = str(exc).partition(": ")
             if name == "NotImplementedError":
                 raise NotImplementedError(rest) from None
+            if str(exc).startswith(self.__name__ + " returned"):
+                raise AssertionError(str(exc)) from None
             raise AssertionError(f"{self.__name__} raised {exc}") from None
 
 
