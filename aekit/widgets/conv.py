@@ -1,7 +1,7 @@
-"""Explorers for notebooks 01 and 02: the unrolled convolution matrix, and the scatter of a transpose convolution.
+"""Explorer for notebook 01: the unrolled convolution matrix (notebook 02's is in `transpose.py`).
 
-The notebooks pass their own functions in (the student's `conv_matrix`, `conv_output_size`,
-`conv_transpose_scatter`, `transpose_output_shapes`), so nothing here holds an exercise's answer:
+The notebook passes its own functions in (the student's `conv_matrix` and `conv_output_size`),
+so nothing here holds an exercise's answer:
 which input pixels an output pixel reads is read off the matrix row itself (the kernel is 1, 2,
 3, ... so every weight is non-zero and names its tap). Nothing heavy runs on import. Pictures are
 drawn with PIL straight into PNG bytes for an `ipywidgets.Image` (a few milliseconds per redraw,
@@ -236,100 +236,3 @@ def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_
         control.observe(redraw, names="value")
     redraw()
     return w.VBox([w.HBox([pixel, k_slider]), w.HBox([n_slider, s_slider]), pad, status, image])
-
-
-# ---- notebook 02: the scatter of a transpose convolution -----------------------------------------
-
-
-def scatter_figure_png(x, stamp, total, coverage, pixel: int, stamp_box, stride: int, padding: str) -> bytes:
-    """Draw the input (`pixel` outlined), that pixel's stamp, the whole output and the writes per output pixel."""
-    from PIL import Image, ImageDraw
-
-    m_h, m_w = x.shape
-    out_h, out_w = total.shape
-    cin = 34
-    cell = max(14, min(30, 200 // max(out_h, out_w)))
-    panels = [(x, "Blues", f"input x {m_h}x{m_w}", cin),
-              (stamp, "Oranges", f"x[{pixel // m_w}, {pixel % m_w}] * kernel", cell),
-              (total, "Oranges", "output: sum of all stamps", cell),
-              (coverage, "Purples", "stamps covering each pixel", cell)]
-    widths = [arr.shape[1] * c for arr, _, _, c in panels]
-    width = 20 + sum(widths) + 30 * 3 + 20
-    height = 50 + max(m_h * cin, out_h * cell) + 15
-    title = (f"transpose convolution, stride {stride}, {padding}: each input pixel adds a scaled copy of the "
-             f"kernel, {stride} pixel{'s' if stride > 1 else ''} apart")
-    img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((img.width / 2, 12), title, anchor="mm", font=_font(13, True), fill=DARK)
-    x0 = 20
-    for (arr, cmap, title, c), wd in zip(panels, widths):
-        draw.text((x0 + wd / 2, 36), title, anchor="mm", font=_font(11), fill=DARK)
-        labels = [[f"{v:g}" for v in r] for r in arr] if c >= 16 else None
-        _grid(draw, x0, 50, arr, c, c, cmap, float(np.max(arr)) * 1.15, labels, font_size=max(8, min(12, c // 3)))
-        _outline(draw, x0, 50, c, c, 0, 0, arr.shape[0], arr.shape[1], width=1, color=GREY)
-        if arr is x:
-            _outline(draw, x0, 50, c, c, pixel // m_w, pixel % m_w, 1, 1, width=3)
-        elif stamp_box is not None:
-            _outline(draw, x0, 50, c, c, *stamp_box, width=3)
-        x0 += wd + 30
-    return _png(img)
-
-
-def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_size: int = 3, stride: int = 2,
-                     padding: str = "VALID"):
-    """Sliders over a transpose convolution's scatter pattern; the first slider is the stride.
-
-    Args:
-        scatter_fn: the notebook's `conv_transpose_scatter(x, kernel, output_shape, stride, padding)`.
-        output_sizes_fn: the notebook's `transpose_output_shapes(input_size, k, stride, padding)`; the
-            explorer uses the smallest output size.
-    Returns:
-        An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
-    """
-    import ipywidgets as w
-
-    s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
-    pixel = w.IntSlider(value=input_size * input_size // 2, min=0, max=input_size * input_size - 1,
-                        description="input pixel", continuous_update=True)
-    k_slider = w.IntSlider(value=kernel_size, min=1, max=4, description="kernel size", continuous_update=True)
-    pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
-    image = w.Image(format="png")
-    status = w.HTML()
-    x = np.arange(input_size * input_size, dtype=np.float64).reshape(input_size, input_size) % 3 + 1
-    pngs: dict = {}
-
-    def render(s, k, p, idx):
-        kernel = np.ones((k, k))
-        try:
-            size = int(output_sizes_fn(input_size, k, s, p)[0])
-            shape = (size, size)
-            onehot = np.zeros_like(x)
-            onehot.flat[idx] = x.flat[idx]
-            stamp = np.asarray(scatter_fn(onehot, kernel, shape, s, p), dtype=np.float64)
-            total = np.asarray(scatter_fn(x, kernel, shape, s, p), dtype=np.float64)
-            coverage = np.asarray(scatter_fn(np.ones_like(x), kernel, shape, s, p), dtype=np.float64)
-        except NotImplementedError:
-            text = "conv_transpose_scatter or transpose_output_shapes is not written yet"
-            return _message_png(text), text
-        if stamp.shape != shape or total.shape != shape:
-            text = f"conv_transpose_scatter returned shape {stamp.shape}, expected {shape}"
-            return _message_png(text), text
-        rows, cols = np.nonzero(stamp)
-        box = None
-        if len(rows):
-            box = (rows.min(), cols.min(), rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
-        text = (f"{input_size}x{input_size} input -> {size}x{size} output (the smallest size whose "
-                f"convolution is {input_size}x{input_size}); kernel {k}x{k} of ones")
-        return scatter_figure_png(x, stamp, total, coverage, idx, box, s, p), text
-
-    def redraw(_=None):
-        key = (s_slider.value, k_slider.value, pad.value, pixel.value)
-        if key not in pngs:
-            pngs[key] = render(*key)
-        image.value, text = pngs[key]
-        status.value = f"<b>{text}</b>"
-
-    for control in (s_slider, pixel, k_slider, pad):
-        control.observe(redraw, names="value")
-    redraw()
-    return w.VBox([w.HBox([s_slider, pixel]), w.HBox([k_slider, pad]), status, image])
