@@ -367,6 +367,16 @@ def _expose(path: str, stage: str) -> None:
         raise OSError(ctypes.get_errno(), f"cannot bind {path}")
 
 
+def _is_within(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _bind(source: str, target: str) -> None:
+    if _c().mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot bind {source} on {target}")
+
+
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
              "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "AEKIT_DATA_DIR",
              "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH")
@@ -399,8 +409,20 @@ def _enter(config: dict, connection_file: str, cwd: str | None = None,
         stage_root = os.path.join(config["sock_dir"], "stage")
         for i, needed in enumerate(dict.fromkeys([sys.base_prefix, sys.prefix, config["repo"]])):
             _expose(needed, os.path.join(stage_root, str(i)))
-        for target in ("/tmp", "/var/tmp", "/dev/shm"):
+        keep = list(dict.fromkeys([sys.base_prefix, sys.prefix, config["repo"]]))
+        for n, target in enumerate(("/tmp", "/var/tmp", "/dev/shm")):
+            # a course checked out under /tmp must stay visible through the fresh, empty /tmp
+            inside = [p for p in keep if os.path.isdir(target) and _is_within(p, target)]
+            staged = []
+            for j, path in enumerate(inside):
+                stage = os.path.join(stage_root, f"keep{n}-{j}")
+                os.makedirs(stage, exist_ok=True)
+                _bind(path, stage)
+                staged.append((path, stage))
             _mount_tmpfs(target, limits.tmp_bytes, "1777")
+            for path, stage in staged:
+                os.makedirs(path, exist_ok=True)
+                _bind(stage, path)
         # the kernel's working folder: empty, size-limited, its own
         os.makedirs(cwd, exist_ok=True)
         _mount_tmpfs(cwd, limits.tmp_bytes, "0700")
