@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-browser browser-deps lab release check-release venv clean bench
+.PHONY: demo test test-fast test-browser browser-deps lab lab-solutions release check-release venv clean bench
 
 venv: $(STAMP)
 
@@ -44,7 +44,11 @@ test-fast: venv
 
 ## lab: JupyterLab on the student notebooks
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=notebooks
+
+## lab-solutions: JupyterLab on the solution notebooks (the instructor's live demo, pretrained models)
+lab-solutions: venv
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=solutions
 
 ## release: regenerate notebooks/ from solutions/
 release: venv

@@ -90,12 +90,17 @@ def test_feedback_shows_results_but_never_hidden_test_source(graded):
     """Is there a feedback page per student and notebook that shows messages but no hidden test code?"""
     _, _, out, _ = graded
     source = json.loads((REPO / "solutions" / A / f"{A}.ipynb").read_text())
-    hidden_lines = set()
+    hidden_lines, shown = set(), []
     for cell in source["cells"]:
         src = "".join(cell["source"])
         if "### BEGIN HIDDEN TESTS" in src:
-            body = src.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
+            body, after = rest.split("### END HIDDEN TESTS", 1)
             hidden_lines |= {ln.strip() for ln in body.splitlines() if len(ln.strip()) > 12}
+            src = before + after
+        shown.append(src)
+    shown_text = "\n".join(shown)  # a line that also sits in the answers or visible tests is no secret
+    hidden_lines = {ln for ln in hidden_lines if ln not in shown_text}
     assert hidden_lines
     for sid in ["ada_full", "ben_blank", "cy_partial", "dee_crash", "hal_hang", "ivy_invalid", "fay_none"]:
         page = (out / "feedback" / sid / f"{A}.html").read_text()
