@@ -15,6 +15,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -368,37 +369,83 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     psutil.wait_procs(procs, timeout=5)
 
 
+def _kill_pid_tree(pid: int) -> None:
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        procs = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        procs = []
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+
+
 def _run_limited(cmd: list[str], job: pathlib.Path, timeout: float, box) -> tuple[str, str]:
-    """Run nbgrader for one job; classify the outcome as graded, timeout or crashed."""
+    """Run nbgrader for one job; classify the outcome as graded, timeout or crashed.
+
+    With a zygote, the nbgrader process is forked from it (nbgrader already
+    imported: about 2 s of CPU saved per notebook); otherwise it is exec'd.
+    """
     from .sandbox import Watchdog
 
     log_path = job / "nbgrader.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=job, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=box.env(_base_env()), start_new_session=True)
-        watchdog = Watchdog(box, proc.pid)
+    log_path.write_bytes(b"")
+    started = None
+    if getattr(box, "zygote", None) and cmd[1:3] == ["-m", "nbgrader"]:
+        from .zygote import start_nbgrader_via_zygote
+
+        started = start_nbgrader_via_zygote(box.zygote, cmd[3:], str(job), box.env(_base_env()), str(log_path))
+    if started is not None:
+        pid, conn = started
+        watchdog = Watchdog(box, pid)
         watchdog.start()
         try:
-            # nbgrader's own start-up and the kernel's launch come on top of the student's time
-            proc.wait(timeout=timeout + 30)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc)
-            return "timeout", f"the notebook did not finish within {timeout:g} s"
+            from .zygote import wait_exit
+
+            returncode = wait_exit(conn, timeout + 30)
         finally:
             watchdog.stop.set()
-            if proc.poll() is None:
+            conn.close()
+        if returncode is None:
+            _kill_pid_tree(pid)
+            return "timeout", f"the notebook did not finish within {timeout:g} s"
+    else:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=job, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=box.env(_base_env()), start_new_session=True)
+            watchdog = Watchdog(box, proc.pid)
+            watchdog.start()
+            try:
+                # nbgrader's own start-up and the kernel's launch come on top of the student's time
+                proc.wait(timeout=timeout + 30)
+            except subprocess.TimeoutExpired:
                 _kill_tree(proc)
+                return "timeout", f"the notebook did not finish within {timeout:g} s"
+            finally:
+                watchdog.stop.set()
+                if proc.poll() is None:
+                    _kill_tree(proc)
+        returncode = proc.returncode
     log_text = log_path.read_text(errors="replace")
     if watchdog.reason or box.memory_exceeded():
         return "crashed", f"the notebook {watchdog.reason or 'used more memory than allowed'} and was stopped"
-    if proc.returncode != 0:
+    if returncode != 0:
         if "DeadKernelError" in log_text or "Kernel died" in log_text:
             return "crashed", "the kernel died while running the notebook"
         if "UnresponsiveKernelError" in log_text or "became unresponsive" in log_text:
             return "crashed", "the kernel became unresponsive"
         lines = [ln for ln in log_text.splitlines() if "[ERROR]" in ln]
         return "crashed", (lines[0].split("]", 1)[-1].strip()[:200] if lines
-                           else f"nbgrader exited with status {proc.returncode}")
+                           else f"nbgrader exited with status {returncode}")
     return "graded", ""
 
 

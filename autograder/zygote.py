@@ -24,7 +24,9 @@ import sys
 import time
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "ipykernel.kernelapp", "ipywidgets", "PIL.Image",
-           "aekit.checks", "aekit.data")
+           "aekit.checks", "aekit.data",
+           # the grader's own `nbgrader autograde` processes are forked from here too (our code only)
+           "nbgrader.apps.nbgraderapp", "nbgrader.apps.autogradeapp", "nbgrader.converters.autograde")
 
 
 class Zygote:
@@ -98,15 +100,25 @@ def serve(sock_path: str) -> None:
     listener.bind(sock_path)
     os.chmod(sock_path, 0o600)
     listener.listen(64)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    children: dict[int, socket.socket] = {}
+
+    def stop(*_):
+        # the grader is gone or done: take every child (kernels, nbgrader runs, re-checks) along, at once
+        for pid in list(children):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # nobody reads the zygote's output once it is ready
         os.dup2(devnull, fd)
-    children: dict[int, socket.socket] = {}
     while True:
         if os.getppid() != parent:
-            sys.exit(0)
+            stop()
         readable = select.select([listener], [], [], 0.1)[0]
         if readable:
             conn, _ = listener.accept()
@@ -123,6 +135,8 @@ def serve(sock_path: str) -> None:
                 conn.close()
                 if "trusted" in request:
                     _trusted_child(request)
+                if "nbgrader" in request:
+                    _nbgrader_child(request)
                 _child(request)
                 os._exit(0)
             children[pid] = conn
@@ -182,6 +196,75 @@ def _trusted_child(request: dict) -> None:
     except BaseException:
         code = 1
     os._exit(code)
+
+
+def _nbgrader_child(request: dict) -> None:
+    """In the forked child: run `nbgrader ARGS` (the grader's side: it starts a sandboxed kernel for
+    the student's code, exactly as the `python -m nbgrader` it replaces), with nbgrader already imported."""
+    import ctypes
+
+    zygote = os.getppid()
+    os.setsid()
+    try:  # die with the zygote, which dies with the grader
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != zygote:
+        os._exit(1)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    sys.argv = ["nbgrader", *request["nbgrader"]]
+    code = 0
+    try:
+        from nbgrader.apps.nbgraderapp import main
+
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def start_nbgrader_via_zygote(sock_path: str, args: list[str], cwd: str, env: dict, log: str):
+    """Fork `nbgrader ARGS` from the zygote: (pid, connection that reports its exit), or None."""
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(sock_path)
+        conn.sendall(json.dumps({"nbgrader": args, "cwd": cwd, "env": env, "log": log}).encode() + b"\n")
+        return int(json.loads(_recv_line(conn))["pid"]), conn
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def wait_exit(conn: socket.socket, timeout: float) -> int | None:
+    """The exit code the zygote reports for a child; None when `timeout` passes first."""
+    conn.settimeout(timeout)
+    try:
+        line = _recv_line(conn)
+    except (socket.timeout, TimeoutError):
+        return None
+    except OSError:
+        return 1
+    try:
+        return int(json.loads(line)["exit"]) if line else 1
+    except (ValueError, KeyError):
+        return 1
 
 
 def run_trusted_via_zygote(sock_path: str, job_path: str, out_path: str, env: dict,

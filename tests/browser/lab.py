@@ -194,11 +194,14 @@ def slider_latencies(lab_page: LabPage, explorer, moves: int = 20, quiet_ms: int
     """Milliseconds from a key press on the explorer's first slider to the end of its redraw, per move."""
     handle = explorer.locator(".widget-slider .noUi-handle").first
     handle.focus()
-    out = []
-    for i in range(moves):
+    out, key = [], "ArrowRight"
+    for _ in range(moves):
+        # turn at either end of the slider's range, so that every press moves it
+        now, lo, hi = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+        key = "ArrowLeft" if now >= hi else "ArrowRight" if now <= lo else key
         promise_handle = explorer.evaluate_handle(
             "(el, args) => { window.__aekitLatency = (" + _LATENCY_JS + ")([el, args]); }", quiet_ms)
         promise_handle.dispose()
-        handle.press("ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft")
+        handle.press(key)
         out.append(lab_page.page.evaluate("() => window.__aekitLatency"))
     return out
