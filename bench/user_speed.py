@@ -7,8 +7,9 @@ Prints a Markdown table of:
   convolution-matrix explorer (01), measured in Chromium from the key press on
   the slider to the end of the redraw (median and 95th percentile);
 - time from opening each solution notebook in JupyterLab to all cells done;
-- each student notebook's graded run (`nbgrader autograde` of the reference
-  answers, NBGRADER_EXECUTION=autograde, kernel start included), median of
+- each student notebook's graded run as `python -m autograder grade` does it
+  (`nbgrader autograde` of the reference answers, NBGRADER_EXECUTION=autograde,
+  forked from the grader's zygote, trusted re-check included), median of
   `--repeats` runs.
 """
 from __future__ import annotations
