@@ -132,3 +132,61 @@ def grade_seed() -> int:
     if fixed is not None and fixed.strip().isdigit():
         return int(fixed)
     return int(np.random.SeedSequence().entropy % (2**31))
+
+
+# Keras layers (and models) that the grader's trusted re-check rebuilds from a model's configuration,
+# outside the student's kernel (autograder/trusted.py): only classes whose configuration carries no code.
+# Other models (subclassed, Lambda or custom layers) are graded too, but stay in the student's kernel.
+PLAIN_LAYERS = frozenset("""
+    InputLayer Sequential Functional Model
+    Dense Conv1D Conv2D Conv2DTranspose SeparableConv2D DepthwiseConv2D
+    Flatten Reshape Permute RepeatVector UpSampling2D ZeroPadding2D Cropping2D Resizing Rescaling
+    MaxPooling2D AveragePooling2D GlobalAveragePooling2D GlobalMaxPooling2D
+    Activation ReLU LeakyReLU ELU PReLU Softmax Identity
+    BatchNormalization LayerNormalization GroupNormalization UnitNormalization
+    Dropout SpatialDropout2D GaussianNoise GaussianDropout
+    Add Subtract Multiply Average Maximum Minimum Concatenate Dot
+""".split())
+_BLOCKED = frozenset({"Lambda", "TFOpLambda", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "__lambda__"})
+
+
+def model_problem(config) -> str | None:
+    """Why a serialized Keras model (the dict of `json.loads(model.to_json())`) can't be rebuilt safely, or None."""
+    def walk(node, is_layer: bool, depth: int) -> str | None:
+        if depth > 60:
+            return "it is nested too deeply"
+        if isinstance(node, list):
+            for item in node:
+                problem = walk(item, is_layer, depth + 1)
+                if problem:
+                    return problem
+            return None
+        if not isinstance(node, dict):
+            return None
+        if set(node) == {"value"} and isinstance(node["value"], list):
+            return "it uses a Python lambda (for example as an activation): use a name like 'relu'"
+        if "class_name" in node and node.get("class_name") != "__keras_tensor__":
+            name, module = node.get("class_name"), node.get("module")
+            if name in _BLOCKED:
+                return f"it contains a {name} layer, whose Python code the grader will not run"
+            if not isinstance(module, str) or not (module == "keras" or module.startswith("keras.")):
+                return (f"{name!s} is not a tf.keras class (a subclassed model or a custom layer): build the "
+                        "model from tf.keras.layers with tf.keras.Sequential or the functional API")
+            registered = node.get("registered_name")
+            if registered is not None and (not isinstance(registered, str) or ">" in registered):
+                return f"{name!s} is a custom, registered class: use the layers of tf.keras.layers only"
+            if name == "function" and not isinstance(node.get("config"), str):
+                return "it uses a custom function (for example as an activation): use a name like 'relu'"
+            if is_layer and name not in PLAIN_LAYERS:
+                return (f"it contains a {name!s} layer, which the grader does not rebuild: use the usual "
+                        "layers (Dense, Conv2D, Conv2DTranspose, UpSampling2D, Reshape, Flatten, ...)")
+        for key, value in node.items():
+            problem = walk(value, key == "layers" or (is_layer and key == "layer"), depth + 1)
+            if problem:
+                return problem
+        return None
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        return "it is not a Keras model configuration"
+    return walk(config, True, 0)
+

@@ -26,7 +26,7 @@ from . import feedback, sandbox
 from .nbgrade import GradingCourse, NotebookResult, TestResult, test_cells
 from .paths import REPO, UsageError, source_notebook
 
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"  # 2: every test cell re-checked outside the kernel
 GRADE_COLUMNS = ["student_id", "notebook", "score", "max_score", "status", "detail", "seconds"]
 MAX_HASHED_BYTES = 64 * 1024 * 1024
 TEST_COLUMNS = ["student_id", "notebook", "test_id", "score", "max_score", "hidden", "message"]

@@ -303,7 +303,9 @@ class GradingCourse:
         kernel_env = box.env(_base_env())
         kernel_env.update(NBGRADER_EXECUTION="autograde", AEKIT_KERNEL_IP=str(box.sock_dir / "k"))
         spec = {"source": str(source), "submitted": str(submitted), "cwd": str(work / "cwd"),
-                "deadline_seconds": seconds, "kernel_env": kernel_env}
+                "deadline_seconds": seconds, "kernel_env": kernel_env,
+                # the re-check rebuilds the models a submission returns: it shares the job's memory limit
+                "memory_cgroup": str(box.cgroups["memory"]) if "memory" in box.cgroups else None}
         (work / "cwd").mkdir(exist_ok=True)
         job_path, out_path = work / "trusted-job.json", work / "verdicts.json"
         job_path.write_text(json.dumps(spec), encoding="utf-8")

@@ -1,5 +1,7 @@
 """Forgery: a wrong loss (the absolute error) that, outside training, returns a list subclass whose __array__ hands any check the expected value it finds in the caller's frame."""
-EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_hidden"]
+EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_hidden", "test_train_autoencoder_hidden"]
+# train_autoencoder_hidden accepts epoch means computed with the student's own loss; outside the kernel this
+# loss answers with a list subclass, not a number, so the test falls back to the summed squared error.
 
 # %% reconstruction_loss
 import sys as _sys

@@ -1,0 +1,112 @@
+"""The trusted re-check's handling of Keras models (no kernel: the rebuild side alone).
+
+A model a student's function returns reaches the trusted process as its
+configuration and weights; it is rebuilt there only when it is made of
+tf.keras layers, in Keras's safe mode, so no code of the student's runs there.
+"""
+import json
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+layers = keras.layers
+
+from aekit.checks import model_problem  # noqa: E402
+from autograder import trusted  # noqa: E402
+
+
+def _config(model):
+    return json.loads(model.to_json())
+
+
+def _payload(model, weights=None):
+    weights = model.get_weights() if weights is None else weights
+    return {"config": model.to_json(), "weights": [trusted.encode(w) for w in weights]}
+
+
+def _plain_model():
+    images = keras.Input((28, 28, 1))
+    h = layers.Conv2D(4, 3, strides=2, padding="same", activation=tf.nn.relu)(images)
+    h = layers.Flatten()(h)
+    return keras.Model(images, [layers.Dense(2)(h), layers.Dense(2)(h)])
+
+
+def test_plain_models_pass_and_code_carrying_ones_are_named():
+    """Are Sequential and functional models of tf.keras layers accepted, and Lambda, custom and subclassed ones refused?"""
+    assert model_problem(_config(_plain_model())) is None
+    nested = keras.Sequential([keras.Input((4,)), keras.Sequential([layers.Dense(3)]), layers.BatchNormalization(),
+                               layers.LeakyReLU(0.2), layers.Dense(2, activation="sigmoid")])
+    assert model_problem(_config(nested)) is None
+
+    with_lambda = keras.Sequential([keras.Input((4,)), layers.Lambda(lambda x: x * 2)])
+    assert "Lambda" in model_problem(_config(with_lambda))
+    with_lambda_activation = keras.Sequential([keras.Input((4,)), layers.Dense(2, activation=lambda x: x * 2)])
+    assert "lambda" in model_problem(_config(with_lambda_activation))
+
+    def doubled(x):
+        return 2 * x
+
+    with_function = keras.Sequential([keras.Input((4,)), layers.Dense(2, activation=doubled)])
+    assert model_problem(_config(with_function)) is not None
+
+    class Custom(layers.Layer):
+        def call(self, x):
+            return x
+
+    assert "Custom" in model_problem(_config(keras.Sequential([keras.Input((4,)), Custom()])))
+
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            return self.d(x)
+
+    sub = Sub()
+    sub(np.ones((1, 3), np.float32))
+    assert "Sub" in model_problem(_config(sub))
+    assert model_problem({"module": "os", "class_name": "system", "config": {}}) is not None
+    assert model_problem([1, 2]) is not None
+
+
+def test_a_returned_model_is_rebuilt_with_its_weights():
+    """Does the trusted side rebuild a plain model exactly: same layers, same weights, same outputs?"""
+    model = _plain_model()
+    rebuilt = trusted.TrustedObjects().decode_hook("model", _payload(model), oracle=None)
+    assert rebuilt is not model and isinstance(rebuilt, keras.Model)
+    assert [type(layer).__name__ for layer in rebuilt.layers] == [type(layer).__name__ for layer in model.layers]
+    x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    for got, want in zip(rebuilt(x), model(x)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)
+
+
+def test_code_carrying_or_mismatched_models_are_refused():
+    """Is a Lambda model sent as plain configuration refused, and are weights that do not fit refused?"""
+    objects = trusted.TrustedObjects()
+    with_lambda = keras.Sequential([keras.Input((4,)), layers.Lambda(lambda x: x * 2)])
+    with pytest.raises(TypeError, match="can't rebuild"):
+        objects.decode_hook("model", _payload(with_lambda), oracle=None)
+    model = _plain_model()
+    wrong = [np.zeros((1,), np.float32)] + model.get_weights()[1:]
+    with pytest.raises(trusted.StudentError, match="do not fit"):
+        objects.decode_hook("model", _payload(model, wrong), oracle=None)
+    with pytest.raises(TypeError):
+        objects.decode_hook("mirror", {"token": "o0"}, oracle=None)  # only the grader sends mirrors
+
+
+def test_models_and_variables_passed_in_are_sent_as_copies():
+    """Are the test's models sent as configuration plus weights (once configured), and tf.Variables as values?"""
+    objects = trusted.TrustedObjects()
+    model, variables = _plain_model(), []
+    first = objects.encode_hook(model, variables)
+    second = objects.encode_hook(model, variables)
+    assert first["t"] == "mirror" and "config" in first["v"] and "config" not in second["v"]
+    assert first["v"]["token"] == second["v"]["token"] and len(first["v"]["weights"]) == len(model.get_weights())
+    var = tf.Variable([1.0, 2.0])
+    encoded = objects.encode_hook(var, variables)
+    assert encoded["t"] == "var" and variables == [var]
+    np.testing.assert_array_equal(trusted.decode(encoded["v"]), [1.0, 2.0])
+    assert objects.encode_hook(np.zeros(3), variables) is None
