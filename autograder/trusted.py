@@ -450,7 +450,7 @@ class TrustedObjects:
             raise StudentError(f"{name} returned an unreadable answer")
         for token, arrays in weights.items():
             model = self.objects.get(token)
-            if model is None or not isinstance(arrays, list):
+            if not hasattr(model, "get_weights") or not isinstance(arrays, list):  # only models get weights back
                 raise StudentError(f"{name} returned an unreadable answer")
             _set_weights(model, [decode(a) for a in arrays],
                          f"{name} changed the layers of a model passed to it (its weights no longer fit)")
