@@ -83,6 +83,8 @@ def _aekit_decode(data, depth=0, rngs=None, hook=None):
             raise TypeError("malformed value")
         return v
     if t == "rng":
+        if type(v) is not dict or v.get("bit_generator") not in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"):
+            raise TypeError("malformed value")
         g = _np.random.Generator(getattr(_np.random, v["bit_generator"])())
         g.bit_generator.state = v
         if rngs is not None:
@@ -95,6 +97,8 @@ def _aekit_decode(data, depth=0, rngs=None, hook=None):
         return {str(k): _aekit_decode(x, depth + 1, rngs, hook) for k, x in v.items()}
     if t in ("nd", "np", "tf"):
         arr = _np.load(_io.BytesIO(_b64.b64decode(v)), allow_pickle=False)
+        if type(arr) is not _np.ndarray or arr.dtype.kind not in "biufc":
+            raise TypeError("malformed value")
         if t == "np":
             return arr[()]
         if t == "tf":
@@ -337,6 +341,7 @@ class KernelOracle:
         Returns (value, call number or None, the tf.Variables passed in).
         """
         variables: list = []
+        self.objects.sent = set()
         hook = lambda obj: self.objects.encode_hook(obj, variables)  # noqa: E731
         request = {"name": name, "args": encode(list(args), hook=hook), "kwargs": encode(dict(kwargs), hook=hook)}
         if target is not None:
@@ -346,14 +351,29 @@ class KernelOracle:
         payload = self._request("__aekit_call__", request, f"calling {name}")
         try:
             value = decode(payload["value"], hook=lambda t, v: self.objects.decode_hook(t, v, self))
+        except StudentError:
+            raise
         except (TypeError, ValueError, KeyError) as exc:
             raise StudentError(f"{name} returned {exc}"[:2000]) from None
-        states = payload.get("rngs", [])
-        if len(states) == len(rngs_out):
+        except Exception as exc:  # anything else the kernel's answer provokes is the answer's fault
+            raise StudentError(f"{name} returned an unreadable answer ({type(exc).__name__})") from None
+        try:
+            states = payload.get("rngs", [])
+            if not isinstance(states, list) or len(states) != len(rngs_out):
+                raise ValueError("random generators")
             for g, state in zip(rngs_out, states):
+                if not isinstance(state, dict) or state.get("bit_generator") != g.bit_generator.state["bit_generator"]:
+                    raise ValueError("random generators")
                 g.bit_generator.state = state
-        self.objects.update_weights(name, payload.get("weights", {}))
-        return value, payload.get("call"), variables
+            self.objects.update_weights(name, payload.get("weights", {}))
+        except StudentError:
+            raise
+        except Exception:
+            raise StudentError(f"{name} returned an unreadable answer") from None
+        call = payload.get("call")
+        if call is not None and type(call) is not int:
+            raise StudentError(f"{name} returned an unreadable answer")
+        return value, call, variables
 
     def vjp(self, call: int, upstream: list) -> list:
         """The gradients, with respect to the tf.Variables of call `call`, of sum(upstream * outputs)."""
@@ -361,8 +381,11 @@ class KernelOracle:
                                 "the gradient")
         grads = payload.get("grads")
         if not isinstance(grads, list):
-            raise RuntimeError("the gradient gave no readable answer")
-        return [None if g is None else decode(g) for g in grads]
+            raise StudentError("the gradient gave no readable answer")
+        try:
+            return [None if g is None else decode(g) for g in grads]
+        except Exception:
+            raise StudentError("the gradient gave no readable answer") from None
 
     def close(self) -> None:
         try:
@@ -390,6 +413,7 @@ class TrustedObjects:
         self.tokens: dict[int, str] = {}
         self.objects: dict[str, object] = {}
         self.configured: set[str] = set()
+        self.sent: set[str] = set()  # the tokens of the models passed in the current call
 
     def _token(self, obj) -> str:
         if id(obj) not in self.tokens:
@@ -409,6 +433,7 @@ class TrustedObjects:
             return {"t": "var", "v": encode(obj.numpy())}
         if isinstance(obj, keras.Model):
             token = self._token(obj)
+            self.sent.add(token)
             v = {"token": token, "weights": [encode(w) for w in obj.get_weights()]}
             if token not in self.configured:
                 v["config"] = obj.to_json()
@@ -428,8 +453,8 @@ class TrustedObjects:
         from aekit.checks import model_problem
 
         try:
-            config = json.loads(v["config"])
-        except ValueError:
+            config = _without_compile(json.loads(v["config"]))
+        except (ValueError, RecursionError):
             raise TypeError("a model with an unreadable configuration") from None
         problem = model_problem(config)
         if problem:
@@ -449,11 +474,23 @@ class TrustedObjects:
         if not isinstance(weights, dict):
             raise StudentError(f"{name} returned an unreadable answer")
         for token, arrays in weights.items():
-            model = self.objects.get(token)
-            if not hasattr(model, "get_weights") or not isinstance(arrays, list):  # only models get weights back
+            model = self.objects.get(token) if token in self.sent else None
+            if not hasattr(model, "get_weights") or not isinstance(arrays, list):  # only models passed in now
                 raise StudentError(f"{name} returned an unreadable answer")
             _set_weights(model, [decode(a) for a in arrays],
                          f"{name} changed the layers of a model passed to it (its weights no longer fit)")
+
+
+def _without_compile(node, depth: int = 0):
+    """A model configuration without its compile settings (losses, metrics, optimiser): a rebuilt model only
+    needs its layers, and compiling would deserialize more objects."""
+    if depth > 100:
+        raise ValueError("nested too deeply")
+    if isinstance(node, dict):
+        return {k: _without_compile(x, depth + 1) for k, x in node.items() if k != "compile_config"}
+    if isinstance(node, list):
+        return [_without_compile(x, depth + 1) for x in node]
+    return node
 
 
 def _remote_model(oracle: "KernelOracle", v):
@@ -468,7 +505,7 @@ def _remote_model(oracle: "KernelOracle", v):
     for i, part in enumerate(v["layers"][:1000]):
         layer = None
         try:
-            config = json.loads(part["config"])
+            config = _without_compile(json.loads(part["config"]))
             if model_problem(config) is None:
                 layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
                 if isinstance(layer, keras.layers.Layer) and layer.built:
@@ -532,9 +569,12 @@ class Proxy:
 
         session = self._session
         rngs = [a for a in (*args, *kwargs.values()) if isinstance(a, np.random.Generator)]
+        overrides: dict = {}
         try:
             overrides, sources = session.overrides()
             value, call, variables = session.oracle.call(self.__name__, args, kwargs, rngs, overrides, sources)
+            if overrides and _has_text(value):
+                raise StudentError(f"{self.__name__} returned text")
             if call is not None:
                 value = _differentiable(session.oracle, value, call, variables)
             return value
@@ -542,9 +582,21 @@ class Proxy:
             name, _, rest = str(exc).partition(": ")
             if name == "NotImplementedError":
                 raise NotImplementedError(rest) from None
+            if overrides:  # the kernel held the test's reference functions: report no text of its own
+                raise AssertionError(f"{self.__name__} raised an error while the test used its reference versions "
+                                     f"of {', '.join(sorted(overrides))} (run this test in your notebook to see it)"
+                                     ) from None
             if str(exc).startswith(self.__name__ + " "):
                 raise AssertionError(str(exc)) from None
             raise AssertionError(f"{self.__name__} raised {exc}") from None
+
+
+def _has_text(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and depth < 30 and any(_has_text(v, depth + 1) for v in value)
 
 
 def _differentiable(oracle: KernelOracle, value, call: int, variables: list):
@@ -559,7 +611,8 @@ def _differentiable(oracle: KernelOracle, value, call: int, variables: list):
     def joined(*inputs):
         def grad(*upstream):
             grads = oracle.vjp(call, [tf.convert_to_tensor(u).numpy() for u in upstream])
-            if len(grads) != len(inputs):
+            if len(grads) != len(inputs) or any(g is not None and tuple(g.shape) != tuple(x.shape)
+                                                for g, x in zip(grads, inputs)):
                 raise StudentError("the gradient gave no readable answer")
             return [None if g is None else tf.cast(tf.convert_to_tensor(g), x.dtype) for g, x in zip(grads, inputs)]
 
@@ -583,9 +636,20 @@ class Session:
         if not replaced:
             return {}, ""
         tree = ast.parse(self.cell_code)
-        defs = [ast.get_source_segment(self.cell_code, node) for node in tree.body
-                if isinstance(node, ast.FunctionDef)]
-        return {n: f.__name__ for n, f in replaced.items()}, "\n\n".join(d for d in defs if d)
+        defs = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+        wanted, todo = set(), [f.__name__ for f in replaced.values()]
+        while todo:  # the replacement functions and the cell's functions they call, nothing else of the test
+            name = todo.pop()
+            if name in defs and name not in wanted:
+                wanted.add(name)
+                todo += [n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)]
+        missing = {f.__name__ for f in replaced.values()} - wanted
+        if missing:
+            raise StudentError(f"the test replaced an exercise by {', '.join(sorted(missing))}, which is not "
+                               "defined at the top of the test cell")
+        code = "\n\n".join(ast.get_source_segment(self.cell_code, node) for name, node in defs.items()
+                           if name in wanted)
+        return {n: f.__name__ for n, f in replaced.items()}, code
 
 
 # ---- the trusted side ----------------------------------------------------------------------------

@@ -110,3 +110,66 @@ def test_models_and_variables_passed_in_are_sent_as_copies():
     assert encoded["t"] == "var" and variables == [var]
     np.testing.assert_array_equal(trusted.decode(encoded["v"]), [1.0, 2.0])
     assert objects.encode_hook(np.zeros(3), variables) is None
+
+
+def test_answers_the_kernel_could_forge_are_refused():
+    """Are odd random-generator states, archives instead of arrays, and weights for models not passed in refused?"""
+    import base64
+    import io
+
+    good = np.random.default_rng(1)
+    assert trusted.decode(trusted.encode(good)).bit_generator.state == good.bit_generator.state
+    state = dict(good.bit_generator.state, bit_generator="RandomState")
+    with pytest.raises(TypeError, match="malformed"):
+        trusted.decode({"t": "rng", "v": state})
+    buf = io.BytesIO()
+    np.savez(buf, a=np.zeros(2))
+    with pytest.raises(TypeError, match="malformed"):
+        trusted.decode({"t": "nd", "v": base64.b64encode(buf.getvalue()).decode()})
+
+    objects, variables = trusted.TrustedObjects(), []
+    model = _plain_model()
+    objects.encode_hook(model, variables)  # passed in an earlier call
+    objects.sent = set()                   # a new call, without the model
+    with pytest.raises(trusted.StudentError):
+        objects.update_weights("train", {"o0": [trusted.encode(w) for w in model.get_weights()]})
+    objects.encode_hook(model, variables)  # passed in this call: its trained weights come back
+    zeros = [np.zeros_like(w) for w in model.get_weights()]
+    objects.update_weights("train", {"o0": [trusted.encode(w) for w in zeros]})
+    assert all(not np.any(w) for w in model.get_weights())
+
+
+def test_a_compiled_model_is_rebuilt_without_its_compile_settings():
+    """Does a model the student compiled (loss, optimiser) come back as its layers, without compiling here?"""
+    model = _plain_model()
+    model.compile(optimizer="adam", loss="mse")
+    rebuilt = trusted.TrustedObjects().decode_hook("model", _payload(model), oracle=None)
+    assert isinstance(rebuilt, keras.Model) and len(rebuilt.get_weights()) == len(model.get_weights())
+
+
+def test_only_the_replacement_functions_go_to_the_kernel():
+    """When a test swaps exercises for reference functions, are just those (and what they call) sent?"""
+    code = ("def _ref_a(x):\n    return _helper(x)\n\n\ndef _helper(x):\n    return x\n\n\n"
+            "def _secret(x):\n    return 'hidden'\n\n\nglobals().update(a=_ref_a)\n")
+    ns: dict = {}
+    exec(code, ns)
+    session = trusted.Session(oracle=None, names=["a", "b"])
+    session.ns, session.cell_code = ns, code
+    session.ns["b"] = trusted.Proxy(session, "b")
+    overrides, sources = session.overrides()
+    assert overrides == {"a": "_ref_a"}
+    assert "def _ref_a" in sources and "def _helper" in sources and "_secret" not in sources
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused():
+    """Does a kernel's gradient that does not fit the variable fail instead of reaching the test's tape?"""
+    class Oracle:
+        def vjp(self, call, upstream):
+            return [np.ones((5,), np.float32)]
+
+    var = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        value = trusted._differentiable(Oracle(), tf.constant([3.0, 4.0]), 0, [var])
+        total = tf.reduce_sum(value)
+    with pytest.raises(trusted.StudentError):
+        tape.gradient(total, var)
