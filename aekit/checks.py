@@ -133,6 +133,47 @@ def grade_seed() -> int:
         return int(fixed)
     return int(np.random.SeedSequence().entropy % (2**31))
 
+def check_gradient(f, point, grad, name: str, *, directions=(), h: float = 1e-2, rtol: float = 2e-2,
+                   context: str = "") -> None:
+    """Assert that `grad`, what tf.GradientTape found for the scalar `f` at `point`, is how `f` really changes there.
+
+    The slope the gradient gives along its own direction, and along each of
+    `directions`, is compared with the central difference
+    `(f(point + h*d) - f(point - h*d)) / (2*h)` of the same function (`d` of
+    length 1). So the gradient of any function, right or wrong, passes when the
+    tape saw the whole computation; a gradient that is not that function's
+    (half of it taped, a sign lost, a forged one) fails.
+
+    Args:
+        f: takes a float64 array shaped like `point`, returns the scalar value.
+        point: where the gradient was taken.
+        grad: the gradient found there (array or tensor).
+        name: e.g. "reconstruction_loss with respect to x_hat".
+        directions: further directions to test, e.g. the reference gradient.
+    """
+    suffix = f" [{context}]" if context else ""
+    label = f"the gradient of {name}"
+    g = as_numeric_array(grad, label)
+    p = np.asarray(point, dtype=np.float64)
+    if g.shape != p.shape:
+        raise AssertionError(f"{label} has shape {g.shape}, expected {p.shape}{suffix}")
+    if not np.all(np.isfinite(g)):
+        raise AssertionError(f"{label} contains NaN or inf{suffix}")
+    norm = float(np.linalg.norm(g))
+    if norm == 0.0:
+        raise AssertionError(f"{label} is all zero: is the result cut from the graph (tf.stop_gradient, "
+                             f".numpy(), NumPy operations)?{suffix}")
+    for d in (g, *directions):
+        d = np.asarray(d, dtype=np.float64)
+        d = d / np.linalg.norm(d)
+        slope = float(np.sum(g * d))
+        changes = (float(f(p + h * d)) - float(f(p - h * d))) / (2.0 * h)
+        if not abs(changes - slope) <= rtol * norm + 1e-3:
+            raise AssertionError(
+                f"{label} does not match how the value changes: along one direction the gradient gives a slope "
+                f"of {slope:.4g}, the value changes at {changes:.4g}; is part of the computation done outside "
+                f"TensorFlow (NumPy, .numpy()) or a custom gradient?{suffix}")
+
 
 # Keras layers (and models) that the grader's trusted re-check rebuilds from a model's configuration,
 # outside the student's kernel (autograder/trusted.py): only classes whose configuration carries no code.
