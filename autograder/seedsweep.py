@@ -1,0 +1,127 @@
+"""Run each notebook's test cells under many grade-time seeds, to find tests that pass or fail by luck.
+
+`make test` grades every imagined student once, with a seed drawn afresh: a
+test that a correct answer fails for one seed in a hundred turns CI red now
+and then, and one that a wrong answer passes by luck gives away points. This
+runs the solution notebook once in this process (`NBGRADER_EXECUTION=autograde`)
+with the reference answers or an imagined student's cells, then re-runs its
+test cells with `AEKIT_GRADE_SEED` set to each of N seeds, and reports every
+cell whose verdict differs from the one the student's file expects.
+
+    python -m autograder.seedsweep 05_vae --seeds 200            # reference + correct-but-different students
+    python -m autograder.seedsweep 03 --seeds 30 --all-cases     # and every plausible-wrong student too
+
+It runs our own code (solutions and tests/submissions) in-process, never a
+submission's; forging students are skipped. Not part of `make test` (minutes).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+
+from . import selftest
+from .paths import ASSIGNMENTS, source_notebook
+
+
+def _cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
+    """(grade_id, is a test cell, code) for the notebook's code cells, exercise cells replaced by `overrides`."""
+    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    out = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id", "")
+        if meta.get("solution") and gid in overrides:
+            code = overrides[gid]
+        code = "\n".join(line for line in code.split("\n") if not line.lstrip().startswith(("%", "!")))
+        out.append((gid, bool(meta.get("grade")), code))
+    return out
+
+
+def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: set[str], seeds: list[int],
+          all_cells: bool = False) -> dict[str, list[str]]:
+    """Test cell -> what went unexpectedly, one entry per seed where its verdict was not the expected one."""
+    ns: dict = {"__name__": "__main__"}
+    tests = []
+    for gid, is_test, code in _cells(assignment, overrides):
+        if is_test and (all_cells or "grade_seed" in code):
+            tests.append((gid, code))
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                exec(compile(code, f"<{gid or 'cell'}>", "exec"), ns)
+            except Exception:  # noqa: BLE001  (a failing first run is judged below, seed by seed)
+                pass
+    _close_figures()
+    surprises: dict[str, list[str]] = {}
+    try:
+        for seed in seeds:
+            os.environ["AEKIT_GRADE_SEED"] = str(seed)
+            for gid, code in tests:
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        exec(compile(code, f"<{gid}>", "exec"), ns)
+                    if gid in expect_failed:
+                        surprises.setdefault(gid, []).append(f"seed {seed}: passed, expected to fail")
+                except Exception as exc:  # noqa: BLE001
+                    if gid not in expect_failed:
+                        surprises.setdefault(gid, []).append(f"seed {seed}: {type(exc).__name__}: {str(exc)[:300]}")
+            _close_figures()
+    finally:
+        os.environ.pop("AEKIT_GRADE_SEED", None)
+    return surprises
+
+
+def _close_figures() -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.seedsweep", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", help="comma-separated notebooks, by number or name (01,05 or 05_vae)")
+    parser.add_argument("--seeds", type=int, default=50, help="how many seeds (default 50)")
+    parser.add_argument("--all-cases", action="store_true", help="also every plausible-wrong student")
+    parser.add_argument("--all-cells", action="store_true",
+                        help="also the test cells without a grade seed (their TensorFlow randomness varies)")
+    args = parser.parse_args(argv)
+    chosen = []
+    for key in args.notebooks.split(","):
+        match = [a for a in ASSIGNMENTS if a == key.strip() or a.startswith(key.strip() + "_")]
+        if not match:
+            print(f"unknown notebook {key!r}: use one of {', '.join(ASSIGNMENTS)}", file=sys.stderr)
+            return 2
+        chosen += match
+    if args.seeds < 1:
+        print("--seeds must be at least 1", file=sys.stderr)
+        return 2
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    seeds = [1000 + 7919 * i for i in range(args.seeds)]
+    bad = 0
+    for assignment in chosen:
+        students = [("reference", {}, set())] + [
+            (c.name, c.overrides, set(c.expect_failed or [])) for c in selftest.cases(assignment)
+            if not c.name.startswith("forge") and c.expect_failed is not None
+            and (args.all_cases or c.name.startswith("correct"))]
+        for name, overrides, expect_failed in students:
+            start = time.monotonic()
+            surprises = sweep(assignment, name, overrides, expect_failed, seeds, args.all_cells)
+            verdict = "ok  " if not surprises else "LUCK"
+            print(f"{verdict} {assignment:30s} {name:40s} {len(seeds)} seeds  {time.monotonic() - start:5.0f} s",
+                  flush=True)
+            for gid, notes in surprises.items():
+                print(f"       {gid}: {len(notes)} of {len(seeds)} seeds, e.g. {notes[0]}", flush=True)
+            bad += bool(surprises)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
