@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from .nbgrade import _base_env
-from .paths import REPO, resolve_assignments
+from .paths import REPO, default_workers, resolve_assignments
 from .selftest import build_submission
 
 
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m autograder.bench")
     p.add_argument("--students", type=int, default=20)
     p.add_argument("--notebooks", default=None)
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--workers", type=int, default=default_workers(), help="as `autograder grade` (its default)")
     args = p.parse_args(argv)
     assignments = resolve_assignments(args.notebooks)
     students = [f"s{i:03d}" for i in range(args.students)]

@@ -7,7 +7,7 @@ import pathlib
 import sys
 import time
 
-from .paths import UsageError, resolve_assignments
+from .paths import UsageError, default_workers, resolve_assignments
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a class: folder of student folders, zip, or LMS zip")
     g.add_argument("submissions", type=pathlib.Path, metavar="SUBMISSIONS")
     g.add_argument("--out", type=pathlib.Path, required=True, help="results folder")
-    g.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2,
-                   help="notebooks graded at once (default: the machine's cores)")
+    g.add_argument("--workers", type=_positive_int, default=default_workers(),
+                   help="notebooks graded at once (default: the machine's cores plus one, since a notebook "
+                        "spends part of its time waiting on its kernels)")
     g.add_argument("--timeout", type=_positive_float, default=300.0,
                    help="seconds one notebook may run (default 300)")
     g.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all six)")

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
 import shutil
 import sys
 import time
 
 from . import grade, release, sampleclass
-from .paths import REPO, resolve_assignments
+from .paths import REPO, default_workers, resolve_assignments
 
 DEMO_OUT = REPO / "demo-out"
 
@@ -29,7 +28,7 @@ def demo() -> int:
     print(f"3/3 grading it: python -m autograder grade {class_dir.relative_to(REPO)} "
           f"--out {(DEMO_OUT / 'results').relative_to(REPO)} --force")
     summary = grade.grade(class_dir, DEMO_OUT / "results", assignments=assignments,
-                          workers=os.cpu_count() or 2, timeout=240, force=True, stream=sys.stdout)
+                          workers=default_workers(), timeout=240, force=True, stream=sys.stdout)
     rows = list(csv.DictReader(open(DEMO_OUT / "results" / "grades.csv", encoding="utf-8")))
     print()
     short = [a.split("_", 1)[0] for a in assignments]
