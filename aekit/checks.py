@@ -133,6 +133,7 @@ def grade_seed() -> int:
         return int(fixed)
     return int(np.random.SeedSequence().entropy % (2**31))
 
+
 def check_gradient(f, point, grad, name: str, *, directions=(), h: float = 1e-2, rtol: float = 2e-2,
                    context: str = "") -> None:
     """Assert that `grad`, what tf.GradientTape found for the scalar `f` at `point`, is how `f` really changes there.

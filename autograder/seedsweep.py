@@ -25,7 +25,7 @@ import sys
 import time
 
 from . import selftest
-from .paths import ASSIGNMENTS, source_notebook
+from .paths import UsageError, resolve_assignments, source_notebook
 
 
 def _cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
@@ -91,13 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-cells", action="store_true",
                         help="also the test cells without a grade seed (their TensorFlow randomness varies)")
     args = parser.parse_args(argv)
-    chosen = []
-    for key in args.notebooks.split(","):
-        match = [a for a in ASSIGNMENTS if a == key.strip() or a.startswith(key.strip() + "_")]
-        if not match:
-            print(f"unknown notebook {key!r}: use one of {', '.join(ASSIGNMENTS)}", file=sys.stderr)
-            return 2
-        chosen += match
+    try:
+        chosen = resolve_assignments(args.notebooks)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.seeds < 1:
         print("--seeds must be at least 1", file=sys.stderr)
         return 2
