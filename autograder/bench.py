@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from .nbgrade import _base_env
+from .zygote import safe_env
 from .paths import REPO, default_workers, resolve_assignments
 from .selftest import build_submission
 
@@ -37,7 +37,7 @@ def _stock(root: pathlib.Path, students: list[str], assignments: list[str], subs
             dest = course / "submitted" / sid / a / f"{a}.ipynb"
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(subs[a])
-    env = _base_env()
+    env = safe_env()
     start = time.monotonic()
     for a in assignments:
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force"],

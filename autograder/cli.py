@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--memory", type=_positive_float, default=4.0, metavar="GB",
                    help="resident memory one notebook may use (default 4)")
     g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
+    g.add_argument("--call-timeout", type=_positive_float, metavar="SECONDS",
+                   help="seconds one test call or one of the student's cells may run before it is stopped "
+                        "(default: 30, or more for the notebooks that train in their tests)")
+    g.add_argument("--unsafe", action="store_true",
+                   help="grade even where the kernels cannot be isolated (not root, no namespaces): a submission "
+                        "could then read solutions/ and the results")
     g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
                    "(groups student_id and notebook)")
 
@@ -131,8 +137,13 @@ def _dispatch(args) -> int:
             raise UsageError(f"--out {args.out} is a file: give a folder for the results")
         summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
                               workers=args.workers, timeout=args.timeout, force=args.force,
-                              db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory)
+                              db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
+                              calls=args.call_timeout, unsafe=args.unsafe)
         print("\n".join(grade.summary_lines(summary)))
+        if not summary["graded_any"]:
+            print("autograder: no notebook could be graded (every one crashed or timed out): check the "
+                  "environment with `make test`", file=sys.stderr)
+            return 1
         return 0
     if args.command == "gradescope":
         from . import gradescope

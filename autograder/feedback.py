@@ -1,50 +1,95 @@
-"""Feedback pages: each test's result and message, never a hidden test's source."""
+"""Feedback pages: the student's own notebook as graded, each test's verdict next to the code it tests.
+
+Built from the autograded notebook (whose hidden test cells hold only their
+docstring) and the gradebook (a TA's scores and comments). A hidden test's
+code is never shown.
+"""
 from __future__ import annotations
 
 import html
 import json
 import pathlib
+import re
 
-from .nbgrade import NotebookResult
-
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _STYLE = """
-body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em;color:#222}
+body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;
 vertical-align:top}.ok{color:#1a7f37}.fail{color:#c62828}pre{background:#f6f8fa;padding:.6em;overflow:auto;
-white-space:pre-wrap}.muted{color:#777}
+white-space:pre-wrap;margin:.3em 0}.muted{color:#777}.cell{margin:1em 0}.md{white-space:pre-wrap;color:#333}
+.verdict{border-left:4px solid #c62828;padding:.2em .8em;background:#fff5f5}.verdict.ok{border-color:#1a7f37;
+background:#f3fbf5}.out{border-left:3px solid #ddd;padding-left:.6em}img{max-width:100%}
 """
 
 
-def _visible_test_sources(source_nb: pathlib.Path) -> dict[str, str]:
-    nb = json.loads(source_nb.read_text(encoding="utf-8"))
-    out = {}
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if meta.get("grade") and "### BEGIN HIDDEN TESTS" not in src:
-            out[meta["grade_id"]] = src
-    return out
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
 
 
-def render(student_id: str, result: NotebookResult, source_nb: pathlib.Path) -> str:
-    """An HTML page for one student's notebook."""
-    visible = _visible_test_sources(source_nb) if source_nb.is_file() else {}
+def _outputs(cell: dict) -> str:
+    e, parts = html.escape, []
+    for out in cell.get("outputs", [])[:50]:
+        kind = out.get("output_type")
+        if kind == "stream":
+            parts.append(f"<pre class='out'>{e(_text(out.get('text'))[:20000])}</pre>")
+        elif kind in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            png = data.get("image/png")
+            if isinstance(png, str) and re.fullmatch(r"[A-Za-z0-9+/=\s]+", png):
+                parts.append(f"<img alt='figure' src='data:image/png;base64,{png.strip()}'>")
+            elif "text/plain" in data:
+                parts.append(f"<pre class='out'>{e(_text(data['text/plain'])[:20000])}</pre>")
+        elif kind == "error":
+            tb = _ANSI.sub("", "\n".join(_text(t) for t in out.get("traceback", [])[-6:]))
+            parts.append(f"<pre class='out fail'>{e(tb[-4000:] or out.get('ename', 'Error'))}</pre>")
+    return "".join(parts)
+
+
+def render(student_id: str, result, autograded: pathlib.Path, cells: list, score: float, max_score: float) -> str:
+    """An HTML page for one student's notebook (`cells`: gradebook.CellGrade of each graded cell)."""
     e = html.escape
+    tests = {t.test_id: t for t in result.tests}
+    by_name = {c.name: c for c in cells}
     rows = []
     for t in result.tests:
-        cls, verdict = ("ok", "passed") if t.passed else ("fail", "failed")
-        kind = "hidden test (runs only when graded)" if t.hidden else "visible test"
-        body = f"<div class='{cls}'>{verdict}</div>"
-        if t.message:
-            body += f"<pre>{e(t.message)}</pre>"
-        if not t.hidden and t.test_id in visible:
-            body += f"<details><summary class='muted'>test code</summary><pre>{e(visible[t.test_id])}</pre></details>"
-        rows.append(f"<tr><td><code>{e(t.test_id)}</code><div class='muted'>{kind}</div></td>"
-                    f"<td>{t.score:g} / {t.max_score:g}</td><td>{body}</td></tr>")
+        c = by_name.get(t.test_id)
+        points = c.score if c is not None and c.score is not None else t.score
+        verdict = "passed" if t.passed else "failed"
+        ta = f"<div class='muted'>TA: {e(c.comment)}</div>" if c and c.comment else ""
+        override = " <span class='muted'>(set by a TA)</span>" if c and c.manual else ""
+        rows.append(f"<tr><td><code>{e(t.test_id)}</code><div class='muted'>"
+                    f"{'hidden test: checked when graded' if t.hidden else 'visible test'}</div></td>"
+                    f"<td>{points:g} / {t.max_score:g}{override}</td><td class='{'ok' if t.passed else 'fail'}'>"
+                    f"{verdict}{f'<pre>{e(t.message)}</pre>' if t.message else ''}{ta}</td></tr>")
+    for c in cells:
+        if c.name not in tests:  # written answers
+            mark = "waiting for a TA" if c.needs_manual_grade else f"{c.score or 0:g} / {c.max_score:g}"
+            ta = f"<div class='muted'>TA: {e(c.comment)}</div>" if c.comment else ""
+            rows.append(f"<tr><td><code>{e(c.name)}</code><div class='muted'>written answer</div></td>"
+                        f"<td>{mark}</td><td>{ta}</td></tr>")
     status = "" if result.status == "graded" else \
         f"<p class='fail'>Status: <b>{e(result.status)}</b>: {e(result.detail)}</p>"
+    notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
+    body = []
+    try:
+        nb = json.loads(autograded.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        nb = {"cells": []}
+    for cell in nb.get("cells", []):
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        src = _text(cell.get("source"))
+        if cell.get("cell_type") == "markdown":
+            body.append(f"<div class='cell md'>{e(src)}</div>")
+        elif gid in tests:
+            t = tests[gid]
+            body.append(f"<div class='cell verdict {'ok' if t.passed else ''}'><b>{e(gid)}</b>: "
+                        f"{'passed' if t.passed else 'failed'} ({t.score:g} / {t.max_score:g})"
+                        f"{f'<pre>{e(t.message)}</pre>' if t.message else ''}</div>")
+        elif cell.get("cell_type") == "code":
+            body.append(f"<div class='cell'><pre>{e(src)}</pre>{_outputs(cell)}</div>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(result.assignment)}: feedback</title>"
             f"<style>{_STYLE}</style></head><body><h1>{e(result.assignment)}</h1>"
-            f"<p>Student <b>{e(student_id)}</b>: <b>{result.score:g} / {result.max_score:g}</b> points</p>"
-            f"{status}<table><tr><th>test</th><th>points</th><th>result</th></tr>{''.join(rows)}</table>"
-            f"</body></html>")
+            f"<p>Student <b>{e(student_id)}</b>: <b>{score:g} / {max_score:g}</b> points</p>{status}"
+            f"{f'<ul class=muted>{notes}</ul>' if notes else ''}"
+            f"<table><tr><th>test</th><th>points</th><th>result</th></tr>{''.join(rows)}</table>"
+            f"<h2>Your notebook, as graded</h2>{''.join(body)}</body></html>")

@@ -1,18 +1,22 @@
-"""`python -m autograder grade`: grade a class in parallel, with feedback and a gradebook.
+"""`python -m autograder grade`: grade a class into a results folder that accumulates over a term.
 
-Every finished notebook is saved at once as `OUT/.state/<student>/<notebook>.json`
-(written to a temporary file, then renamed), keyed by a hash of the submission
-and of the source notebook. The CSV files, feedback pages and gradebook are
-rebuilt from those records, so a rerun regrades only what changed, never
-duplicates a row, and a run killed at any moment loses no finished result.
+The results folder is an nbgrader course folder of its own (`nbgrader_config.py`,
+`source/`, `autograded/<student>/<notebook>/<notebook>.ipynb`, `gradebook.db`,
+`feedback/<student>/<notebook>/<notebook>.html`), so a TA can open it in
+nbgrader's formgrader. Each finished notebook is saved at once: its record in
+`.state/<student>/<notebook>.json` (written to a temporary file, then renamed),
+its scores in the gradebook. `grades.csv`, `tests.csv` and the feedback pages
+are rebuilt from all records and the gradebook after every run, so a run
+(one student, one notebook, a regrade) replaces exactly the rows it graded,
+never drops another, and a TA's manual scores and comments show up. A rerun
+regrades a notebook only when the submission, the sources, the limits or the
+grader changed, or when it did not finish last time (`crashed`, `timeout`).
 """
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import pathlib
@@ -22,31 +26,36 @@ import threading
 import time
 
 from . import collect as collect_mod
-from . import feedback, sandbox
-from .nbgrade import GradingCourse, NotebookResult, TestResult, test_cells
-from .paths import REPO, UsageError, source_notebook
+from . import csvsafe, feedback, gradebook, sandbox
+from .course import GradingCourse, sources_key, test_cells
+from .paths import COURSE_ID, UsageError, call_seconds
+from .results import NotebookResult, not_graded
 
-GRADER_VERSION = "2"  # 2: every test cell re-checked outside the kernel
-GRADE_COLUMNS = ["student_id", "notebook", "score", "max_score", "status", "detail", "seconds"]
+GRADER_VERSION = "3"  # 3: one run per notebook, tests only in the trusted process
+GRADE_COLUMNS = ["student_id", "notebook", "score", "max_score", "status", "detail", "seconds", "manual_score",
+                 "needs_manual_grade", "late", "submitted_at"]
+TEST_COLUMNS = ["student_id", "notebook", "test_id", "score", "max_score", "hidden", "message", "manual"]
 MAX_HASHED_BYTES = 64 * 1024 * 1024
-TEST_COLUMNS = ["student_id", "notebook", "test_id", "score", "max_score", "hidden", "message"]
+FINISHED = ("graded", "invalid", "missing")
 
 
 @dataclasses.dataclass
-class Job:
+class NotebookJob:
+    """One student's notebook to grade (or to reuse, when its key is unchanged)."""
     student_id: str
     assignment: str
     path: pathlib.Path | None
     key: str
+    late: bool = False
+    submitted_at: str | None = None
 
 
-def _digest(path: pathlib.Path | None, assignment: str) -> str:
-    h = hashlib.sha256(GRADER_VERSION.encode())
-    h.update(source_notebook(assignment).read_bytes())
+def _digest(path: pathlib.Path | None, assignment: str, settings: str) -> str:
+    """What a verdict depends on: the grader, its limits, the sources and the submission."""
+    h = hashlib.sha256(f"{GRADER_VERSION}|{settings}|{sources_key([assignment])}".encode())
     if path is None:
         h.update(b"<missing>")
-    else:
-        # a file over the notebook size limit is invalid whatever it holds: hash its size and head only
+    else:  # a file over the notebook size limit is invalid whatever it holds: hash its size and head only
         h.update(str(path.stat().st_size).encode())
         left = MAX_HASHED_BYTES
         with open(path, "rb") as f:
@@ -81,9 +90,8 @@ class Progress:
             self.failures += result.status != "graded"
             elapsed = time.monotonic() - self.start
             left = elapsed / self.done * (self.total - self.done) if self.done else 0
-            bar_len = 24
-            filled = int(bar_len * self.done / max(self.total, 1))
-            line = (f"[{'#' * filled}{'.' * (bar_len - filled)}] {self.done}/{self.total} notebooks, "
+            filled = int(24 * self.done / max(self.total, 1))
+            line = (f"[{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} notebooks, "
                     f"{self.failures} not graded, ~{_fmt(left)} left")
             if self.tty:
                 self.stream.write("\r" + line + ("\n" if self.done == self.total else ""))
@@ -99,133 +107,166 @@ def _fmt(seconds: float) -> str:
 
 
 def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str], workers: int,
-          timeout: float, force: bool = False, db_url: str | None = None,
-          lms_regex: str | None = None, memory_gb: float = 4.0, stream=sys.stderr) -> dict:
-    """Grade every student's notebooks; return a summary (counts by status)."""
+          timeout: float, force: bool = False, db_url: str | None = None, lms_regex: str | None = None,
+          memory_gb: float = 4.0, calls: float | None = None, unsafe: bool = False, preflight: bool = True,
+          stream=sys.stderr) -> dict:
+    """Grade every student's notebooks into `out`; return a summary (counts by status)."""
+    reason = sandbox.unsafe_reason()
+    if reason and not unsafe:
+        raise UsageError(f"refusing to grade: {reason}; run as root on Linux, or pass --unsafe to grade anyway")
     out = pathlib.Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    state = out / ".state"
-    work = out / ".work"
+    os.chmod(out, 0o700)
+    state, work = out / ".state", out / ".work"
     found = collect_mod.collect(pathlib.Path(submissions), work / "unpacked", lms_regex)
     for why in found.skipped:
         stream.write(f"skipped {why}\n")
+    if hasattr(collect_mod, "write_report"):
+        collect_mod.write_report(found, out / "collection_report.csv")
+    limits = sandbox.Limits(threads=max(1, (os.cpu_count() or 1) // max(1, workers)),
+                            memory_bytes=int(memory_gb * 1024**3),
+                            cpu_share=max(1.0, (os.cpu_count() or 1) / max(1, workers)))
     jobs = []
     for sid in found.students:
         for a in assignments:
             path = found.files.get((sid, a))
-            jobs.append(Job(sid, a, path, _digest(path, a)))
+            settings = f"{timeout}|{memory_gb}|{calls or call_seconds(a)}"
+            jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings),
+                                    bool(getattr(found, "late", {}).get((sid, a), False)),
+                                    getattr(found, "submitted_at", {}).get((sid, a))))
     todo, reused = [], []
     for job in jobs:
-        record = _load_record(state, job)
-        if record is not None and record.get("key") == job.key and not force:
+        record = _load_record(state / job.student_id / f"{job.assignment}.json")
+        if record is not None and record.get("key") == job.key and not force \
+                and record["result"]["status"] in FINISHED:
             reused.append(job)
         else:
             todo.append(job)
-    progress = Progress(len(jobs), stream)
-    for job in reused:
-        progress.update(job.student_id, _result_of(_load_record(state, job)), reused=True)
-    # share the cores between the kernels running at once instead of letting each take them all
-    limits = sandbox.Limits(threads=max(1, (os.cpu_count() or 1) // max(1, workers)),
-                            memory_bytes=int(memory_gb * 1024**3))
     stream.write(sandbox.describe() + "\n")
-    course = GradingCourse(work / "course", assignments, hide=[out, pathlib.Path(submissions).resolve()],
-                           limits=limits)
-    if any(j.path is not None for j in todo):
+    course = GradingCourse(work / "course", assignments, limits=limits)
+    db = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    try:
         course.prepare()
+        if todo:
+            course.launcher.warm()
+        _prepare_results_folder(out, course, db, assignments)
+        if preflight and any(j.path is not None for j in todo):
+            _preflight(course, work, sorted({j.assignment for j in todo if j.path is not None}), timeout, calls)
+        progress = Progress(len(jobs), stream)
+        for job in reused:
+            progress.update(job.student_id, NotebookResult.from_json(
+                _load_record(state / job.student_id / f"{job.assignment}.json")["result"]), reused=True)
+        lock = threading.Lock()
 
-    def run(job: Job) -> None:
-        if job.path is None:
-            tests = test_cells(job.assignment)
-            result = NotebookResult(job.assignment, "missing", 0.0, sum(t["points"] for t in tests),
-                                    [TestResult(t["test_id"], 0.0, t["points"], "not submitted", t["hidden"])
-                                     for t in tests], "no notebook submitted")
-        else:
-            job_dir = work / "jobs" / f"{job.student_id}--{job.assignment}"
-            result = course.grade(job.path, job.assignment, job_dir, student_id=job.student_id,
-                                  timeout=timeout)
-            shutil.rmtree(job_dir, ignore_errors=True)
-        record = {"key": job.key, "student_id": job.student_id, "result": result.to_json()}
-        _write_atomic(state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1))
-        _write_atomic(out / "feedback" / job.student_id / f"{job.assignment}.html",
-                      feedback.render(job.student_id, result, source_notebook(job.assignment)))
-        progress.update(job.student_id, result)
+        def run(job: NotebookJob) -> None:
+            autograded = out / "autograded" / job.student_id / job.assignment / f"{job.assignment}.ipynb"
+            if job.path is None:
+                result = not_graded(job.assignment, "missing", test_cells(job.assignment), "no notebook submitted")
+                autograded.unlink(missing_ok=True)
+            else:
+                result = course.grade(job.path, job.assignment, work / "jobs" / hashlib.sha256(
+                    f"{job.student_id}/{job.assignment}".encode()).hexdigest()[:24],
+                                      timeout=timeout, calls=calls, autograded=autograded)
+            record = {"key": job.key, "student_id": job.student_id, "late": job.late,
+                      "submitted_at": job.submitted_at, "result": result.to_json()}
+            with lock:  # one writer for the gradebook
+                _write_atomic(state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1))
+                with gradebook.opened(db) as gb:
+                    gradebook.record(gb, job.student_id, result, job.submitted_at)
+            progress.update(job.student_id, result)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(run, j) for j in todo]
-        for fut in concurrent.futures.as_completed(futures):
-            fut.result()
-    records = [_load_record(state, j) for j in jobs]
-    _write_tables(out, records)
-    _write_gradebook(db_url or f"sqlite:///{out / 'gradebook.db'}", course, assignments, records)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for fut in concurrent.futures.as_completed([pool.submit(run, j) for j in todo]):
+                fut.result()
+    finally:
+        course.close()
+    records = rebuild(out, db)
     counts: dict[str, int] = {}
-    for r in records:
-        counts[r["result"]["status"]] = counts.get(r["result"]["status"], 0) + 1
+    for j in jobs:
+        status = records[(j.student_id, j.assignment)]["result"]["status"]
+        counts[status] = counts.get(status, 0) + 1
     return {"students": len(found.students), "notebooks": len(jobs), "regraded": len(todo),
-            "reused": len(reused), "statuses": counts, "out": str(out)}
+            "reused": len(reused), "statuses": counts, "out": str(out),
+            "graded_any": any(s in ("graded", "invalid", "missing") for s in counts) or not jobs}
 
 
-def _load_record(state: pathlib.Path, job: Job) -> dict | None:
-    path = state / job.student_id / f"{job.assignment}.json"
+def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, assignments: list[str]) -> None:
+    """Make `out` an nbgrader course folder: sources, config, and a gradebook that knows every assignment."""
+    for a in assignments:
+        target = out / "source" / a
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(course.course.source / a, target)
+    (out / "nbgrader_config.py").write_text(
+        '"""nbgrader configuration of this results folder (written by `python -m autograder grade`)."""\n'
+        "import os\n\nc = get_config()  # noqa: F821\n"
+        "c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))\n"
+        f"c.CourseDirectory.db_url = {db!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n", encoding="utf-8")
+    course.course.register(db)
+
+
+def _preflight(course: GradingCourse, work: pathlib.Path, assignments: list[str], timeout: float,
+               calls: float | None) -> None:
+    """Grade each notebook's reference answers once; stop the run with one line when they lose points."""
+    from .selftest import build_submission
+
+    for a in assignments:
+        path = work / "preflight" / f"{a}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(build_submission(a)), encoding="utf-8")
+        result = course.grade(path, a, work / "preflight" / f"job-{a}", timeout=timeout, calls=calls)
+        if result.status != "graded" or result.score < result.max_score:
+            why = result.detail or next((t.message for t in result.tests if not t.passed), "")
+            hint = ("the kernel died: check the environment (`make test`)" if result.status == "crashed"
+                    else f"{result.status}: {why}")
+            raise UsageError(f"pre-flight: the reference answers of {a} earn {result.score:g}/{result.max_score:g} "
+                             f"({hint[:300]}); nothing was graded")
+
+
+def _load_record(path: pathlib.Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _result_of(record: dict) -> NotebookResult:
-    return NotebookResult.from_json(record["result"])
-
-
-def _write_tables(out: pathlib.Path, records: list[dict]) -> None:
-    grades, tests = io.StringIO(), io.StringIO()
-    gw, tw = csv.writer(grades), csv.writer(tests)
-    gw.writerow(GRADE_COLUMNS)
-    tw.writerow(TEST_COLUMNS)
-    for rec in sorted(records, key=lambda r: (r["student_id"], r["result"]["assignment"])):
-        r = _result_of(rec)
-        gw.writerow([rec["student_id"], r.assignment, f"{r.score:g}", f"{r.max_score:g}", r.status,
-                     r.detail, f"{r.seconds:.1f}"])
-        for t in r.tests:
-            tw.writerow([rec["student_id"], r.assignment, t.test_id, f"{t.score:g}", f"{t.max_score:g}",
-                         "yes" if t.hidden else "no", t.message])
-    _write_atomic(out / "grades.csv", grades.getvalue())
-    _write_atomic(out / "tests.csv", tests.getvalue())
-
-
-def _write_gradebook(db_url: str, course: GradingCourse, assignments: list[str], records: list[dict]) -> None:
-    """Put every result into nbgrader's gradebook (one writer: this process)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    if db_url.startswith("sqlite:///"):
-        db_path = pathlib.Path(db_url[len("sqlite:///"):])
-        if not db_path.exists():
-            course.prepare()
-            shutil.copyfile(course.template_db, db_path)
-    else:
-        course.prepare()
-        course.register_assignments(db_url)
-    import warnings
-
-    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy 2.1 notes on nbgrader's own queries
-    with Gradebook(db_url, "autoencoders") as gb:
-        for rec in records:
-            r = _result_of(rec)
-            sid = rec["student_id"]
-            gb.update_or_create_student(sid)
-            try:
-                gb.find_assignment(r.assignment)
-            except MissingEntry:
-                course.register_assignments(db_url)
-            gb.update_or_create_submission(r.assignment, sid)
-            for t in r.tests:
-                grade = gb.find_grade(t.test_id, r.assignment, r.assignment, sid)
-                grade.auto_score = t.score
-                grade.needs_manual_grade = False
-            gb.db.commit()
+def rebuild(out: pathlib.Path, db: str) -> dict:
+    """Rewrite grades.csv, tests.csv and the feedback pages from every record and the gradebook."""
+    records = {}
+    for path in sorted((out / ".state").glob("*/*.json")):
+        rec = _load_record(path)
+        if rec is not None:
+            records[(rec["student_id"], rec["result"]["assignment"])] = rec
+    grade_rows, test_rows = [], []
+    with gradebook.opened(db) as gb:
+        for (sid, a), rec in sorted(records.items()):
+            result = NotebookResult.from_json(rec["result"])
+            cells = {c.name: c for c in gradebook.grades_of(gb, a, sid)}
+            score = sum(c.score or 0.0 for c in cells.values()) if cells else result.score
+            max_score = sum(c.max_score for c in cells.values()) if cells else result.max_score
+            manual = [c for c in cells.values() if c.manual]
+            waiting = [c.name for c in cells.values() if c.needs_manual_grade]
+            grade_rows.append([sid, a, f"{score:g}", f"{max_score:g}", result.status, result.detail,
+                               f"{result.seconds:.1f}", f"{sum(c.score or 0 for c in manual):g}" if manual else "",
+                               " ".join(waiting), "yes" if rec.get("late") else "", rec.get("submitted_at") or ""])
+            for t in result.tests:
+                c = cells.get(t.test_id)
+                test_rows.append([sid, a, t.test_id, f"{c.score if c and c.score is not None else t.score:g}",
+                                  f"{t.max_score:g}", "yes" if t.hidden else "no",
+                                  t.message + (f" [TA: {c.comment}]" if c and c.comment else ""),
+                                  "yes" if c and c.manual else ""])
+            autograded = out / "autograded" / sid / a / f"{a}.ipynb"
+            _write_atomic(out / "feedback" / sid / a / f"{a}.html",
+                          feedback.render(sid, result, autograded, list(cells.values()), score, max_score))
+    csvsafe.write_csv(out / "grades.csv", GRADE_COLUMNS, grade_rows)
+    csvsafe.write_csv(out / "tests.csv", TEST_COLUMNS, test_rows)
+    return records
 
 
 def summary_lines(summary: dict) -> list[str]:
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary["statuses"].items()))
     return [f"graded {summary['notebooks']} notebooks of {summary['students']} students "
             f"({summary['regraded']} graded now, {summary['reused']} unchanged): {statuses}",
-            f"results in {summary['out']}: grades.csv, tests.csv, feedback/, gradebook"]
+            f"results in {summary['out']}: grades.csv, tests.csv, feedback/, autograded/, gradebook "
+            f"(review: cd {summary['out']} && nbgrader formgrader)"]

@@ -16,7 +16,8 @@ import tempfile
 import time
 import zipfile
 
-from .nbgrade import GradingCourse, NotebookResult, test_cells
+from .course import GradingCourse, test_cells
+from .results import NotebookResult, not_graded
 from .paths import ASSIGNMENTS, REPO
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -118,13 +119,7 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
         course = GradingCourse(tmp / "course", assignments)
         for a in assignments:
             if a not in found:
-                tests = test_cells(a)
-                from .nbgrade import TestResult
-
-                results.append(NotebookResult(a, "missing", 0.0, sum(t["points"] for t in tests),
-                                              [TestResult(t["test_id"], 0.0, t["points"], "not submitted",
-                                                          t["hidden"]) for t in tests],
-                                              f"no {a}.ipynb in the submission"))
+                results.append(not_graded(a, "missing", test_cells(a), f"no {a}.ipynb in the submission"))
                 continue
             results.append(course.grade(found[a], a, tmp / "jobs" / a, student_id="student", timeout=timeout))
     out = root / "results" / "results.json"

@@ -18,6 +18,12 @@ ASSIGNMENTS = (
     "06_checkerboard_artifacts",
 )
 
+COURSE_ID = "autoencoders"
+# seconds one test call or one of the student's cells may run before it is interrupted (the notebook as a
+# whole has --timeout); the notebooks that train in their tests get more
+CALL_SECONDS = {"03_conv_autoencoder": 90.0, "05_vae": 60.0}
+DEFAULT_CALL_SECONDS = 30.0
+
 
 class UsageError(Exception):
     """A mistake a person made (bad argument, missing file); printed as one line."""
@@ -74,6 +80,11 @@ def assignment_of(path: pathlib.Path) -> str:
         return stem
     raise UsageError(f"{path.name} is not a course notebook: its name must be one of "
                      + ", ".join(f"{a}.ipynb" for a in ASSIGNMENTS))
+
+
+def call_seconds(assignment: str) -> float:
+    """The default time limit of one test call or cell of `assignment` (see CALL_SECONDS)."""
+    return CALL_SECONDS.get(assignment, DEFAULT_CALL_SECONDS)
 
 
 def default_workers() -> int:

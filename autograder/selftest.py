@@ -17,7 +17,8 @@ import pathlib
 import re
 import tempfile
 
-from .nbgrade import GradingCourse, NotebookResult, test_cells
+from .course import GradingCourse, test_cells
+from .results import NotebookResult
 from .paths import REPO, release_notebook, source_notebook
 
 SUBMISSIONS = REPO / "tests" / "submissions"

@@ -6,7 +6,7 @@ import os
 import pathlib
 import re
 
-from .nbgrade import check_notebook_file
+from .pipeline import read_submission
 from .paths import UsageError, assignment_of
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -19,8 +19,8 @@ def validate(path: pathlib.Path, timeout: int = 300) -> tuple[bool, list[str]]:
         raise UsageError(f"{path} does not exist: give the path of a notebook such as "
                          f"notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb")
     assignment_of(path)
-    problem = check_notebook_file(path)
-    if problem:
+    nb, problem = read_submission(path)
+    if nb is None:
         raise UsageError(f"{path} cannot be validated: {problem}")
     from nbgrader.validator import Validator
     from traitlets.config import Config

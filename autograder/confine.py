@@ -1,0 +1,305 @@
+"""The kernel's side of the sandbox: confine this process, then become the student's kernel.
+
+Runs in the process that will hold student code, before any of it runs (in a
+child forked from the zygote, or exec'd by jupyter_client as the kernel spec's
+command when there is no zygote). It reads the job's `sandbox.json`, written by
+`autograder.sandbox.JobSandbox`, and:
+
+- joins the job's cgroups (memory, processes, CPU quota, freezer);
+- where the grader is root with namespaces: new mount, network, IPC and PID
+  namespaces; a fresh root (tmpfs) into which only what a kernel needs is
+  bound read-only (the system's `/usr`, `/lib`, `/etc`, the Python
+  installation, the course's `aekit/`, `autograder/` and `data/`, and its own
+  socket folder), with private, size-limited `/tmp`, `/var/tmp`, `/run/lock`,
+  `/dev/shm` and home; then `pivot_root` into it, so sources, results, the
+  gradebook, other jobs and every world-writable folder of the real disk are
+  simply not there. The kernel is PID 1 of its namespace: when it ends, every
+  process it started ends with it. It works in its home, chosen after the
+  mounts, and runs under a user id of its own with no network;
+- sets the rlimits (CPU time, file size, open files, core dumps, processes).
+
+Imports run one way: this module uses `autograder.sandbox` for the shared
+`Limits`; the grader side never imports this module.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import sys
+import time
+
+from .sandbox import Limits
+
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = \
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+HOME = "/home/student"
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
+            "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+            "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH", "AEKIT_GRADE_SEED")
+
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise OSError(ctypes.get_errno(), what)
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_c().mount(source.encode() if source else None, target.encode(),
+                      fstype.encode() if fstype else None, flags,
+                      data.encode() if data else None) == 0, f"cannot mount {target}")
+
+
+def _tmpfs(target: str, size: int, mode: str = "0755") -> None:
+    os.makedirs(target, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}")
+
+
+def _bind_readonly(source: str, target: str) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    elif os.path.exists(source):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    else:
+        return
+    _mount(source, target, None, MS_BIND | MS_REC)
+    # read-only needs a second, remounting call (the kernel ignores MS_RDONLY on the first)
+    _c().mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def visible_paths(config: dict) -> list[str]:
+    """What the kernel may read, besides the system folders: Python and the course's shared code and data."""
+    repo = config["repo"]
+    paths = [sys.base_prefix, sys.prefix, *(os.path.join(repo, name) for name in ("aekit", "autograder", "data"))]
+    for entry in sys.path:  # site-packages outside the prefixes (rare: a user site, a --target install)
+        if entry.endswith("-packages") and os.path.isdir(entry):
+            paths.append(entry)
+    out = []
+    for p in dict.fromkeys(os.path.realpath(p) for p in paths):
+        if os.path.exists(p) and not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
+            out.append(p)
+    return out
+
+
+def _fresh_root(config: dict, limits: Limits) -> None:
+    """Build the kernel's root in a tmpfs and pivot into it (see the module docstring)."""
+    _check(_c().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
+    new = os.path.join(config["sock_dir"], "root")
+    _tmpfs(new, 16 * 1024 * 1024)
+    for path in [p for p in SYSTEM if os.path.isdir(p)] + visible_paths(config):
+        _bind_readonly(path, new + path)
+    for dev in DEVICES:
+        if os.path.exists(dev):
+            os.makedirs(new + "/dev", exist_ok=True)
+            open(new + dev, "a").close()
+            _mount(dev, new + dev, None, MS_BIND)
+    sock_dir = config["sock_dir"]
+    os.makedirs(new + sock_dir, exist_ok=True)
+    _mount(sock_dir, new + sock_dir, None, MS_BIND)  # the kernel's sockets, and nothing else of /run
+    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"), ("/var/tmp", limits.tmp_bytes // 4, "1777"),
+                               ("/run/lock", 1024 * 1024, "1777"), ("/dev/shm", limits.tmp_bytes // 4, "1777"),
+                               (HOME, limits.tmp_bytes, "0700")):
+        _tmpfs(new + target, size, mode)
+    os.makedirs(new + "/proc", exist_ok=True)
+    if os.path.isdir("/dev/mqueue"):
+        os.makedirs(new + "/dev/mqueue", exist_ok=True)
+        _c().mount(b"mqueue", (new + "/dev/mqueue").encode(), b"mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    old = new + "/.old"
+    os.makedirs(old, exist_ok=True)
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    _check(number is not None and _c().syscall(number, new.encode(), old.encode()) == 0, "pivot_root failed")
+    os.chdir("/")
+    _check(_c().umount2(b"/.old", MNT_DETACH) == 0, "cannot detach the old root")
+    os.rmdir("/.old")
+    _c().mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def _join_cgroups(config: dict) -> None:
+    for path in config.get("cgroups", {}).values():
+        try:
+            with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        except OSError:
+            pass
+
+
+def _set_limits(limits: Limits) -> None:
+    for name, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_FSIZE, limits.file_bytes),
+                        (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_NPROC, limits.processes)):
+        try:
+            resource.setrlimit(name, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _init_of_namespace() -> None:
+    """Fork: the child is PID 1 of the new PID namespace and returns; this process waits for it, passes
+    interrupts on, and exits with its status (a process that ends when its namespace's PID 1 ends)."""
+    child = os.fork()
+    if child == 0:
+        return
+
+    def forward(signum, _frame):
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status = 0
+            break
+    os._exit(os.waitstatus_to_exitcode(status) if status else 0)
+
+
+def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
+    """Confine this process as `config` says; return the kernel's connection file and environment.
+
+    With namespaces this forks once: only the child (PID 1 of the job's PID namespace) returns.
+    """
+    limits = Limits(**config["limits"])
+    _join_cgroups(config)
+    with open(connection_file, encoding="utf-8") as f:
+        connection = f.read()
+    uid = config.get("uid")
+    home = os.getcwd()
+    if config.get("isolated"):
+        _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
+        _fresh_root(config, limits)
+        _init_of_namespace()
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        os.chown(HOME, uid, uid)
+        home = HOME
+    os.chdir(home)  # after the mounts: the working folder is inside the kernel's own root
+    conn_path = os.path.join(home, ".kernel-connection.json")
+    with open(conn_path, "w", encoding="utf-8") as f:
+        f.write(connection)
+    if uid is not None:
+        os.chown(conn_path, uid, uid)
+    _set_limits(limits)
+    env = {k: v for k, v in env_in.items() if k in ENV_KEEP}
+    env.update(HOME=home, MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
+               JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime", IPYTHONDIR="/tmp/ipython")
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return conn_path, env
+
+
+def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
+    """In a process with ipykernel already imported (the zygote's child): start the kernel in-process."""
+    os.environ.clear()
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(["-f", conn_path, *extra])
+    app.start()
+
+
+# ---- the zygote's socket protocol (a JSON line each way); the zygote imports these ---------------------
+
+
+def recv_line(conn: socket.socket) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def connect(sock_path: str, request: dict) -> tuple[int, socket.socket] | None:
+    """Ask the zygote for a child: (its pid, the connection that reports its exit), or None."""
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(sock_path)
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        return int(json.loads(recv_line(conn))["pid"]), conn
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, extra: list[str]) -> int | None:
+    """In the launcher: get a kernel from the zygote and stand in for it; None if the zygote is gone."""
+    started = connect(sock_path, {"config": config_path, "connection_file": connection_file, "extra": extra,
+                                  "env": {k: v for k, v in os.environ.items() if k in ENV_KEEP}})
+    if started is None:
+        return None
+    child, conn = started
+
+    def forward(signum, _frame):
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+        if signum == signal.SIGTERM:
+            time.sleep(0.5)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            line = recv_line(conn)
+            break
+        except InterruptedError:
+            continue
+    try:
+        return int(json.loads(line)["exit"]) if line else 1
+    except (ValueError, KeyError):
+        return 1
+
+
+def main(argv: list[str]) -> None:
+    """`python -m autograder.confine SANDBOX.json CONNECTION_FILE [ipykernel args]`: the kernel spec's command."""
+    config_path, connection_file, *extra = argv
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    if config.get("zygote") and os.path.exists(config["zygote"]):
+        code = launch_via_zygote(config["zygote"], config_path, connection_file, extra)
+        if code is not None:
+            sys.exit(code)
+    try:
+        conn_path, env = enter(config, connection_file, dict(os.environ))
+    except Exception as exc:  # noqa: BLE001  (never run the student's code unconfined)
+        sys.stderr.write(f"sandbox: {exc}\n")
+        sys.exit(70)
+    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *extra], env)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

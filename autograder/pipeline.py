@@ -1,0 +1,210 @@
+"""Grade one notebook: a short pipeline of named steps, run in a trusted process.
+
+This process (a child of the zygote, in the job's memory cgroup) never runs
+student code and is the only one that ever holds a test's source:
+
+1. `read_submission`: size and cell-count limits, checked before parsing;
+2. `cells.plan`: the submission merged with its source (tests always from the source);
+3. `start_kernel`: the student's sandboxed kernel;
+4. `run_cells`: every non-test cell once, in the submitted order, each under its own time limit;
+5. `run_tests`: each test cell's source here, exercise functions proxied into the kernel (`calls`);
+6. `write_autograded`: the notebook in nbgrader's layout, each test cell showing its verdict.
+
+`main(request.json)` writes `result.json` (a `results.NotebookResult`) and the autograded notebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+import time
+import traceback
+
+from . import calls, cells
+from .results import MESSAGE_LIMIT, NotebookResult, TestResult, not_graded
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_CELLS = 2000
+
+
+def read_submission(path: pathlib.Path) -> tuple[dict | None, str]:
+    """The submitted notebook, or None and why it cannot be graded."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, f"unreadable file: {exc.strerror}"
+    if size == 0:
+        return None, "empty file"
+    if size > MAX_NOTEBOOK_BYTES:
+        return None, f"file is {size // 2**20} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may be"
+    raw = path.read_bytes()
+    if raw.count(b'"cell_type"') > MAX_CELLS:
+        return None, f"notebook has more than {MAX_CELLS} cells"
+    try:
+        nb = json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError) as exc:
+        return None, f"not a readable notebook (not JSON: {str(exc).splitlines()[0][:120]})"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None, "not a readable notebook (no list of cells)"
+    if nb.get("nbformat") != 4 and nb.get("nbformat") is not None:
+        return None, f"notebook format {nb.get('nbformat')!r} is not 4: save it with a current Jupyter"
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    lang = (meta.get("kernelspec") or {}).get("language") if isinstance(meta.get("kernelspec"), dict) else None
+    lang = lang or ((meta.get("language_info") or {}).get("name") if isinstance(meta.get("language_info"), dict)
+                    else None)
+    if lang and str(lang).lower() != "python":
+        return None, f"notebook is written in {lang}, not Python"
+    return nb, ""
+
+
+def start_kernel(request: dict, deadline: float) -> calls.Kernel:
+    return calls.Kernel(request["kernel_env"], request["cwd"], deadline, float(request["call_seconds"]))
+
+
+def run_cells(kernel: calls.Kernel, plan: cells.Plan) -> list[str]:
+    """Run the submission's cells in order; a failing or stopped cell does not stop the next. Their problems."""
+    problems = []
+    for count, (index, label, code) in enumerate(plan.run, 1):
+        cell = plan.notebook["cells"][index]
+        cell["outputs"], cell["execution_count"] = [], count
+        problem = kernel.run_cell(code, outputs=cell["outputs"])
+        if problem:
+            problems.append(f"{label}: {problem}")
+    return problems
+
+
+def trusted_prelude(source_nb: dict) -> list[str]:
+    """The source's locked code cells that are neither tests nor exercises (setup, provided code), in order."""
+    out = []
+    for c in source_nb["cells"]:
+        m = cells.nbgrader_meta(c)
+        if c.get("cell_type") == "code" and m.get("locked") and not m.get("grade") and not m.get("solution"):
+            out.append(cells.source_text(c))
+    return out
+
+
+def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: float) -> tuple[list[TestResult], str]:
+    """Each test cell's verdict, and the notebook's status ("graded", "timeout" or "crashed")."""
+    base: dict = {"__name__": "__main__"}
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    for code in trusted_prelude(source_nb):
+        exec(compile(code, "<setup>", "exec"), base)  # noqa: S102  (the course's own code)
+    session = calls.Session(kernel, plan.exercises)
+    results, status = [], "graded"
+    for test in plan.tests:
+        if status != "graded":
+            results.append(TestResult(test.test_id, 0.0, test.points, _not_run(status, timeout), test.hidden))
+            continue
+        ns = dict(base)
+        ns.update({n: calls.Proxy(session, n) for n in plan.exercises})
+        session.ns = ns
+        message = ""
+        try:
+            exec(compile(test.code, f"<{test.test_id}>", "exec"), ns)  # noqa: S102  (the course's own test)
+        except NotImplementedError:
+            message = "NotImplementedError: this exercise is not done yet"
+        except AssertionError as exc:
+            message = f"AssertionError: {exc}"
+        except calls.KernelGone as exc:
+            if kernel.left() > 0 and "died" in str(exc):
+                status = "crashed"
+            else:
+                status = "timeout"
+            message = _not_run(status, timeout)
+        except Exception as exc:  # noqa: BLE001  (the test's own error is a failure to report)
+            message = f"{type(exc).__name__}: {exc}"
+        if kernel.left() <= 0 and status == "graded" and message:
+            status, message = "timeout", _not_run("timeout", timeout)
+        results.append(TestResult(test.test_id, 0.0 if message else test.points, test.points,
+                                  message[:MESSAGE_LIMIT], test.hidden))
+    return results, status
+
+
+def _not_run(status: str, timeout: float) -> str:
+    if status == "crashed":
+        return "did not run: the kernel died (see the notebook's last cell outputs)"
+    return f"did not run: the notebook's time limit of {timeout:g} s ran out"
+
+
+def write_autograded(plan: cells.Plan, results: list[TestResult], path: pathlib.Path) -> None:
+    """The merged notebook with each test cell's verdict as its output (hidden tests' code left out)."""
+    verdicts = {r.test_id: r for r in results}
+    for cell in plan.notebook["cells"]:
+        gid = cells.nbgrader_meta(cell).get("grade_id")
+        if gid in verdicts:
+            r = verdicts[gid]
+            cell["outputs"] = ([{"output_type": "stream", "name": "stdout", "text": "passed\n"}] if r.passed else
+                               [calls._error_output(*(r.message.split(": ", 1) if ": " in r.message
+                                                      else ("Failed", r.message)))])
+            cell["execution_count"] = None
+    if plan.notes:
+        plan.notebook.setdefault("metadata", {})["aekit"] = {"notes": plan.notes}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(plan.notebook, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def grade(request: dict) -> NotebookResult:
+    """All the steps for one notebook (see the module docstring)."""
+    start = time.monotonic()
+    timeout = float(request["timeout"])
+    deadline = start + timeout
+    assignment = request["assignment"]
+    source_nb = json.loads(pathlib.Path(request["source"]).read_text(encoding="utf-8"))
+    submitted, problem = read_submission(pathlib.Path(request["submission"]))
+    if submitted is None:
+        return not_graded(assignment, "invalid", cells.test_cells(source_nb), problem, time.monotonic() - start)
+    plan = cells.plan(source_nb, submitted)
+    kernel = None
+    try:
+        try:
+            kernel = start_kernel(request, deadline)
+            problems = run_cells(kernel, plan)
+            kernel.install_server()
+        except calls.KernelGone as exc:
+            status = "timeout" if "time" in str(exc) else "crashed"
+            detail = (f"the notebook did not finish within {timeout:g} s" if status == "timeout"
+                      else "the kernel died while running the notebook")
+            result = not_graded(assignment, status, plan.tests, detail, time.monotonic() - start)
+            write_autograded(plan, result.tests, pathlib.Path(request["autograded"]))
+            return result
+        results, status = run_tests(kernel, plan, source_nb, timeout)
+    finally:
+        if kernel is not None:
+            kernel.close()
+    detail = {"timeout": f"the notebook's time limit of {timeout:g} s ran out before every test ran",
+              "crashed": "the kernel died during the tests"}.get(status, "")
+    stopped = [p for p in problems if "was stopped" in p]
+    if stopped and not detail:
+        detail = "; ".join(stopped)[:MESSAGE_LIMIT]
+    write_autograded(plan, results, pathlib.Path(request["autograded"]))
+    return NotebookResult(assignment, status, sum(r.score for r in results), sum(t.points for t in plan.tests),
+                          results, detail, time.monotonic() - start, plan.notes)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m autograder.pipeline REQUEST.json`: grade, write `request["result"]` (also run forked from the zygote)."""
+    request = json.loads(pathlib.Path(argv[0]).read_text(encoding="utf-8"))
+    for cgroup in request.get("cgroups", {}).values():  # what this run builds counts against the job's limits
+        try:
+            (pathlib.Path(cgroup) / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            pass
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    try:
+        result = grade(request)
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        return 1
+    out = pathlib.Path(request["result"])
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(result.to_json()), encoding="utf-8")
+    os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
