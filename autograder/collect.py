@@ -107,6 +107,15 @@ class ReportEntry:
     late: bool | None = None
     submitted_at: str | None = None
 
+    def __post_init__(self):
+        self.source = printable(self.source)
+
+
+def printable(name: str) -> str:
+    """`name` with control and invisible characters shown as escapes (safe to print on a terminal)."""
+    return "".join(ch if unicodedata.category(ch) not in _NOT_ID_CATEGORIES else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}") for ch in name)
+
 
 @dataclasses.dataclass
 class Collection:
@@ -274,7 +283,7 @@ class _Collector:
     def note(self, source, sid, nb, decision, reason):
         self.report.append(ReportEntry(source, sid, nb, decision, reason))
         if decision in ("rejected", "unmatched"):
-            self.skipped.append(f"{source}: {reason}")
+            self.skipped.append(f"{printable(source)}: {printable(reason)}")
 
     def claim(self, sid: str, identity, source: str) -> None:
         """Register student `sid` coming from `identity`; two identities never share an id."""
@@ -410,7 +419,7 @@ def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | N
             c.note(src, None, None, "unmatched", "a file at the top level: expected one folder per student")
             continue
         if problem is not None:
-            c.note(src, None, None, "rejected", f"{entry.name!r} cannot be a student id: {problem}")
+            c.note(src, None, None, "rejected", f"cannot be a student id: {problem}")
             continue
         c.claim(entry.name, ("folder", entry.name), src)
         _walk_student(pathlib.Path(entry.path), src, entry.name, c, times)
