@@ -204,12 +204,13 @@ def read_gradebook(db_url: str, policy: LatePolicy, due: dict[str, datetime.date
 
 def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url: str | None = None,
            roster: pathlib.Path | Roster | None = None, out: pathlib.Path | None = None,
-           due: list[str] | None = None, late_policy: str | None = None, stream=sys.stderr) -> dict:
+           due: list[str] | None = None, late_policy: str | None = None, stream=None) -> dict:
     """Write the upload file and its report; return {"out", "report", "students", "notebooks", "not_on_roster"}.
 
     Raises:
         UsageError: unknown format, missing gradebook or roster, bad --due or --late-policy.
     """
+    stream = sys.stderr if stream is None else stream
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     policy = parse_late_policy(late_policy)
