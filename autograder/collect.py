@@ -510,6 +510,12 @@ def _apply_refused_links(refused: list[str], prefix: str, c: _Collector) -> None
     for rel in refused:
         parts = rel.split("/")
         if len(parts) < 2:
+            parsed = _parse_canvas(parts[0]) if parts and parts[0] else None
+            if parsed is not None and parsed[5] is not None:
+                lms = parsed[2]
+                sid = c.roster.by_lms[lms].student_id if c.roster and lms in c.roster.by_lms else lms
+                if sid in c.students:
+                    c.poison(sid, parsed[5][0], prefix + rel)
             continue
         top = parts[0]
         m = _MOODLE.match(top)
