@@ -109,6 +109,7 @@ class ReportEntry:
 
     def __post_init__(self):
         self.source = printable(self.source)
+        self.reason = printable(self.reason)
 
 
 def printable(name: str) -> str:
@@ -422,7 +423,10 @@ def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | N
             c.note(src, None, None, "rejected", f"cannot be a student id: {problem}")
             continue
         c.claim(entry.name, ("folder", entry.name), src)
+        seen = len(c.report) + sum(map(len, c.candidates.values()))
         _walk_student(pathlib.Path(entry.path), src, entry.name, c, times)
+        if len(c.report) + sum(map(len, c.candidates.values())) == seen:
+            c.note(src, entry.name, None, "unmatched", "an empty student folder: every notebook counts as missing")
 
 
 def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times: dict[str, str] | None,

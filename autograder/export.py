@@ -42,7 +42,9 @@ Students
 --------
 With `--roster` (columns in `collect.load_roster`): one row per roster student, in
 roster order; one who submitted nothing gets 0 for each notebook (the kit grades a
-missing notebook 0, as grades.csv does). Without a roster: every student in the
+missing notebook 0, as grades.csv does). A roster student is looked up in the
+gradebook by `student_id`, then by each `lms_id` (a class graded from an LMS zip
+without a roster is in the gradebook under LMS ids). Without a roster: every student in the
 gradebook, sorted by id. Nobody is ever dropped.
 
 Late policy
@@ -232,17 +234,25 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
                                                                 "csv": "grades_export.csv"}[fmt]
     report_path = out.with_name(out.stem + "_report.csv")
 
+    gb_key: dict[str, str] = {}  # student id of the export -> student id in the gradebook
     if roster is not None:
         students = [e.student_id for e in roster.entries]
-        not_on_roster = sorted(s for s in cells if s not in roster.by_student)
+        for e in roster.entries:
+            # graded from an LMS zip without a roster, a student is in the gradebook under an LMS id
+            found = [k for k in (e.student_id, *e.lms_ids) if k in cells]
+            if found:
+                gb_key[e.student_id] = found[0]
+        claimed = set(gb_key.values())
+        not_on_roster = sorted(s for s in cells if s not in claimed)
     else:
         students = sorted(cells)
+        gb_key = {s: s for s in students}
         not_on_roster = []
     empty = {a: Cell(None, maxima[a]) for a in order}
 
     def info(sid: str) -> dict:
         e = roster.by_student.get(sid) if roster is not None else None
-        name = (e.name if e and e.name else "") or gb_names.get(sid, "")
+        name = (e.name if e and e.name else "") or gb_names.get(gb_key.get(sid, sid), "")
         lms = e.lms_ids[0] if e and e.lms_ids else (sid if sid.isdigit() else "")
         return {"name": name, "lms": lms, "email": e.email if e else "", "id_number": (e.id_number if e else "") or sid,
                 "sis_user_id": e.sis_user_id if e else "", "sis_login_id": e.sis_login_id if e else "",
@@ -251,7 +261,7 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
     total_max = sum(maxima.values())
     rows, report = [], []
     for sid in students:
-        row_cells = cells.get(sid, empty)
+        row_cells = cells.get(gb_key.get(sid, ""), empty)
         i = info(sid)
         exported = [row_cells[a].exported for a in order]
         if fmt == "canvas":
@@ -269,8 +279,10 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
         for a in order:
             cell = row_cells[a]
             notes = []
-            if sid not in cells:
+            if sid not in gb_key:
                 notes.append("not in the gradebook: nothing graded for this student")
+            elif gb_key[sid] != sid:
+                notes.append(f"in the gradebook as {gb_key[sid]} (its LMS id on the roster)")
             elif cell.raw is None:
                 notes.append("no submission in the gradebook")
             if cell.needs_manual:

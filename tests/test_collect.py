@@ -111,8 +111,10 @@ def test_folder_names_are_student_ids_exactly(tmp_path):
     for name in ("-victor", "victor", "bad\x07bell", ".hidden"):
         (root / name).mkdir(parents=True)
         (root / name / "05_vae.ipynb").write_text(NB)
+    (root / "quiet").mkdir()
     c = collect(root, tmp_path / "u")
-    assert sorted(c.students) == ["-victor", "victor"]
+    assert sorted(c.students) == ["-victor", "quiet", "victor"]
+    assert _report(c)["quiet"].decision == "unmatched"
     assert c.files[("-victor", "05_vae")] == root / "-victor" / "05_vae.ipynb"
     assert c.files[("victor", "05_vae")] == root / "victor" / "05_vae.ipynb"
     rejected = {e.source for e in c.report if e.decision == "rejected"}

@@ -153,6 +153,17 @@ def test_without_roster_every_gradebook_student_is_exported(results):
     assert sorted(r[0] for r in rows[2:]) == ["Bob Smith", "Bob Smith", "Smith"]
 
 
+def test_roster_finds_students_graded_under_their_lms_id(results, tmp_path):
+    """Is a roster student whose gradebook id is their LMS id (graded without a roster) exported with their scores?"""
+    out, _ = results
+    roster = tmp_path / "ids.csv"
+    roster.write_text("student_id,lms_id,name\nbob.smith,12345,\"Smith, Bob\"\n", encoding="utf-8")
+    done = export("csv", results=out, roster=roster)
+    row = _dicts(done["out"])
+    assert [(r["student_id"], r[A1]) for r in row] == [("bob.smith", "9")]
+    assert done["not_on_roster"] == ["99999", "stray"]
+
+
 def test_formula_in_a_roster_name_is_neutralised(results, tmp_path):
     """Does a student name that starts a formula reach the Canvas file as text?"""
     out, _ = results
