@@ -304,15 +304,17 @@ class _Collector:
         if self.roster is not None and lms_id in self.roster.by_lms:
             entry = self.roster.by_lms[lms_id]
             sid = entry.student_id
+            identity = ("roster", sid)  # the roster says which LMS ids are this one person
             if entry.name:
                 self.names.setdefault(sid, entry.name)
         else:
             sid = lms_id
+            identity = ("lms", lms_id)
             if self.roster is not None:
                 note = f"LMS id {lms_id} is not on the roster: kept under its LMS id"
         if display:
             self.names.setdefault(sid, display)
-        self.claim(sid, ("lms", lms_id), source)
+        self.claim(sid, identity, source)
         return sid, note
 
     def add(self, cand: _Candidate) -> None:

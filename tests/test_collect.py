@@ -105,6 +105,21 @@ def test_moodle_zip_uses_participant_folders(tmp_path):
     assert rep["Ann Lee_2222222_assignsubmission_file_/essay.pdf"].decision == "unmatched"
 
 
+def test_moodle_roster_maps_participant_ids(tmp_path):
+    """With a roster listing a student's Moodle participant ids (one per Moodle assignment), is each folder that
+    student, and is a participant not on the roster kept under the participant id and reported?"""
+    archive = _zip(tmp_path / "moodle.zip", {
+        "Bob Smith_1234567_assignsubmission_file_/05_vae.ipynb": NB,
+        "Bob Smith_7654321_assignsubmission_file_/05_vae.ipynb": NB,
+    })
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,lms_id,name\nbsmith,1234567;1111111,Bob Smith\n", encoding="utf-8")
+    c = collect(archive, tmp_path / "u", roster=roster)
+    assert sorted(c.students) == ["7654321", "bsmith"]
+    assert c.files[("bsmith", "05_vae")].parent.name == "Bob Smith_1234567_assignsubmission_file_"
+    assert "not on the roster" in _report(c)["Bob Smith_7654321_assignsubmission_file_"].reason
+
+
 def test_folder_names_are_student_ids_exactly(tmp_path):
     """Are `-victor` and `victor` two students, and is a name that cannot be an id reported by name?"""
     root = tmp_path / "class"
@@ -146,12 +161,13 @@ def test_symlinked_notebook_folder_is_rejected_not_followed(tmp_path):
     os.symlink(solutions, mallory / "01_conv_as_matrix")
     os.symlink(solutions / "01_conv_as_matrix.ipynb", mallory / "05_vae.ipynb")
     (mallory / "03_conv_autoencoder.ipynb").write_text(NB)
+    (mallory / "01_conv_as_matrix (1).ipynb").write_text(NB)  # a real file too: the link still cancels 01
     os.symlink(mallory, tmp_path / "class" / "trudy")
     c = collect(tmp_path / "class", tmp_path / "u")
     assert ("mallory", "01_conv_as_matrix") not in c.files and ("mallory", "05_vae") not in c.files
     assert c.files[("mallory", "03_conv_autoencoder")] == mallory / "03_conv_autoencoder.ipynb"
     rep = _report(c)
-    for src in ("mallory/01_conv_as_matrix", "mallory/05_vae.ipynb", "trudy"):
+    for src in ("mallory/01_conv_as_matrix", "mallory/05_vae.ipynb", "trudy", "mallory/01_conv_as_matrix (1).ipynb"):
         assert rep[src].decision == "rejected" and rep[src].reason.startswith("link"), src
     assert not any(str(p).startswith(str(tmp_path / "solutions")) for p in c.files.values())
     assert "trudy" in c.students and not any(k[0] == "trudy" for k in c.files)
