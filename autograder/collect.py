@@ -349,7 +349,7 @@ class _Collector:
                 entry = self.roster.by_student.get(sid)
                 if entry is not None and entry.name:
                     self.names[sid] = entry.name
-        return Collection(list(self.students), files, self.skipped, self.report, late, submitted_at, self.names)
+        return Collection(sorted(self.students), files, self.skipped, self.report, late, submitted_at, self.names)
 
 
 def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | None = None,
@@ -489,7 +489,7 @@ def _collect_unpacked(root: pathlib.Path, times: dict[str, str], refused: list[s
     if (len(visible) == 1 and visible[0].is_dir() and not _MOODLE.match(visible[0].name)
             and not _has_notebook_at_top(visible[0]) and regex is None):
         for p in sorted(root.iterdir()):
-            if p is not visible[0]:
+            if p != visible[0]:
                 c.note(p.name, None, None, "unmatched", "macOS metadata, not a submission")
         root = visible[0]
         prefix = root.name + "/"

@@ -185,6 +185,8 @@ def test_link_member_in_a_zip_is_rejected_and_its_notebook_not_submitted(tmp_pat
         zf.writestr("../escape.ipynb", NB)
     c = collect(archive, tmp_path / "u")
     assert c.students == ["eve"]
+    assert {e.source for e in c.report if e.decision in ("rejected", "unmatched")} == {
+        "class/eve/01_conv_as_matrix/extra", "../escape.ipynb", "class/eve/01_conv_as_matrix/01_conv_as_matrix.ipynb"}
     assert ("eve", "01_conv_as_matrix") not in c.files and ("eve", "05_vae") in c.files
     rep = _report(c)
     assert rep["class/eve/01_conv_as_matrix/extra"].decision == "rejected"
