@@ -388,8 +388,9 @@ def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | Non
         _collect_folder(source, c, times=None)
     found = c.finish()
     if not found.students:
-        raise UsageError(f"no student found in {source}: expect <student_id>/05_vae.ipynb, a Canvas or Moodle "
-                         "download, or set --lms-regex (see collection_report.csv for what was seen)")
+        seen = f" ({len(found.report)} entries seen, e.g. {found.skipped[0]})" if found.skipped else ""
+        raise UsageError(f"no student found in {source}{seen}: expect <student_id>/05_vae.ipynb, a Canvas or "
+                         "Moodle download, or set --lms-regex")
     return found
 
 
