@@ -224,6 +224,8 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
             raise UsageError(f"no gradebook at {db_path}: run `python -m autograder grade SUBMISSIONS --out "
                              f"{results}` first, or give --results or --db")
         db_url = f"sqlite:///{db_path.resolve()}"
+    elif db_url.startswith("sqlite:///") and not pathlib.Path(db_url[len("sqlite:///"):]).is_file():
+        raise UsageError(f"--db {db_url}: no such gradebook file (nbgrader would create an empty one)")
     if roster is not None and not isinstance(roster, Roster):
         roster = load_roster(roster)
     order, maxima, cells, gb_names = read_gradebook(db_url, policy, due_dates)

@@ -191,6 +191,8 @@ def test_mistakes_give_one_line(results, capsys, args, needle):
 
 
 def test_missing_gradebook_says_what_to_run(tmp_path, capsys):
-    """Without a gradebook, does export say to grade first (exit 2)?"""
+    """Without a gradebook, does export say to grade first (exit 2), and is no empty gradebook created?"""
     assert cli.main(["export", "--format", "csv", "--results", str(tmp_path)]) == 2
     assert "run `python -m autograder grade" in capsys.readouterr().err
+    assert cli.main(["export", "--format", "csv", "--db", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
+    assert "no such gradebook" in capsys.readouterr().err and not (tmp_path / "none.db").exists()
