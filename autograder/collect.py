@@ -336,9 +336,10 @@ class _Collector:
             files[key] = best.path
             late[key] = best.late
             submitted_at[key] = best.submitted_at
+            file_id = f", file id {best.file_id}" if best.file_id >= 0 else ""
             why = "the only file for this notebook" if len(cands) == 1 else (
-                f"latest of {len(cands)} (attempt {best.attempt}" + (f", file id {best.file_id}" if best.file_id >= 0 else "")
-                + "); over " + ", ".join(c.source for c in cands[1:]))
+                f"latest of {len(cands)} (attempt {best.attempt}{file_id}); over "
+                + ", ".join(c.source for c in cands[1:]))
             self.report.append(ReportEntry(best.source, best.sid, best.notebook, "used",
                                            "; ".join(p for p in (why, best.note) if p), best.late, best.submitted_at))
             for c in cands[1:]:

@@ -167,7 +167,8 @@ def test_symlinked_notebook_folder_is_rejected_not_followed(tmp_path):
     assert ("mallory", "01_conv_as_matrix") not in c.files and ("mallory", "05_vae") not in c.files
     assert c.files[("mallory", "03_conv_autoencoder")] == mallory / "03_conv_autoencoder.ipynb"
     rep = _report(c)
-    for src in ("mallory/01_conv_as_matrix", "mallory/05_vae.ipynb", "trudy", "mallory/01_conv_as_matrix (1).ipynb"):
+    for src in ("mallory/01_conv_as_matrix", "mallory/05_vae.ipynb", "trudy",
+                "mallory/01_conv_as_matrix (1).ipynb"):
         assert rep[src].decision == "rejected" and rep[src].reason.startswith("link"), src
     assert not any(str(p).startswith(str(tmp_path / "solutions")) for p in c.files.values())
     assert "trudy" in c.students and not any(k[0] == "trudy" for k in c.files)

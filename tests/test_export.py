@@ -9,7 +9,7 @@ import pytest
 
 from autograder import cli
 from autograder.export import export
-from autograder.paths import COURSE_ID, UsageError
+from autograder.paths import COURSE_ID
 
 A1, A5 = "01_conv_as_matrix", "05_vae"
 DUE = datetime.datetime(2026, 3, 1, 23, 59, 0)
