@@ -19,7 +19,7 @@ Forms accepted
        <sortable name, lower case, non-word characters removed>[_LATE]_<user id>_<file id>_<original file name>
 
    e.g. `smithbob_12345_678901_05_vae.ipynb`, `smithbob_LATE_12345_678902_05_vae-1.ipynb`
-   (older Canvas wrote `_late_`; both are read). With anonymous grading the name part is
+   (the marker is read in any case, `_late_` too). With anonymous grading the name part is
    `anon_<anonymous id>`. The third number is the id of the uploaded file (not of the
    submission); it grows with each upload and breaks ties between equal attempts.
    The Canvas user id is the student id, unless `--roster` maps it to another id.
