@@ -65,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("--timeout", type=_positive_float, default=600.0)
 
     sub.add_parser("demo", help="the project's main job on its defaults (what `make demo` runs)")
+
+    ex = sub.add_parser("export", help="write the gradebook as a Canvas or Moodle import file (or a full CSV)")
+    ex.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
+    ex.add_argument("--roster", type=pathlib.Path, help="class list CSV (student_id, lms_id, name, ...; docs/term.md)")
+    ex.add_argument("--results", type=pathlib.Path, default=pathlib.Path("results"),
+                    help="results folder holding gradebook.db (default results)")
+    ex.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in --results)")
+    ex.add_argument("--out", type=pathlib.Path, help="file to write (default: in --results)")
+    ex.add_argument("--due", nargs="+", action="extend", metavar="NOTEBOOK=ISO8601",
+                    help="store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00")
+    ex.add_argument("--late-policy", default="none", metavar="none|per-day:PCT|zero-after",
+                    help="penalty for late submissions (default none)")
     return p
 
 
@@ -155,6 +167,14 @@ def _dispatch(args) -> int:
         from . import gradescope
 
         return gradescope.run(args.root, timeout=args.timeout)
+    if args.command == "export":
+        from . import export
+
+        done = export.export(args.format, results=args.results, db_url=args.db, roster=args.roster, out=args.out,
+                             due=args.due, late_policy=args.late_policy)
+        print(f"wrote {done['out']} ({done['students']} students, {done['notebooks']} notebooks) "
+              f"and {done['report']}")
+        return 0
     if args.command == "demo":
         from .demo import demo
 

@@ -8,6 +8,7 @@ REPO = pathlib.Path(os.environ.get("AEKIT_REPO", pathlib.Path(__file__).resolve(
 SOLUTIONS = REPO / "solutions"
 RELEASE = REPO / "notebooks"
 DATA = REPO / "data"
+COURSE_ID = "autoencoders"  # the nbgrader course id of the gradebook (grade.py, export.py)
 
 ASSIGNMENTS = (
     "01_conv_as_matrix",
