@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--unsafe", action="store_true",
                    help="grade even where the kernels cannot be isolated (not root, no namespaces): a submission "
                         "could then read solutions/ and the results")
+    g.add_argument("--roster", type=pathlib.Path, metavar="CSV",
+                   help="map LMS user ids to student ids (see docs/term.md)")
     g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
                    "(groups student_id and notebook)")
 
@@ -150,7 +152,7 @@ def _dispatch(args) -> int:
         summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
                               workers=args.workers, timeout=args.timeout, force=args.force,
                               db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
-                              calls=args.call_timeout, unsafe=args.unsafe)
+                              calls=args.call_timeout, unsafe=args.unsafe, roster=args.roster)
         print("\n".join(grade.summary_lines(summary)))
         if not summary["graded_any"]:
             print("autograder: no notebook could be graded (every one crashed or timed out): check the "

@@ -95,7 +95,9 @@ class GradingCourse:
         self.launcher = Launcher(limits or Limits())
 
     def prepare(self) -> None:
+        """Copy the sources and start the zygote (from the calling thread, which must outlive the grading)."""
         self.course.prepare()
+        self.launcher.warm()
 
     def close(self) -> None:
         self.launcher.close()

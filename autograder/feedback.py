@@ -45,8 +45,11 @@ def _outputs(cell: dict) -> str:
     return "".join(parts)
 
 
-def render(student_id: str, result, autograded: pathlib.Path, cells: list, score: float, max_score: float) -> str:
-    """An HTML page for one student's notebook (`cells`: gradebook.CellGrade of each graded cell)."""
+def render(student_id: str, result, autograded: pathlib.Path, cells: list, score: float, max_score: float,
+           comments: dict | None = None) -> str:
+    """An HTML page for one student's notebook (`cells`: gradebook.CellGrade of each graded cell; `comments`: a
+    TA's comments by cell)."""
+    comments = comments or {}
     e = html.escape
     tests = {t.test_id: t for t in result.tests}
     by_name = {c.name: c for c in cells}
@@ -87,6 +90,8 @@ def render(student_id: str, result, autograded: pathlib.Path, cells: list, score
                         f"{f'<pre>{e(t.message)}</pre>' if t.message else ''}</div>")
         elif cell.get("cell_type") == "code":
             body.append(f"<div class='cell'><pre>{e(src)}</pre>{_outputs(cell)}</div>")
+        if gid in comments and gid not in tests:
+            body.append(f"<div class='cell verdict ok'><b>TA:</b> {e(comments[gid])}</div>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(result.assignment)}: feedback</title>"
             f"<style>{_STYLE}</style></head><body><h1>{e(result.assignment)}</h1>"
             f"<p>Student <b>{e(student_id)}</b>: <b>{score:g} / {max_score:g}</b> points</p>{status}"

@@ -109,7 +109,7 @@ def _fmt(seconds: float) -> str:
 def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str], workers: int,
           timeout: float, force: bool = False, db_url: str | None = None, lms_regex: str | None = None,
           memory_gb: float = 4.0, calls: float | None = None, unsafe: bool = False, preflight: bool = True,
-          stream=sys.stderr) -> dict:
+          roster: pathlib.Path | None = None, stream=sys.stderr) -> dict:
     """Grade every student's notebooks into `out`; return a summary (counts by status)."""
     reason = sandbox.unsafe_reason()
     if reason and not unsafe:
@@ -118,11 +118,10 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
     state, work = out / ".state", out / ".work"
-    found = collect_mod.collect(pathlib.Path(submissions), work / "unpacked", lms_regex)
+    found = collect_mod.collect(pathlib.Path(submissions), work / "unpacked", lms_regex, roster=roster)
     for why in found.skipped:
-        stream.write(f"skipped {why}\n")
-    if hasattr(collect_mod, "write_report"):
-        collect_mod.write_report(found, out / "collection_report.csv")
+        stream.write(f"not graded: {why}\n")
+    collect_mod.write_report(found, out / "collection_report.csv")
     limits = sandbox.Limits(threads=max(1, (os.cpu_count() or 1) // max(1, workers)),
                             memory_bytes=int(memory_gb * 1024**3),
                             cpu_share=max(1.0, (os.cpu_count() or 1) / max(1, workers)))
@@ -131,9 +130,8 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
         for a in assignments:
             path = found.files.get((sid, a))
             settings = f"{timeout}|{memory_gb}|{calls or call_seconds(a)}"
-            jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings),
-                                    bool(getattr(found, "late", {}).get((sid, a), False)),
-                                    getattr(found, "submitted_at", {}).get((sid, a))))
+            jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings), bool(found.late.get((sid, a))),
+                                    found.submitted_at.get((sid, a))))
     todo, reused = [], []
     for job in jobs:
         record = _load_record(state / job.student_id / f"{job.assignment}.json")
@@ -146,12 +144,13 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     course = GradingCourse(work / "course", assignments, limits=limits)
     db = db_url or f"sqlite:///{out / 'gradebook.db'}"
     try:
-        course.prepare()
+        course.course.prepare()
         if todo:
             course.launcher.warm()
         _prepare_results_folder(out, course, db, assignments)
         if preflight and any(j.path is not None for j in todo):
-            _preflight(course, work, sorted({j.assignment for j in todo if j.path is not None}), timeout, calls)
+            _preflight(course, work, sorted({j.assignment for j in todo if j.path is not None}), timeout, calls,
+                       workers)
         progress = Progress(len(jobs), stream)
         for job in reused:
             progress.update(job.student_id, NotebookResult.from_json(
@@ -172,7 +171,7 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             with lock:  # one writer for the gradebook
                 _write_atomic(state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1))
                 with gradebook.opened(db) as gb:
-                    gradebook.record(gb, job.student_id, result, job.submitted_at)
+                    gradebook.record(gb, job.student_id, result, job.submitted_at, found.names.get(job.student_id))
             progress.update(job.student_id, result)
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -207,15 +206,19 @@ def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, a
 
 
 def _preflight(course: GradingCourse, work: pathlib.Path, assignments: list[str], timeout: float,
-               calls: float | None) -> None:
+               calls: float | None, workers: int) -> None:
     """Grade each notebook's reference answers once; stop the run with one line when they lose points."""
     from .selftest import build_submission
 
-    for a in assignments:
+    def one(a: str) -> NotebookResult:
         path = work / "preflight" / f"{a}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(build_submission(a)), encoding="utf-8")
-        result = course.grade(path, a, work / "preflight" / f"job-{a}", timeout=timeout, calls=calls)
+        return course.grade(path, a, work / "preflight" / f"job-{a}", timeout=timeout, calls=calls)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(one, assignments))
+    for a, result in zip(assignments, results):
         if result.status != "graded" or result.score < result.max_score:
             why = result.detail or next((t.message for t in result.tests if not t.passed), "")
             hint = ("the kernel died: check the environment (`make test`)" if result.status == "crashed"
@@ -243,6 +246,7 @@ def rebuild(out: pathlib.Path, db: str) -> dict:
         for (sid, a), rec in sorted(records.items()):
             result = NotebookResult.from_json(rec["result"])
             cells = {c.name: c for c in gradebook.grades_of(gb, a, sid)}
+            comments = gradebook.comments_of(gb, a, sid)
             score = sum(c.score or 0.0 for c in cells.values()) if cells else result.score
             max_score = sum(c.max_score for c in cells.values()) if cells else result.max_score
             manual = [c for c in cells.values() if c.manual]
@@ -258,7 +262,8 @@ def rebuild(out: pathlib.Path, db: str) -> dict:
                                   "yes" if c and c.manual else ""])
             autograded = out / "autograded" / sid / a / f"{a}.ipynb"
             _write_atomic(out / "feedback" / sid / a / f"{a}.html",
-                          feedback.render(sid, result, autograded, list(cells.values()), score, max_score))
+                          feedback.render(sid, result, autograded, list(cells.values()), score, max_score,
+                                          comments))
     csvsafe.write_csv(out / "grades.csv", GRADE_COLUMNS, grade_rows)
     csvsafe.write_csv(out / "tests.csv", TEST_COLUMNS, test_rows)
     return records

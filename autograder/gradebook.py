@@ -29,14 +29,14 @@ def opened(db_url: str):
             yield gb
 
 
-def record(gb, student_id: str, result, timestamp: str | None = None) -> None:
+def record(gb, student_id: str, result, timestamp: str | None = None, name: str | None = None) -> None:
     """Put one notebook's verdicts into the gradebook (an earlier run's rows for it are updated, not duplicated).
 
     A TA's manual score stays as it is; written answers (manual cells) need a manual grade until one is given.
     """
     from nbgrader.api import MissingEntry
 
-    gb.update_or_create_student(student_id)
+    gb.update_or_create_student(student_id, **({"last_name": name} if name else {}))
     a = result.assignment
     kwargs = {"timestamp": timestamp} if timestamp else {}
     try:
@@ -75,7 +75,18 @@ def grades_of(gb, assignment: str, student_id: str) -> list[CellGrade]:
         notebook = gb.find_submission_notebook(assignment, assignment, student_id)
     except MissingEntry:
         return []
-    comments = {c.name: c.manual_comment or "" for c in notebook.comments if c.manual_comment}
+    comments = comments_of(gb, assignment, student_id)
     return [CellGrade(g.name, None if g.score is None and g.needs_manual_grade else float(g.score or 0.0),
                       float(g.max_score), g.manual_score is not None, bool(g.needs_manual_grade),
                       comments.get(g.name, "")) for g in notebook.grades]
+
+
+def comments_of(gb, assignment: str, student_id: str) -> dict[str, str]:
+    """A TA's comments on one submission, by cell (exercise cells and written answers)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        notebook = gb.find_submission_notebook(assignment, assignment, student_id)
+    except MissingEntry:
+        return {}
+    return {c.name: c.manual_comment for c in notebook.comments if c.manual_comment}

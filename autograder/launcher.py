@@ -30,6 +30,7 @@ class Launcher:
         self.limits = limits
         self.use_zygote = os.environ.get("AEKIT_ZYGOTE", "on") != "off" if use_zygote is None else use_zygote
         self.zygote: zygote.Zygote | None = None
+        self.ready = False
         self._lock = threading.Lock()
 
     def _zygote_socket(self) -> str | None:
@@ -37,24 +38,30 @@ class Launcher:
             return None
         with self._lock:
             if self.zygote is None:
-                z = zygote.Zygote(sandbox.socket_base() / f"aekit-{os.getpid()}-zygote-{id(self)}.sock")
-                if not z.start():
+                self.warm()
+            if not self.ready:
+                self.ready = self.zygote.wait_ready()
+                if not self.ready:
                     self.use_zygote = False
                     return None
-                import atexit
-
-                atexit.register(z.stop)
-                self.zygote = z
             return str(self.zygote.sock_path)
 
     def warm(self) -> None:
-        """Start the zygote in the background now (its imports overlap the run's other preparations)."""
-        threading.Thread(target=self._zygote_socket, daemon=True).start()
+        """Start the zygote now, without waiting for its imports (they overlap the run's other preparations).
+
+        Call it from the thread that runs the whole grading run: the zygote ends with the thread that started it.
+        """
+        if self.use_zygote and self.zygote is None:
+            self.zygote = zygote.Zygote(sandbox.socket_base() / f"aekit-{os.getpid()}-zygote-{id(self)}.sock")
+            self.zygote.spawn()
+            import atexit
+
+            atexit.register(self.zygote.stop)
 
     def close(self) -> None:
         if self.zygote is not None:
             self.zygote.stop()
-            self.zygote = None
+            self.zygote, self.ready = None, False
 
     def run(self, *, assignment: str, source: pathlib.Path, submission: pathlib.Path, job_dir: pathlib.Path,
             tests: list, timeout: float, call_seconds: float) -> NotebookResult:

@@ -19,7 +19,6 @@ ASSIGNMENTS = (
     "06_checkerboard_artifacts",
 )
 
-COURSE_ID = "autoencoders"
 # seconds one test call or one of the student's cells may run before it is interrupted (the notebook as a
 # whole has --timeout); the notebooks that train in their tests get more
 CALL_SECONDS = {"03_conv_autoencoder": 90.0, "05_vae": 60.0}

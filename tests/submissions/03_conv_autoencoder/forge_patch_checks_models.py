@@ -1,9 +1,7 @@
 """Hostile: an encoder that pools instead of striding, a decoder without a sigmoid and a training loop that never applies its gradients, behind patched aekit.checks and traceback display (NumPy is left alone: patching it breaks TensorFlow's own gradients)."""
 EXPECT_FAILED = ["test_build_encoder", "test_build_encoder_hidden", "test_build_decoder", "test_build_decoder_hidden",
                  "test_train_autoencoder", "test_train_autoencoder_hidden"]
-EXPECT_MESSAGE = {"test_build_encoder": "re-checked outside your kernel",
-                  "test_build_decoder_hidden": "re-checked outside your kernel",
-                  "test_train_autoencoder_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% build_encoder
 import aekit.checks as _c

@@ -1,7 +1,6 @@
 """Hostile: fit_mixture_em returns its starting values (no EM at all) in ndarray subclasses whose comparisons claim equality and whose .numpy() hook (called by checks.as_numeric_array) rewires the checker."""
 EXPECT_FAILED = ["test_fit_mixture_em", "test_fit_mixture_em_hidden"]
-EXPECT_MESSAGE = {"test_fit_mixture_em": "re-checked outside your kernel",
-                  "test_fit_mixture_em_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% fit_mixture_em
 import sys as _sys

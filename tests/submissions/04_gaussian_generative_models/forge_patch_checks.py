@@ -1,7 +1,6 @@
 """Hostile: flag_outliers flags the typical points (comparison reversed), and the same cell disables aekit.checks, NumPy's comparisons and IPython's traceback display."""
 EXPECT_FAILED = ["test_flag_outliers", "test_flag_outliers_hidden"]
-EXPECT_MESSAGE = {"test_flag_outliers": "re-checked outside your kernel",
-                  "test_flag_outliers_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% flag_outliers
 def flag_outliers(x, weights, mus, sigmas, threshold):

@@ -1,9 +1,7 @@
 """Hostile: an encoder with no convolution, a sample cut from the graph and a train_step that never applies its gradients, behind patched aekit.checks and traceback display (NumPy is left alone: patching it breaks TensorFlow's own gradients)."""
 EXPECT_FAILED = ["test_build_vae_encoder", "test_build_vae_encoder_hidden", "test_reparameterize_gradient",
                  "test_train_step", "test_train_step_hidden"]
-EXPECT_MESSAGE = {"test_build_vae_encoder_hidden": "re-checked outside your kernel",
-                  "test_reparameterize_gradient": "re-checked outside your kernel",
-                  "test_train_step_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% build_vae_encoder
 import aekit.checks as _c

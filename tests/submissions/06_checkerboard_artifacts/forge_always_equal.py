@@ -1,7 +1,6 @@
 """Hostile: checkerboard_score returns a wrong value inside an ndarray subclass whose comparisons claim equality and whose .numpy() hook (called by checks.as_numeric_array) rewires the checker it is handed to."""
 EXPECT_FAILED = ["test_checkerboard_score", "test_checkerboard_score_hidden"]
-EXPECT_MESSAGE = {"test_checkerboard_score": "re-checked outside your kernel",
-                  "test_checkerboard_score_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% checkerboard_score
 import sys as _sys

@@ -1,7 +1,6 @@
 """Hostile: overlap_counts ignores the stride, and the same cell disables aekit.checks, NumPy's comparisons and IPython's traceback display."""
 EXPECT_FAILED = ["test_overlap_counts", "test_overlap_counts_hidden"]
-EXPECT_MESSAGE = {"test_overlap_counts": "re-checked outside your kernel",
-                  "test_overlap_counts_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% overlap_counts
 def overlap_counts(input_size, kernel_size, stride):

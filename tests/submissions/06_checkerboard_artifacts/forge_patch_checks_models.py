@@ -1,8 +1,7 @@
 """Hostile: a "transpose" decoder that upsamples with UpSampling2D and a "resize-conv" decoder built on Conv2DTranspose, behind patched aekit.checks and traceback display (NumPy is left alone: patching it breaks TensorFlow's own gradients)."""
 EXPECT_FAILED = ["test_build_transpose_conv_decoder", "test_build_transpose_conv_decoder_hidden",
                  "test_build_resize_conv_decoder", "test_build_resize_conv_decoder_hidden"]
-EXPECT_MESSAGE = {"test_build_transpose_conv_decoder": "re-checked outside your kernel",
-                  "test_build_resize_conv_decoder_hidden": "re-checked outside your kernel"}
+EXPECT_MESSAGE = {}  # the messages are what the wrong answers earn: no verdict of the kernel counts
 
 # %% build_transpose_conv_decoder
 import aekit.checks as _c

@@ -1,4 +1,4 @@
-"""The trusted re-check's handling of Keras models (no kernel: the rebuild side alone).
+"""The trusted side's handling of what crosses from the kernel (no kernel: this side alone).
 
 A model a student's function returns reaches the trusted process as its
 configuration and weights; it is rebuilt there only when it is made of
@@ -14,7 +14,8 @@ keras = pytest.importorskip("keras")
 layers = keras.layers
 
 from aekit.checks import model_problem  # noqa: E402
-from autograder import trusted  # noqa: E402
+from autograder import calls, codec  # noqa: E402
+from autograder.kernel_server import CALLBACK_PREFIX  # noqa: E402
 
 
 def _config(model):
@@ -23,7 +24,7 @@ def _config(model):
 
 def _payload(model, weights=None):
     weights = model.get_weights() if weights is None else weights
-    return {"config": model.to_json(), "weights": [trusted.encode(w) for w in weights]}
+    return {"config": model.to_json(), "weights": [codec.encode(w) for w in weights]}
 
 
 def _plain_model():
@@ -75,7 +76,7 @@ def test_plain_models_pass_and_code_carrying_ones_are_named():
 def test_a_returned_model_is_rebuilt_with_its_weights():
     """Does the trusted side rebuild a plain model exactly: same layers, same weights, same outputs?"""
     model = _plain_model()
-    rebuilt = trusted.TrustedObjects().decode_hook("model", _payload(model), oracle=None)
+    rebuilt = calls.TrustedObjects().decode_hook("model", _payload(model), kernel=None)
     assert rebuilt is not model and isinstance(rebuilt, keras.Model)
     assert [type(layer).__name__ for layer in rebuilt.layers] == [type(layer).__name__ for layer in model.layers]
     x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
@@ -85,21 +86,21 @@ def test_a_returned_model_is_rebuilt_with_its_weights():
 
 def test_code_carrying_or_mismatched_models_are_refused():
     """Is a Lambda model sent as plain configuration refused, and are weights that do not fit refused?"""
-    objects = trusted.TrustedObjects()
+    objects = calls.TrustedObjects()
     with_lambda = keras.Sequential([keras.Input((4,)), layers.Lambda(lambda x: x * 2)])
     with pytest.raises(TypeError, match="can't rebuild"):
-        objects.decode_hook("model", _payload(with_lambda), oracle=None)
+        objects.decode_hook("model", _payload(with_lambda), kernel=None)
     model = _plain_model()
     wrong = [np.zeros((1,), np.float32)] + model.get_weights()[1:]
-    with pytest.raises(trusted.StudentError, match="do not fit"):
-        objects.decode_hook("model", _payload(model, wrong), oracle=None)
+    with pytest.raises(calls.StudentError, match="do not fit"):
+        objects.decode_hook("model", _payload(model, wrong), kernel=None)
     with pytest.raises(TypeError):
-        objects.decode_hook("mirror", {"token": "o0"}, oracle=None)  # only the grader sends mirrors
+        objects.decode_hook("mirror", {"token": "o0"}, kernel=None)  # only the grader sends mirrors
 
 
 def test_models_and_variables_passed_in_are_sent_as_copies():
     """Are the test's models sent as configuration plus weights (once configured), and tf.Variables as values?"""
-    objects = trusted.TrustedObjects()
+    objects = calls.TrustedObjects()
     model, variables = _plain_model(), []
     first = objects.encode_hook(model, variables)
     second = objects.encode_hook(model, variables)
@@ -108,7 +109,7 @@ def test_models_and_variables_passed_in_are_sent_as_copies():
     var = tf.Variable([1.0, 2.0])
     encoded = objects.encode_hook(var, variables)
     assert encoded["t"] == "var" and variables == [var]
-    np.testing.assert_array_equal(trusted.decode(encoded["v"]), [1.0, 2.0])
+    np.testing.assert_array_equal(codec.decode(encoded["v"]), [1.0, 2.0])
     assert objects.encode_hook(np.zeros(3), variables) is None
 
 
@@ -118,24 +119,24 @@ def test_answers_the_kernel_could_forge_are_refused():
     import io
 
     good = np.random.default_rng(1)
-    assert trusted.decode(trusted.encode(good)).bit_generator.state == good.bit_generator.state
+    assert codec.decode(codec.encode(good)).bit_generator.state == good.bit_generator.state
     state = dict(good.bit_generator.state, bit_generator="RandomState")
     with pytest.raises(TypeError, match="malformed"):
-        trusted.decode({"t": "rng", "v": state})
+        codec.decode({"t": "rng", "v": state})
     buf = io.BytesIO()
     np.savez(buf, a=np.zeros(2))
     with pytest.raises(TypeError, match="malformed"):
-        trusted.decode({"t": "nd", "v": base64.b64encode(buf.getvalue()).decode()})
+        codec.decode({"t": "nd", "v": base64.b64encode(buf.getvalue()).decode()})
 
-    objects, variables = trusted.TrustedObjects(), []
+    objects, variables = calls.TrustedObjects(), []
     model = _plain_model()
     objects.encode_hook(model, variables)  # passed in an earlier call
     objects.sent = set()                   # a new call, without the model
-    with pytest.raises(trusted.StudentError):
-        objects.update_weights("train", {"o0": [trusted.encode(w) for w in model.get_weights()]})
+    with pytest.raises(calls.StudentError):
+        objects.update_weights("train", {"o0": [codec.encode(w) for w in model.get_weights()]})
     objects.encode_hook(model, variables)  # passed in this call: its trained weights come back
     zeros = [np.zeros_like(w) for w in model.get_weights()]
-    objects.update_weights("train", {"o0": [trusted.encode(w) for w in zeros]})
+    objects.update_weights("train", {"o0": [codec.encode(w) for w in zeros]})
     assert all(not np.any(w) for w in model.get_weights())
 
 
@@ -143,22 +144,41 @@ def test_a_compiled_model_is_rebuilt_without_its_compile_settings():
     """Does a model the student compiled (loss, optimiser) come back as its layers, without compiling here?"""
     model = _plain_model()
     model.compile(optimizer="adam", loss="mse")
-    rebuilt = trusted.TrustedObjects().decode_hook("model", _payload(model), oracle=None)
+    rebuilt = calls.TrustedObjects().decode_hook("model", _payload(model), kernel=None)
     assert isinstance(rebuilt, keras.Model) and len(rebuilt.get_weights()) == len(model.get_weights())
 
 
-def test_only_the_replacement_functions_go_to_the_kernel():
-    """When a test swaps exercises for reference functions, are just those (and what they call) sent?"""
-    code = ("def _ref_a(x):\n    return _helper(x)\n\n\ndef _helper(x):\n    return x\n\n\n"
-            "def _secret(x):\n    return 'hidden'\n\n\nglobals().update(a=_ref_a)\n")
-    ns: dict = {}
-    exec(code, ns)
-    session = trusted.Session(oracle=None, names=["a", "b"])
-    session.ns, session.cell_code = ns, code
-    session.ns["b"] = trusted.Proxy(session, "b")
-    overrides, sources = session.overrides()
-    assert overrides == {"a": "_ref_a"}
-    assert "def _ref_a" in sources and "def _helper" in sources and "_secret" not in sources
+def test_swapped_exercises_stay_here_and_are_answered_as_data():
+    """When a test swaps an exercise for its own function, is only its name sent, and are the kernel's callbacks
+    answered with values and gradients, never code, and only while that call runs?"""
+    def _ref_a(x):
+        return 3.0 * x
+
+    session = calls.Session(kernel=None, names=["a", "b"])
+    session.ns = {"a": _ref_a, "b": calls.Proxy(session, "b")}
+    assert session.swaps() == {"a": _ref_a}
+
+    class FakeKernel(calls.Kernel):
+        def __init__(self):  # no real kernel: only the callback side
+            self.swapped, self.callback_tapes, self.replies = {}, {}, []
+            self.kc = self
+
+        def input(self, text):
+            self.replies.append(json.loads(text))
+
+    kernel = FakeKernel()
+    ask = {"fn": "a", "args": codec.encode([tf.constant([1.0, 2.0])]), "kwargs": codec.encode({})}
+    message = {"content": {"prompt": CALLBACK_PREFIX + json.dumps(ask)}}
+    kernel._callback(message)
+    assert "error" in kernel.replies[-1]  # no call is running: nothing is answered
+    kernel.swapped = {"a": _ref_a}
+    kernel._callback(message)
+    np.testing.assert_allclose(codec.decode(kernel.replies[-1]["value"]), [3.0, 6.0])
+    back = {"vjp": kernel.replies[-1]["call"], "upstream": [codec.encode(np.ones(2, np.float32))]}
+    kernel._callback({"content": {"prompt": CALLBACK_PREFIX + json.dumps(back)}})
+    np.testing.assert_allclose(codec.decode(kernel.replies[-1]["grads"][0]), [3.0, 3.0])
+    kernel._callback({"content": {"prompt": CALLBACK_PREFIX + json.dumps(dict(ask, fn="b"))}})
+    assert "error" in kernel.replies[-1] and "_ref_a" not in json.dumps(kernel.replies)
 
 
 def test_a_gradient_of_the_wrong_shape_is_refused():
@@ -169,7 +189,7 @@ def test_a_gradient_of_the_wrong_shape_is_refused():
 
     var = tf.Variable([1.0, 2.0])
     with tf.GradientTape() as tape:
-        value = trusted._differentiable(Oracle(), tf.constant([3.0, 4.0]), 0, [var])
+        value = calls._differentiable(Oracle(), tf.constant([3.0, 4.0]), 0, [var])
         total = tf.reduce_sum(value)
-    with pytest.raises(trusted.StudentError):
+    with pytest.raises(calls.StudentError):
         tape.gradient(total, var)

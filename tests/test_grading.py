@@ -1,0 +1,464 @@
+"""Does `python -m autograder grade` grade a whole class as a TA needs? (end to end, the real grader)
+
+One class is graded once and shared by the tests of this module: every
+notebook's reference answers, untouched release and a student who keeps a
+helper and an import in cells of their own; every forging student; students
+who edited, moved or deleted test cells or deleted an exercise; a partial, a
+crashing and a set of malformed submissions. A second, small class holds the
+students with an exercise that never returns, graded with a short per-call
+limit.
+"""
+import csv
+import html
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+from autograder import sampleclass, selftest
+from autograder.course import test_cells as cells_of
+from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
+from autograder.paths import ASSIGNMENTS, REPO
+
+A = "01_conv_as_matrix"
+FORGERS = [c for a in ASSIGNMENTS for c in selftest.cases(a) if c.name.startswith("forge")]
+HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+
+
+def _run(*args, env=None, timeout=1500):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _rows(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
+    (cls / sid).mkdir(parents=True, exist_ok=True)
+    data = nb if isinstance(nb, bytes) else json.dumps(nb).encode()
+    (cls / sid / f"{assignment}.ipynb").write_bytes(data)
+
+
+def _exercise_index(nb: dict, name: str) -> int:
+    return next(i for i, c in enumerate(nb["cells"])
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == name)
+
+
+def helper_student(assignment: str) -> dict:
+    """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's own."""
+    nb = selftest.build_submission(assignment)
+    name, code = next(iter(selftest.solution_sources(assignment).items()))
+    i = _exercise_index(nb, name)
+    helper = ("from math import isfinite as _my_isfinite  # an import the exercise cell relies on\n\n"
+              + code.replace(f"def {name}(", f"def _my_{name}(", 1))
+    nb["cells"][i]["source"] = (f"def {name}(*args, **kwargs):\n    assert _my_isfinite(1.0)\n"
+                                f"    return _my_{name}(*args, **kwargs)\n")
+    nb["cells"].insert(i, {"cell_type": "code", "metadata": {}, "source": helper, "outputs": [],
+                           "execution_count": None})
+    return nb
+
+
+def hang_exercise(assignment: str) -> str:
+    return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
+
+
+def _edited(edit) -> dict:
+    nb = selftest.build_submission(A, blank=True)
+    edit(nb)
+    return nb
+
+
+def _neuter_tests(nb):
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            cell["source"] = "pass  # tests removed"
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
+
+
+def _inflate_metadata(nb):
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            meta.update(points=100, locked=False, checksum="0" * 32)
+    nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "python"}
+    nb["nbformat_minor"] = 1
+
+
+def _delete_and_duplicate_tests(nb):
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    for cell in tests[1:]:
+        nb["cells"].remove(cell)
+    nb["cells"].extend([dict(tests[0]), dict(tests[0])])
+
+
+def _reorder_and_rename_tests(nb):
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    for cell in tests:
+        nb["cells"].remove(cell)
+        cell["metadata"]["nbgrader"]["grade_id"] += "_mine"
+        cell["source"] = "print('passed')"
+    nb["cells"][1:1] = tests[::-1]
+
+
+EDITS = [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests, _reorder_and_rename_tests]
+
+
+def _make_class(cls: pathlib.Path) -> None:
+    for a in ASSIGNMENTS:
+        _put(cls, f"ref-{a[:2]}", a, selftest.build_submission(a))
+        _put(cls, f"blank-{a[:2]}", a, selftest.build_submission(a, blank=True))
+        _put(cls, f"helper-{a[:2]}", a, helper_student(a))
+    for case in FORGERS:
+        _put(cls, f"{case.name}-{case.assignment[:2]}", case.assignment,
+             selftest.build_submission(case.assignment, case.overrides))
+    # tests deleted, moved and edited: they come from the source anyway
+    nb = selftest.build_submission(A)
+    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    nb["cells"].remove(tests[0])
+    tests[1]["source"] = "assert False, 'my own test'"
+    nb["cells"].remove(tests[2])
+    nb["cells"].insert(0, tests[2])
+    _put(cls, "tests-deleted-01", A, nb)
+    nb = selftest.build_submission(A)
+    del nb["cells"][_exercise_index(nb, "conv2d_as_matmul")]
+    _put(cls, "exercise-deleted-01", A, nb)
+    for edit in EDITS:
+        _put(cls, f"edit{edit.__name__}", A, _edited(edit))
+    first = next(iter(selftest.solution_sources(A)))
+    ref = selftest.solution_sources(A)
+    half = {n: "raise NotImplementedError()\n" for n in list(ref)[len(ref) // 2:]}
+    _put(cls, "cy_partial", A, selftest.build_submission(A, half))
+    _put(cls, "dee_crash", A, selftest.build_submission(A, {first: sampleclass.CRASH + ref[first]}))
+    good = json.dumps(selftest.build_submission(A))
+    for sid, data in {"empty": b"", "not_json": b"\x89PNG\r\n\x1a\n not a notebook",
+                      "truncated": good[: len(good) // 2].encode()}.items():
+        _put(cls, sid, A, data)
+    r_nb = json.loads(good)
+    r_nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    r_nb["metadata"]["language_info"] = {"name": "R"}
+    _put(cls, "other_language", A, r_nb)
+    (cls / "two_gb").mkdir()
+    with open(cls / "two_gb" / f"{A}.ipynb", "wb") as f:  # sparse: costs no disk
+        f.truncate(2 * 1024**3)
+    (cls / "linked").mkdir()
+    (cls / "linked" / f"{A}.ipynb").symlink_to(REPO / "solutions" / A / f"{A}.ipynb")
+    (cls / "fay_none").mkdir()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grade")
+    cls, out = root / "class", root / "out"
+    _make_class(cls)
+    proc = _run("grade", cls, "--out", out, "--workers", "3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root, cls, out, proc
+
+
+def _by_student(out, assignment=None):
+    return {r["student_id"]: r for r in _rows(out / "grades.csv") if assignment in (None, r["notebook"])}
+
+
+def _tests_of(out, sid, assignment):
+    return {r["test_id"]: r for r in _rows(out / "tests.csv") if r["student_id"] == sid and r["notebook"] == assignment}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_and_helper_cells_earn_full_marks_and_the_release_nothing(graded, assignment):
+    """Do the reference and a student with helpers in their own cells earn full marks, and the untouched release 0?"""
+    out = graded[2]
+    rows = _by_student(out, assignment)
+    top = sum(t.points for t in cells_of(assignment))
+    for sid in (f"ref-{assignment[:2]}", f"helper-{assignment[:2]}"):
+        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == top, \
+            (rows[sid], {k: v["message"] for k, v in _tests_of(out, sid, assignment).items() if v["message"]})
+    blank = rows[f"blank-{assignment[:2]}"]
+    assert blank["status"] == "graded" and float(blank["score"]) == 0
+    assert all("not done yet" in t["message"] for t in _tests_of(out, f"blank-{assignment[:2]}", assignment).values())
+
+
+@pytest.mark.parametrize("case", FORGERS, ids=lambda c: f"{c.assignment[:2]}-{c.name}")
+def test_forging_student_gets_only_what_its_real_functions_earn(graded, case):
+    """Does a student who patches checks, NumPy or models, or returns always-equal objects, lose exactly its cells?"""
+    out = graded[2]
+    sid = f"{case.name}-{case.assignment[:2]}"
+    tests = _tests_of(out, sid, case.assignment)
+    row = _by_student(out, case.assignment)[sid]
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert row["status"] == "graded" and failed == set(case.expect_failed), (case.description, row, failed)
+
+
+def test_deleted_moved_or_edited_test_cells_change_nothing(graded):
+    """Does a correct notebook whose test cells were deleted, moved or edited still earn full marks, with a note?"""
+    out = graded[2]
+    row = _by_student(out, A)["tests-deleted-01"]
+    assert row["status"] == "graded" and row["score"] == row["max_score"], row
+    page = (out / "feedback" / "tests-deleted-01" / A / f"{A}.html").read_text()
+    assert "restored from the released notebook" in page
+
+
+def test_a_deleted_exercise_cell_costs_only_that_exercise(graded):
+    """Does deleting one exercise cell lose that exercise's tests and nothing else?"""
+    out = graded[2]
+    tests = _tests_of(out, "exercise-deleted-01", A)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda f: f.__name__.strip("_"))
+def test_editing_tests_or_metadata_of_a_blank_notebook_gains_nothing(graded, edit):
+    """Does a blank notebook whose tests, points or kernelspec were edited earn 0 of the true maximum?"""
+    row = _by_student(graded[2], A)[f"edit{edit.__name__}"]
+    assert row["status"] == "graded" and float(row["score"]) == 0, row
+    assert float(row["max_score"]) == sum(t.points for t in cells_of(A))
+
+
+def test_partial_crashing_malformed_and_missing_submissions(graded):
+    """Do partial, crashing, malformed, linked and missing notebooks get their status, and nothing stops the run?"""
+    _, _, out, proc = graded
+    rows = _by_student(out, A)
+    assert rows["cy_partial"]["status"] == "graded" and 0 < float(rows["cy_partial"]["score"]) < 13
+    assert rows["dee_crash"]["status"] == "crashed" and float(rows["dee_crash"]["score"]) == 0
+    for sid in ("empty", "not_json", "truncated", "other_language", "two_gb"):
+        assert rows[sid]["status"] == "invalid" and float(rows[sid]["score"]) == 0, rows[sid]
+    assert "written in R" in rows["other_language"]["detail"]
+    assert rows["linked"]["status"] == "missing" and rows["fay_none"]["status"] == "missing"
+    report = (out / "collection_report.csv").read_text()
+    assert "linked" in report and "link" in proc.stderr
+
+
+def test_csv_files_have_their_columns_and_agree(graded):
+    """Do grades.csv and tests.csv have their columns, one row per student-notebook, and agree on scores?"""
+    out = graded[2]
+    grades, tests = _rows(out / "grades.csv"), _rows(out / "tests.csv")
+    assert list(grades[0]) == GRADE_COLUMNS and list(tests[0]) == TEST_COLUMNS
+    students = {p.name for p in (graded[1]).iterdir()}
+    assert {(r["student_id"], r["notebook"]) for r in grades} == {(s, a) for s in students for a in ASSIGNMENTS}
+    assert len(grades) == len(students) * len(ASSIGNMENTS)
+    for row in grades:
+        mine = [t for t in tests if t["student_id"] == row["student_id"] and t["notebook"] == row["notebook"]]
+        assert len(mine) == len(cells_of(row["notebook"]))
+        assert sum(float(t["score"]) for t in mine) == pytest.approx(float(row["score"]))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_and_autograded_notebooks_never_show_hidden_tests(graded, assignment):
+    """Do the feedback pages and autograded notebooks show the student's code and verdicts, but no hidden test line?"""
+    out = graded[2]
+    lines = selftest.hidden_lines(assignment)
+    assert lines
+    for sid in (f"ref-{assignment[:2]}", f"blank-{assignment[:2]}", f"helper-{assignment[:2]}"):
+        page = (out / "feedback" / sid / assignment / f"{assignment}.html").read_text()
+        notebook = (out / "autograded" / sid / assignment / f"{assignment}.ipynb").read_text()
+        for line in lines:
+            assert line not in page and html.escape(line) not in page, f"{sid}: feedback leaks {line!r}"
+            assert line not in notebook, f"{sid}: autograded notebook leaks {line!r}"
+    helper = (out / "feedback" / f"helper-{assignment[:2]}" / assignment / f"{assignment}.html").read_text()
+    assert "_my_isfinite" in helper  # the student's own code is shown
+    assert "not done yet" in (out / "feedback" / f"blank-{assignment[:2]}" / assignment / f"{assignment}.html").read_text()
+
+
+def test_results_folder_is_an_nbgrader_course_with_every_grade(graded):
+    """Does the results folder hold nbgrader's layout and a gradebook with every student's scores?"""
+    out = graded[2]
+    from nbgrader.api import Gradebook
+
+    assert "db_url" in (out / "nbgrader_config.py").read_text()
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for row in _rows(out / "grades.csv"):
+            if row["status"] == "missing":
+                continue
+            a = row["notebook"]
+            assert (out / "autograded" / row["student_id"] / a / f"{a}.ipynb").is_file() or row["status"] == "invalid"
+            nb = gb.find_submission_notebook(a, a, row["student_id"])
+            assert nb.score == pytest.approx(float(row["score"]))
+
+
+def test_rerun_regrades_only_what_did_not_finish(graded):
+    """Does a second run reuse every finished result, regrade the crashed one, and leave the tables alone?"""
+    _, cls, out, _ = graded
+    before = (out / "grades.csv").read_text()
+    proc = _run("grade", cls, "--out", out, "--workers", "3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1 graded now" in proc.stdout, proc.stdout  # dee_crash: crashed results are never reused
+    assert (out / "grades.csv").read_text() == before
+
+
+def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
+    """Does grading one late notebook into the same folder replace only its row, and does a TA's score show up?"""
+    import shutil
+
+    _, cls, out, _ = graded
+    out2, late = tmp_path / "out", tmp_path / "late"
+    shutil.copytree(out, out2)
+    before = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
+    _put(late, "newcomer", A, selftest.build_submission(A))
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    after = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
+    assert set(after) == set(before) | {("newcomer", A)}
+    assert all(after[k] == v for k, v in before.items())
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out2 / 'gradebook.db'}") as gb:  # what formgrader does for an override
+        grade = gb.find_grade("test_conv2d_naive", A, A, "ref-01")
+        grade.manual_score = 0.0
+        comment = gb.find_comment("conv2d_naive", A, A, "ref-01")
+        comment.manual_comment = "looks copied"
+        gb.db.commit()
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01")
+    rows = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
+    assert float(rows[("ref-01", A)]["score"]) == 12 and rows[("ref-01", A)]["manual_score"] == "0"
+    page = (out2 / "feedback" / "ref-01" / A / f"{A}.html").read_text()
+    assert "set by a TA" in page
+
+
+@pytest.fixture(scope="module")
+def hanging(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hang")
+    cls, out = root / "class", root / "out"
+    for a in ASSIGNMENTS:
+        name = hang_exercise(a)
+        _put(cls, f"hang-{a[:2]}", a, selftest.build_submission(a, {name: (
+            f"def {name}(*args, **kwargs):\n    while True:\n        pass\n")}))
+    _put(cls, "stubborn-01", A, selftest.build_submission(A, {"conv2d_as_matmul": (
+        "import signal\n\ndef conv2d_as_matmul(*args, **kwargs):\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass\n")}))
+    first = next(iter(selftest.solution_sources(A)))
+    _put(cls, "cell-hang-01", A, selftest.build_submission(A, {first: "while True:\n    pass\n"}))
+    proc = _run("grade", cls, "--out", out, "--workers", "3", "--call-timeout", "8")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_exercise_that_never_returns_costs_only_itself(hanging, assignment):
+    """Does a function that never returns lose its own tests, with a message naming it and the limit, and nothing else?"""
+    name = hang_exercise(assignment)
+    tests = _tests_of(hanging, f"hang-{assignment[:2]}", assignment)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert failed == {t for t in tests if t.startswith(f"test_{name}")}, failed
+    assert all("8 s" in tests[t]["message"] and name in tests[t]["message"] for t in failed)
+    assert _by_student(hanging, assignment)[f"hang-{assignment[:2]}"]["status"] == "graded"
+
+
+def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(hanging):
+    """Is a kernel that ignores the interrupt restarted, its cells replayed, and the other exercises graded?"""
+    tests = _tests_of(hanging, "stubborn-01", A)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
+
+
+def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(hanging):
+    """Is a student's cell that loops forever stopped at the limit, and the exercises it did not define the only loss?"""
+    row = _by_student(hanging, A)["cell-hang-01"]
+    assert row["status"] == "graded" and 0 < float(row["score"]) < float(row["max_score"]), row
+    assert "stopped" in row["detail"]
+
+
+def test_killed_run_loses_nothing_and_resumes(tmp_path):
+    """After a kill -9 mid-run, does a rerun keep the finished results, grade only the rest, and leave no process?"""
+    cls = tmp_path / "class"
+    sampleclass.make(cls, [A])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
+                             "--notebooks", "01", "--workers", "1"], cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list((out / ".state").glob("*/*.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    import psutil
+
+    time.sleep(1)
+    orphans = [p for p in psutil.process_iter(["cmdline"])
+               if f"aekit-{proc.pid}-" in " ".join(p.info["cmdline"] or [])]
+    assert not orphans, "the kernel zygote outlived the killed grader"
+    done = list((out / ".state").glob("*/*.json"))
+    assert 1 <= len(done) < 5
+    finished = {p.parent.name: p.read_text() for p in done}
+    rerun = _run("grade", cls, "--out", out, "--notebooks", "01")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(_rows(out / "grades.csv")) == 5
+    for sid, text in finished.items():
+        if json.loads(text)["result"]["status"] in ("graded", "missing"):
+            assert (out / ".state" / sid / f"{A}.json").read_text() == text
+
+
+def test_an_lms_zip_is_graded_under_lms_ids(tmp_path):
+    """Is a Canvas-style zip graded, each student under their LMS user id, a resubmission winning?"""
+    cls = tmp_path / "class"
+    sampleclass.make(cls, [A])
+    lms_zip = tmp_path / "lms.zip"
+    with zipfile.ZipFile(lms_zip, "w") as zf:
+        zf.write(cls / "ada_full" / f"{A}.ipynb", f"ada_late_1234_5678_{A}.ipynb")
+        zf.write(cls / "ben_blank" / f"{A}.ipynb", f"ben_1111_2222_{A}.ipynb")
+        zf.write(cls / "ada_full" / f"{A}.ipynb", f"ben_1111_2223_{A}-1.ipynb")  # resubmission wins
+        zf.writestr("readme.txt", "not a notebook")
+        zf.writestr("../evil.ipynb", "{}")
+    out = tmp_path / "out"
+    proc = _run("grade", lms_zip, "--out", out, "--notebooks", "01", "--db", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert proc.returncode == 0, proc.stderr
+    rows = _by_student(out)
+    assert set(rows) == {"1234", "1111"} and rows["1111"]["score"] == rows["1111"]["max_score"]
+    assert rows["1234"]["late"] == "yes"
+    assert "readme.txt" in (out / "collection_report.csv").read_text()
+    assert (tmp_path / "elsewhere.db").is_file() and not (out / "gradebook.db").exists()
+    assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_stock_nbgrader_still_grades_the_course(tmp_path):
+    """Does plain `nbgrader autograde` on the course give the reference full marks and the release 0?"""
+    course = tmp_path / "course"
+    (course / "source").symlink_to(REPO / "solutions")
+    for sid, nb in (("ref", selftest.build_submission(A)), ("blank", selftest.build_submission(A, blank=True))):
+        target = course / "submitted" / sid / A / f"{A}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(nb))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg",
+               PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    args = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gb.db'}",
+            "--CourseDirectory.course_id=autoencoders"]
+    for cmd in (["generate_assignment", A, "--force"], ["autograde", A, "--force"]):
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *cmd, *args], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gb.db'}") as gb:
+        assert gb.find_submission_notebook(A, A, "ref").score == sum(t.points for t in cells_of(A))
+        assert gb.find_submission_notebook(A, A, "blank").score == 0
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["grade", "/no/such/folder", "--out", "/tmp/x"], "does not exist"),
+    (["grade", ".", "--out", "/tmp/x", "--workers", "0"], "at least 1"),
+    (["grade", ".", "--out", "/tmp/x", "--notebooks", "07"], "unknown notebook"),
+    (["grade", ".", "--out", "/tmp/x", "--timeout", "soon"], "number of seconds"),
+    (["validate", "/no/such.ipynb"], "does not exist"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_give_one_line(args, needle):
+    """Does a person's mistake give a one-line message and exit 2, not a traceback?"""
+    proc = _run(*args)
+    assert proc.returncode == 2
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_missing_solutions_is_reported_in_one_line(tmp_path):
+    """Does the grader say so in one line when there is no solutions/ folder?"""
+    env = dict(os.environ, AEKIT_REPO=str(tmp_path))
+    (tmp_path / "s1").mkdir()
+    proc = _run("grade", tmp_path, "--out", tmp_path / "out", env=env)
+    assert proc.returncode == 2 and "solutions" in proc.stderr and "Traceback" not in proc.stderr
