@@ -175,7 +175,7 @@ class Kernel:
             reply = self._execute(code, self.call_seconds, outputs=outputs)
         except CallTimeout:
             if outputs is not None:
-                outputs.append(_error_output("CellTimeoutError", f"this cell ran longer than "
+                outputs.append(error_output("CellTimeoutError", f"this cell ran longer than "
                                                                  f"{self.call_seconds:g} s and was stopped"))
             return f"the cell ran longer than {self.call_seconds:g} s and was stopped"
         if record:
@@ -194,7 +194,7 @@ class Kernel:
             reply = self._execute(f"__aekit_r__ = __aekit__.{method}({text!r})", self.call_seconds,
                                   expressions={"r": "__aekit_r__"}, stdin=True)
         except CallTimeout:
-            raise StudentError(f"{what} did not return within {self.call_seconds:g} s and was stopped") from None
+            raise StudentTimeout(f"{what} did not return within {self.call_seconds:g} s and was stopped") from None
         finally:
             self.swapped = {}
         try:
@@ -340,7 +340,7 @@ class _OutputCollector:
             if kind == "execute_result":
                 out["execution_count"] = content.get("execution_count")
         elif kind == "error":
-            out = _error_output(content.get("ename", "Error"), content.get("evalue", ""),
+            out = error_output(content.get("ename", "Error"), content.get("evalue", ""),
                                 content.get("traceback", []))
         else:
             return
@@ -359,13 +359,17 @@ class _OutputCollector:
             self.outputs.append(out)
 
 
-def _error_output(ename: str, evalue: str, traceback: list | None = None) -> dict:
+def error_output(ename: str, evalue: str, traceback: list | None = None) -> dict:
     return {"output_type": "error", "ename": str(ename), "evalue": str(evalue),
             "traceback": [str(t) for t in (traceback or [f"{ename}: {evalue}"])][:50]}
 
 
 class StudentError(Exception):
     """The student's function raised; the message is theirs."""
+
+
+class StudentTimeout(StudentError):
+    """The student's function ran past its time limit and was stopped."""
 
 
 class TrustedObjects:
@@ -549,6 +553,8 @@ class Proxy:
                 value = _differentiable(session.kernel, value, call, variables)
             return value
         except StudentError as exc:
+            if isinstance(exc, StudentTimeout):
+                raise AssertionError(str(exc)) from None
             name, _, rest = str(exc).partition(": ")
             if name == "NotImplementedError":
                 raise NotImplementedError(rest) from None

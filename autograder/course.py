@@ -102,8 +102,7 @@ class GradingCourse:
     def close(self) -> None:
         self.launcher.close()
 
-    def grade(self, submission: pathlib.Path, assignment: str, job: pathlib.Path, *, student_id: str = "student",
-              timeout: float = 300.0, calls: float | None = None,
+    def grade(self, submission: pathlib.Path, assignment: str, job: pathlib.Path, *, timeout: float = 300.0, calls: float | None = None,
               autograded: pathlib.Path | None = None) -> NotebookResult:
         """Grade one notebook in the fresh job folder `job` (removed afterwards); write the autograded notebook
         to `autograded` when given. Never raises for a bad submission."""

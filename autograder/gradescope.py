@@ -121,7 +121,7 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
             if a not in found:
                 results.append(not_graded(a, "missing", test_cells(a), f"no {a}.ipynb in the submission"))
                 continue
-            results.append(course.grade(found[a], a, tmp / "jobs" / a, student_id="student", timeout=timeout))
+            results.append(course.grade(found[a], a, tmp / "jobs" / a, timeout=timeout))
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results_json(results, time.monotonic() - start), indent=1), encoding="utf-8")

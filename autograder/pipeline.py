@@ -135,7 +135,7 @@ def write_autograded(plan: cells.Plan, results: list[TestResult], path: pathlib.
         if gid in verdicts:
             r = verdicts[gid]
             cell["outputs"] = ([{"output_type": "stream", "name": "stdout", "text": "passed\n"}] if r.passed else
-                               [calls._error_output(*(r.message.split(": ", 1) if ": " in r.message
+                               [calls.error_output(*(r.message.split(": ", 1) if ": " in r.message
                                                       else ("Failed", r.message)))])
             cell["execution_count"] = None
     if plan.notes:

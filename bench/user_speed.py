@@ -8,8 +8,8 @@ Prints a Markdown table of:
   the slider to the end of the redraw (median and 95th percentile);
 - time from opening each solution notebook in JupyterLab to all cells done;
 - each student notebook's graded run as `python -m autograder grade` does it
-  (`nbgrader autograde` of the reference answers, NBGRADER_EXECUTION=autograde,
-  forked from the grader's zygote, trusted re-check included), median of
+  (one run of the reference answers, NBGRADER_EXECUTION=autograde, tests in the trusted process,
+  forked from the grader's zygote), median of
   `--repeats` runs.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.nbgrade import GradingCourse  # noqa: E402
+from autograder.course import GradingCourse  # noqa: E402
 from autograder.paths import available_assignments  # noqa: E402
 from autograder.selftest import build_submission  # noqa: E402
 from tests.browser.lab import LabPage, browser, running_lab, slider_latencies  # noqa: E402

@@ -1,6 +1,6 @@
 """Forks without end."""
-EXPECT_STATUS = ("crashed", "timeout")
-EXPECT_FULL = False
+EXPECT_STATUS = ("graded", "crashed", "timeout")  # the process limit holds; the cell is stopped at its limit
+EXPECT_FULL = None
 
 # %% attack
 import os as _os

@@ -1,4 +1,4 @@
-"""Sends SIGKILL to its parent (the grader's nbgrader process) and every process it can see."""
+"""Sends SIGKILL to its parent and every process it can see."""
 EXPECT_STATUS = "graded"
 EXPECT_FULL = True
 

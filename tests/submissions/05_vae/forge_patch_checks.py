@@ -1,8 +1,7 @@
 """Forgery: a KL divergence with the wrong sign plus patches of aekit.checks, NumPy and the traceback display, so every test looks green in the student's own kernel."""
-EXPECT_FAILED = ["test_kl_divergence", "test_kl_divergence_hidden", "test_kl_divergence_gradient",
-                 "test_vae_loss_gradient"]
-# The two gradient cells fail in the student's own kernel: check_gradient is not patched, and it reads the
-# gradient through the patched as_numeric_array, which answers a shape () array. The forgery costs it these.
+EXPECT_FAILED = ["test_kl_divergence", "test_kl_divergence_hidden"]
+# The tests never run in the student's kernel, so the patches change nothing: the KL's values fail, and its
+# gradient cells pass (the taped gradient is the honest gradient of the student's own, wrong, function).
 
 # %% kl_divergence
 def kl_divergence(mu, log_var):
