@@ -441,6 +441,7 @@ def test_an_lms_zip_is_graded_under_lms_ids(tmp_path):
 def test_stock_nbgrader_still_grades_the_course(tmp_path):
     """Does plain `nbgrader autograde` on the course give the reference full marks and the release 0?"""
     course = tmp_path / "course"
+    course.mkdir()
     (course / "source").symlink_to(REPO / "solutions")
     for sid, nb in (("ref", selftest.build_submission(A)), ("blank", selftest.build_submission(A, blank=True))):
         target = course / "submitted" / sid / A / f"{A}.ipynb"

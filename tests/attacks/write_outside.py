@@ -6,7 +6,7 @@ EXPECT_FULL = True
 import pathlib as _p
 import aekit as _a
 BREACHED = False
-for _target in [_p.Path(_a.__file__).resolve().parents[1] / "PWNED", _p.Path.cwd().parents[2] / "PWNED"]:
+for _target in [_p.Path(_a.__file__).resolve().parents[1] / "PWNED", *(_d / "PWNED" for _d in _p.Path.cwd().parents)]:
     try:
         _target.write_text("pwned")
         BREACHED = True
