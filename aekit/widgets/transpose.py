@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.widgets.drawing import DARK, GREY, RED  # noqa: F401  (RED is part of the module's interface)
+from aekit.widgets.drawing import DARK, GREY, RED
 from aekit.widgets.drawing import colors as _colors
 from aekit.widgets.drawing import font as _font
 from aekit.widgets.drawing import message_png as _message_png
