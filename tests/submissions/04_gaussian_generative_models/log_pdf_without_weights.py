@@ -1,5 +1,5 @@
 """mixture_log_pdf forgets log(weights[k]) in each term of the log-sum-exp (finite, stable, but the weights are gone)."""
-EXPECT_FAILED = ["test_mixture_log_pdf", "test_mixture_log_pdf_hidden"]
+EXPECT_FAILED = ["test_mixture_log_pdf", "test_mixture_log_pdf_hidden", "test_flag_outliers_hidden"]
 EXPECT_MESSAGE = {"test_mixture_log_pdf_hidden": "weights are missing"}
 
 # %% mixture_log_pdf
