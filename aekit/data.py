@@ -1,8 +1,10 @@
 """Offline data: the bundled MNIST subset and pretrained weights.
 
-Nothing here touches the network. `load_mnist` prefers the full MNIST when
-Keras already has it cached on this machine and otherwise uses the subset
-shipped in `data/mnist_subset.npz` (see `data/README.md`).
+Nothing here touches the network. `load_mnist` uses the subset shipped in
+`data/mnist_subset.npz` (see `data/README.md`), so that every notebook's numbers
+match its text. An instructor who wants the full MNIST (from the Keras cache on
+this machine) asks for it: `load_mnist(full=True)`, or the environment variable
+`AEKIT_FULL_MNIST=1` for every notebook at once.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 REPO_DATA_DIR = pathlib.Path(__file__).resolve().parent.parent / "data"
 BUNDLED_NAME = "mnist_subset.npz"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
+FULL_ENV = "AEKIT_FULL_MNIST"  # set to 1 to use the full MNIST (Keras cache) everywhere
 
 
 class DataError(RuntimeError):
@@ -56,14 +59,22 @@ def _to_float(x: np.ndarray) -> np.ndarray:
     return (x.astype(np.float32) / 255.0)[..., None]
 
 
-def load_mnist(source: str = "auto", verbose: bool = True):
+def full_mnist_requested() -> bool:
+    """Whether the environment asks for the full MNIST (`AEKIT_FULL_MNIST` set to 1, true or yes)."""
+    return os.environ.get(FULL_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def load_mnist(source: str = "auto", verbose: bool = True, full: bool | None = None):
     """Load MNIST digits without touching the network.
 
     Args:
-        source: "auto" uses the full MNIST if Keras has it cached here and the
-            bundled subset otherwise; "bundled" always uses the subset; "keras"
-            requires the Keras cache.
+        source: "auto" uses the bundled subset unless the full MNIST is asked for
+            (`full=True`, or `AEKIT_FULL_MNIST=1` when `full` is None); then it uses
+            Keras' cached copy, or the subset (and says so) when there is none.
+            "bundled" always uses the subset; "keras" requires the Keras cache.
         verbose: print one line saying which data set was used.
+        full: ask for the full MNIST (True) or the subset (False) with source "auto";
+            None leaves it to the `AEKIT_FULL_MNIST` environment variable.
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`: images float32 in [0, 1] of
@@ -76,25 +87,25 @@ def load_mnist(source: str = "auto", verbose: bool = True):
     """
     if source not in ("auto", "bundled", "keras"):
         raise ValueError(f"source must be 'auto', 'bundled' or 'keras', not {source!r}")
-    keras_path = keras_mnist_path()
-    if source == "keras" or (source == "auto" and keras_path.is_file()):
+    want_full = full_mnist_requested() if full is None else bool(full)
+    note = ""
+    if source == "keras" or (source == "auto" and want_full):
+        keras_path = keras_mnist_path()
         try:
             arrays = _read_npz(keras_path, "Keras' cached MNIST",
-                               "delete it, or pass source='bundled'")
-            name = f"full MNIST from the Keras cache ({keras_path})"
-        except DataError:
+                               "run tf.keras.datasets.mnist.load_data() once online, or use the bundled subset")
+            return _finish(arrays, f"full MNIST from the Keras cache ({keras_path})", verbose)
+        except DataError as exc:
             if source == "keras":
                 raise
-            arrays = None
-        if arrays is not None:
-            return _finish(arrays, name, verbose)
+            note = f" (full MNIST was asked for, but {exc})"
     path = data_dir() / BUNDLED_NAME
     arrays = _read_npz(
         path, "The bundled MNIST subset",
         "restore it with `git checkout data/mnist_subset.npz` or rebuild it with "
         "`python data/make_mnist_subset.py`",
     )
-    return _finish(arrays, f"bundled MNIST subset ({path.name})", verbose)
+    return _finish(arrays, f"bundled MNIST subset ({path.name}){note}", verbose)
 
 
 def _finish(arrays, name, verbose):

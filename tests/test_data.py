@@ -31,7 +31,7 @@ def test_keras_cache_is_preferred_when_present(monkeypatch, tmp_path):
              y_train=np.arange(7, dtype=np.uint8), x_test=np.zeros((3, 28, 28), np.uint8),
              y_test=np.zeros(3, np.uint8))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    (x_tr, _), (x_te, _) = data.load_mnist()
+    (x_tr, _), (x_te, _) = data.load_mnist(full=True)
     assert x_tr.shape == (7, 28, 28, 1) and x_te.shape == (3, 28, 28, 1)
     (x_tr, _), _ = data.load_mnist(source="bundled")
     assert len(x_tr) == 4000

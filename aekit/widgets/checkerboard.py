@@ -6,9 +6,12 @@ into an `ipywidgets.Image` (PNG rendered with matplotlib's Agg canvas) and cache
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+
+from aekit.widgets.drawing import colour as _colour
+from aekit.widgets.drawing import font as _font
+from aekit.widgets.drawing import png as _png
+
 
 def row_counts(counts) -> np.ndarray:
     """The 1-D counts `c` of a 2-D overlap pattern `counts = np.outer(c, c)`, shape `(n_out,)`."""
@@ -41,29 +44,6 @@ def draw_stamps(ax, input_size: int, kernel_size: int, stride: int, totals=None)
     ax.set_xlabel("output position", fontsize=8)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-
-
-def _png(image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def _font(size: int = 12):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has no sizes
-        return ImageFont.load_default()
-
-
-def _colour(values, cmap: str, vmin: float, vmax: float) -> np.ndarray:
-    """Map an array to uint8 RGB with a matplotlib colour map, `(...) -> (..., 3)`."""
-    import matplotlib
-
-    scaled = np.clip((np.asarray(values, np.float64) - vmin) / max(vmax - vmin, 1e-12), 0.0, 1.0)
-    return (matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
 
 
 def _paste_array(canvas, rgb: np.ndarray, xy: tuple[int, int], cell: int) -> None:

@@ -9,60 +9,14 @@ where a matplotlib figure with a few hundred labels takes a few hundred), and ca
 """
 from __future__ import annotations
 
-import functools
-import io
-
 import numpy as np
 
-RED = (214, 39, 40)
-GREY = (150, 150, 150)
-DARK = (40, 40, 40)
-
-
-@functools.lru_cache(maxsize=None)
-def _font(size: int, bold: bool = False):
-    import matplotlib
-    from PIL import ImageFont
-
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    try:
-        return ImageFont.truetype(f"{matplotlib.get_data_path()}/fonts/ttf/{name}", size)
-    except OSError:  # no FreeType: PIL's bitmap font
-        return ImageFont.load_default()
-
-
-@functools.lru_cache(maxsize=None)
-def _lut(cmap: str) -> np.ndarray:
-    import matplotlib
-
-    return (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
-
-
-def _colors(values, cmap: str, vmax: float) -> np.ndarray:
-    """RGB uint8 colours `(..., 3)` of `values` scaled to [0, vmax] (values <= 0 are white)."""
-    values = np.asarray(values, dtype=np.float64)
-    idx = np.clip(np.rint(values / max(vmax, 1e-12) * 255), 0, 255).astype(int)
-    rgb = _lut(cmap)[idx]
-    rgb[values <= 0] = 255
-    return rgb
-
-
-def _png(img) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def _message_png(text: str) -> bytes:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (760, 40), "white")
-    ImageDraw.Draw(img).text((10, 12), text, fill=DARK, font=_font(14))
-    return _png(img)
-
-
-def _text_color(rgb) -> tuple:
-    return (255, 255, 255) if sum(int(c) for c in rgb) < 330 else DARK
+from aekit.widgets.drawing import DARK, GREY, RED
+from aekit.widgets.drawing import colors as _colors
+from aekit.widgets.drawing import font as _font
+from aekit.widgets.drawing import message_png as _message_png
+from aekit.widgets.drawing import png as _png
+from aekit.widgets.drawing import text_color as _text_color
 
 
 def _grid(draw, x0: int, y0: int, values, cell_w: int, cell_h: int, cmap: str, vmax: float,

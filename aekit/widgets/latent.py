@@ -9,9 +9,9 @@ built. Nothing runs on import.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+
+from aekit.widgets.drawing import array_png as png
 
 # matplotlib's tab10, so the colours match the notebook's scatter plots
 TAB10 = np.array([
@@ -41,15 +41,6 @@ def _latent_dim(decoder) -> int:
 
 
 # ---------------------------------------------------------------- drawing
-
-def png(array) -> bytes:
-    """PNG bytes of a uint8 image `(H, W)` (grey) or `(H, W, 3)` (RGB)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
 
 def tile(prob, scale: int = 1) -> np.ndarray:
     """A probability image `(28, 28)` in [0, 1] as uint8 RGB, ink dark on white, upscaled by `scale` (nearest)."""

@@ -9,9 +9,9 @@ student's own `mixture_pdf` and `sample_mixture`. A function that is not written
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+
+from aekit.widgets.drawing import figure_png as _png
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")
 
@@ -25,12 +25,6 @@ def _call(fn, *args):
         return None, f"`{name}` is not written yet: fill it in above and run this cell again"
     except Exception as exc:  # a half-written exercise must not break the explorer
         return None, f"`{name}` raised {type(exc).__name__}: {str(exc)[:80]}"
-
-
-def _png(fig, dpi: int) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15.0, 27.0),

@@ -55,7 +55,7 @@ def fit_mixture_em(x, n_components, n_iter=100, rng=None):
         nk = resp.sum(axis=0) + 1e-12
         weights = nk / nk.sum()
         means = (resp * x[:, None]).sum(axis=0) / nk
-        stds = np.sqrt((resp * (x[:, None] - means) ** 2).sum(axis=0) / nk) + 1e-9
+        stds = np.maximum(np.sqrt((resp * (x[:, None] - means) ** 2).sum(axis=0) / nk), np.float32(1e-3) * x.std())
     return [weights, means, stds]
 
 # %% flag_outliers

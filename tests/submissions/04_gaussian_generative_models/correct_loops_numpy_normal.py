@@ -58,7 +58,7 @@ def fit_mixture_em(x, n_components, n_iter=100, rng=None):
             nk = resp[k].sum()
             w[k] = nk / N
             mu[k] = float((resp[k] * x).sum() / nk)
-            sd[k] = float(np.sqrt((resp[k] * (x - mu[k]) ** 2).sum() / nk))
+            sd[k] = max(float(np.sqrt((resp[k] * (x - mu[k]) ** 2).sum() / nk)), 1e-3 * float(x.std()))
         ll = norm.mean()
         if abs(ll - previous) < 1e-10:
             break

@@ -1,0 +1,8 @@
+"""flag_outliers takes np.log of the density itself: -inf wherever the density underflows, so points far less extreme than the threshold are flagged."""
+EXPECT_FAILED = ["test_flag_outliers"]
+EXPECT_MESSAGE = {"test_flag_outliers": "compare log-densities"}
+
+# %% flag_outliers
+def flag_outliers(x, weights, mus, sigmas, threshold):
+    with np.errstate(divide="ignore"):
+        return np.log(mixture_pdf(x, weights, mus, sigmas)) < threshold
