@@ -24,7 +24,13 @@ def test_cells(assignment: str) -> list[cells.TestCell]:
 
 
 def max_score(assignment: str) -> float:
+    """The points the tests of an assignment award (written answers, graded by hand, not included)."""
     return sum(t.points for t in test_cells(assignment))
+
+
+def manual_points(assignment: str) -> float:
+    """The points of an assignment's written answers (nbgrader's manually graded cells)."""
+    return sum(p for _, p in cells.manual_cells(json.loads(source_notebook(assignment).read_text(encoding="utf-8"))))
 
 
 def sources_key(assignments: list[str]) -> str:

@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from autograder import selftest
+from autograder import cells, selftest
+from autograder.course import manual_points, max_score
 from autograder.paths import REPO
 
 from tests.browser.lab import browser, chromium_path, running_lab
@@ -27,6 +28,11 @@ if chromium_path() is None and not os.environ.get("CI"):
                 "on Debian run `apt-get install chromium`", allow_module_level=True)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+
+def manual_points_of(name: str) -> float:
+    source = json.loads((REPO / "solutions" / A / f"{A}.ipynb").read_text(encoding="utf-8"))
+    return dict(cells.manual_cells(source))[name]
 
 
 def _grade(cls, out):
@@ -43,6 +49,11 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
     _grade(cls, out)
     from nbgrader.api import Gradebook
 
+    with open(out / "grades.csv", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    written = [name for name in row["needs_manual_grade"].split() if name.startswith("q_")]
+    assert written, "the notebook's written answers should wait for a TA"
+    assert float(row["max_score"]) == max_score(A) + manual_points(A)
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         submission_id = gb.find_submission_notebook(A, A, "ada").id
     with running_lab(out) as (base, token), browser() as ctx:
@@ -53,6 +64,10 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
         assert "def conv2d_naive" in page.content()  # the student's code is there to read
         score.fill("0")
         score.press("Tab")
+        for name in written:  # the written answers: full marks
+            box = page.locator(f"input.score#{name}")
+            box.fill(f"{manual_points_of(name):g}")
+            box.press("Tab")
         comment = page.locator("textarea#conv2d_naive-comment")
         comment.fill("the loops are copied from the lecture notes")
         comment.press("Tab")
@@ -61,13 +76,15 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
             with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
                 grade = gb.find_grade("test_conv2d_naive", A, A, "ada")
                 note = gb.find_comment("conv2d_naive", A, A, "ada").manual_comment
-                if grade.manual_score == 0 and note:
+                answered = all(gb.find_grade(n, A, A, "ada").manual_score is not None for n in written)
+                if grade.manual_score == 0 and note and answered:
                     break
             time.sleep(0.5)
-        assert grade.manual_score == 0 and note, "formgrader did not save the score and comment"
+        assert grade.manual_score == 0 and note and answered, "formgrader did not save the scores and comment"
     _grade(cls, out)  # the next run rebuilds the tables and pages from the gradebook
     with open(out / "grades.csv", encoding="utf-8") as f:
         row = next(csv.DictReader(f))
-    assert float(row["score"]) == float(row["max_score"]) - 1 and row["manual_score"] == "0"
+    assert float(row["score"]) == max_score(A) - 1 + manual_points(A) and row["needs_manual_grade"] == ""
+    assert float(row["manual_score"]) == manual_points(A)  # the TA's scores: the override (0) and the answers
     page = (out / "feedback" / "ada" / A / f"{A}.html").read_text()
     assert "set by a TA" in page and "copied from the lecture notes" in page

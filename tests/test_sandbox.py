@@ -13,6 +13,7 @@ import time
 import pytest
 
 from autograder import csvsafe, sandbox, selftest
+from autograder.course import max_score
 from autograder.paths import ASSIGNMENTS, REPO
 
 A = "01_conv_as_matrix"
@@ -231,7 +232,7 @@ def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
     """Are the honest students, graded beside the attackers, given full marks?"""
     rows = attacked_class[1]
     for sid in HONEST:
-        assert rows[sid]["status"] == "graded" and rows[sid]["score"] == rows[sid]["max_score"], rows[sid]
+        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(A), rows[sid]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -257,7 +258,7 @@ def test_attack_is_contained(attacked_class, path):
     expect = values["EXPECT_STATUS"]
     assert row["status"] in (expect if isinstance(expect, tuple) else (expect,)), (case.description, row)
     if values["EXPECT_FULL"]:
-        assert row["score"] == row["max_score"], f"{case.description}: the attack got through ({row})"
+        assert float(row["score"]) == max_score(A), f"{case.description}: the attack got through ({row})"
     elif values["EXPECT_FULL"] is False:
         assert float(row["score"]) == 0 or row["status"] == "timeout", row
     # EXPECT_FULL None: any score for the attacker; what matters is the rest of the class
@@ -293,7 +294,7 @@ def test_a_linked_notebook_folder_is_rejected_not_followed(attacked_class):
 def test_student_ids_are_kept_exactly_and_never_merge(attacked_class):
     """Are `victor` and `-victor` two students, the honest one with full marks?"""
     rows = attacked_class[1]
-    assert rows["victor"]["score"] == rows["victor"]["max_score"] and float(rows["-victor"]["score"]) == 0
+    assert float(rows["victor"]["score"]) == max_score(A) and float(rows["-victor"]["score"]) == 0
 
 
 def test_no_csv_cell_can_start_a_formula(attacked_class):
