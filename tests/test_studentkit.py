@@ -140,7 +140,7 @@ def _serve(config_dir, root, tmp_path):
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(config_dir), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
                JUPYTER_CONFIG_DIR=str(tmp_path / "userconf"))
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-                             "--IdentityProvider.token=t", f"--ServerApp.root_dir={root}"],
+                             "--IdentityProvider.token=t", f"--ServerApp.root_dir={root}", "--allow-root"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -167,7 +167,9 @@ def test_a_running_lab_applies_the_settings(who, tmp_path):
                 if _get(base + "/api/status")[0] == 200:
                     break
             except OSError:
-                time.sleep(0.5)
+                pass
+            assert proc.poll() is None, "JupyterLab exited"
+            time.sleep(0.5)
         else:
             pytest.fail("JupyterLab did not start")
         status, page = _get(base + "/lab")
@@ -183,7 +185,8 @@ def test_a_running_lab_applies_the_settings(who, tmp_path):
         assert (formgrader == 404) == (who == "student"), formgrader
         assert _get(base + "/assignments?course_id=x")[0] != 404  # the assignment list's server side
         _, settings = _get(base + "/lab/api/settings/@jupyterlab/apputils-extension:notification")
-        assert json.loads(settings)["settings"]["fetchNews"] == "false"
+        # overrides become the schema's defaults (the user has set nothing)
+        assert json.loads(settings)["schema"]["properties"]["fetchNews"]["default"] == "false"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
