@@ -18,7 +18,9 @@ must not appear; tests/test_studentkit.py scans every file of the zip for it).
 `python -m autograder.studentkit --lock` regenerates `constraints.txt`: for each Python the course
 supports, pip resolves pyproject's requirements (with the test extra) on this machine's platform,
 starting from the versions of the working environment and letting go only of the pins that Python
-cannot install; versions the Pythons share are written once, the others with a python_version marker.
+cannot install (or, when pip backtracks for more than ten minutes, from scratch: the committed file
+was made so for 3.10); versions the Pythons share are written once, the others with a
+python_version marker.
 """
 from __future__ import annotations
 
@@ -192,9 +194,15 @@ def resolve(python: str, pins: dict[str, str]) -> dict[str, str]:
         report, cons = pathlib.Path(tmp) / "report.json", pathlib.Path(tmp) / "c.txt"
         for _ in range(40):
             cons.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
-            proc = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-                                   "--only-binary=:all:", "--report", str(report), "-c", str(cons),
-                                   *requirements()], capture_output=True, text=True)
+            try:
+                proc = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                                       "--only-binary=:all:", "--report", str(report), "-c", str(cons),
+                                       *requirements()], capture_output=True, text=True, timeout=600)
+            except subprocess.TimeoutExpired:
+                # pip can backtrack for a long time through pins an older Python cannot take (3.10):
+                # resolve that Python from scratch instead
+                pins = {}
+                continue
             if proc.returncode == 0:
                 data = json.loads(report.read_text())
                 return {_norm(i["metadata"]["name"]): i["metadata"]["version"] for i in data["install"]}
