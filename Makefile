@@ -5,23 +5,46 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-browser browser-deps lab lab-solutions release check-release venv clean bench
+.PHONY: demo test test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# every version pinned by constraints.txt (the Gradescope bundle and the student kit install the same)
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 ## demo: regenerate the release, then check every solution passes and every release fails its tests
 demo: venv
 	$(BIN)/python -m autograder demo
 
-## test: the whole suite, browser tests included (notebook-executing tests run two at a time)
+## test: the whole suite, browser tests included (notebook-executing tests run two at a time), then
+## the fast tests again on a second Python version
 test: venv browser-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped" tests
+	$(MAKE) --no-print-directory test-shipped
+	$(MAKE) --no-print-directory test-other-python
+
+## test-shipped: the Gradescope bundle built into a fresh venv by its own setup.sh and run at a stand-in /autograder
+test-shipped: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m shipped tests
+
+## test-other-python: install the course into a fresh venv of another Python (3.12, 3.13 or 3.10:
+## OTHER_PYTHON=path overrides) with constraints.txt and run the fast tests there
+OTHER_VENV := build/other-python
+OTHER_PYTHON ?= $(shell for v in 3.12 3.13 3.10; do \
+	  p=$$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/$$v.*/bin/python 2>/dev/null | tail -1); \
+	  [ -n "$$p" ] || p=$$(command -v python$$v 2>/dev/null); \
+	  [ -n "$$p" ] && "$$p" -c 'import venv, ensurepip' 2>/dev/null && { echo "$$p"; break; }; done)
+test-other-python:
+	@if [ -z "$(OTHER_PYTHON)" ]; then echo "no Python 3.10, 3.12 or 3.13 found: second-Python tests skipped"; exit 0; fi; \
+	set -e; rm -rf $(OTHER_VENV); "$(OTHER_PYTHON)" -m venv $(OTHER_VENV); \
+	$(OTHER_VENV)/bin/python -m pip install --quiet --upgrade pip; \
+	$(OTHER_VENV)/bin/python -m pip install --quiet -c constraints.txt '.[test]'; \
+	echo "fast tests on $$($(OTHER_VENV)/bin/python --version)"; \
+	$(OTHER_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not browser" tests
 
 ## test-browser: only the JupyterLab-in-Chromium tests
 test-browser: venv browser-deps
@@ -42,13 +65,23 @@ browser-deps:
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow and not browser" tests
 
-## lab: JupyterLab on the student notebooks
+## lab: JupyterLab on the student notebooks: assignment list and Validate, no formgrader or
+## Create Assignment, no news pop-up (settings in etc/student)
 lab: venv
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=notebooks
+	JUPYTER_CONFIG_PATH=$(CURDIR)/etc/student TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=notebooks
 
-## lab-solutions: JupyterLab on the solution notebooks (the instructor's live demo, pretrained models)
+## lab-solutions: JupyterLab on the solution notebooks (the instructor's live demo, pretrained models),
+## every nbgrader tool, no news pop-up (settings in etc/instructor)
 lab-solutions: venv
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=solutions
+	JUPYTER_CONFIG_PATH=$(CURDIR)/etc/instructor TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab --notebook-dir=solutions
+
+## kit: the student release zip (notebooks, aekit with its data, environment files, README)
+kit: venv
+	$(BIN)/python -m autograder student-kit --out build/course.zip
+
+## constraints: re-resolve constraints.txt for Python 3.10 to 3.13 (network; minutes)
+constraints: venv
+	$(BIN)/python -m autograder.studentkit --lock
 
 ## release: regenerate notebooks/ from solutions/
 release: venv

@@ -15,6 +15,8 @@ import zipfile
 import numpy as np
 
 REPO_DATA_DIR = pathlib.Path(__file__).resolve().parent.parent / "data"
+# an installed wheel (pip install of the course or of the student kit) carries data/ as aekit/_data
+PACKAGE_DATA_DIR = pathlib.Path(__file__).resolve().parent / "_data"
 BUNDLED_NAME = "mnist_subset.npz"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 FULL_ENV = "AEKIT_FULL_MNIST"  # set to 1 to use the full MNIST (Keras cache) everywhere
@@ -26,7 +28,11 @@ class DataError(RuntimeError):
 
 def data_dir() -> pathlib.Path:
     """The folder holding bundled data and weights (`AEKIT_DATA_DIR` overrides it)."""
-    return pathlib.Path(os.environ.get("AEKIT_DATA_DIR", REPO_DATA_DIR))
+    if "AEKIT_DATA_DIR" in os.environ:
+        return pathlib.Path(os.environ["AEKIT_DATA_DIR"])
+    if not (REPO_DATA_DIR / BUNDLED_NAME).is_file() and (PACKAGE_DATA_DIR / BUNDLED_NAME).is_file():
+        return PACKAGE_DATA_DIR
+    return REPO_DATA_DIR
 
 
 def keras_mnist_path() -> pathlib.Path:

@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
     gs.add_argument("--notebooks", metavar="LIST", help="e.g. 05 (default: all six)")
 
+    sk = sub.add_parser("student-kit", help="build the student release zip: notebooks, aekit with its data, "
+                                            "environment files; no answers or hidden tests")
+    sk.add_argument("--out", type=pathlib.Path, default=pathlib.Path("course.zip"))
+
     gr = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)
     gr.add_argument("--root", type=pathlib.Path, default=pathlib.Path("/autograder"))
     gr.add_argument("--timeout", type=_positive_float, default=600.0)
@@ -164,6 +168,14 @@ def _dispatch(args) -> int:
 
         path = gradescope.build_bundle(args.out, resolve_assignments(args.notebooks))
         print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    if args.command == "student-kit":
+        from . import studentkit
+
+        if args.out.is_dir():
+            raise UsageError(f"--out {args.out} is a folder: give the path of a .zip to write")
+        path = studentkit.build_kit(args.out)
+        print(f"wrote {path}: give it to students or `pip install` its folder into a JupyterHub image")
         return 0
     if args.command == "gradescope-run":
         from . import gradescope

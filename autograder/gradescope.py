@@ -1,10 +1,32 @@
 """Gradescope autograder bundle: build it, and the code its `run_autograder` calls.
 
-Gradescope runs one container per submission with the bundle unpacked in
-`/autograder/source` and the student's files in `/autograder/submission`; it
-reads `/autograder/results/results.json`. `run()` grades with the same
-`GradingCourse` as `python -m autograder grade`, one test entry per graded
-cell; hidden tests are `after_published`, so students see them only once the
+What Gradescope expects, from its autograder specification
+(https://gradescope-autograders.readthedocs.io/en/latest/specs/, the `docs/specs.md` of the
+repository gradescope/autograder_samples):
+
+- the zip holds `setup.sh` and `run_autograder` *at its root* ("zip the files, and not the folder
+  containing the files"); Gradescope unpacks the whole zip into `/autograder/source`, runs
+  `setup.sh` once (as root) when it builds the image, copies `run_autograder` to
+  `/autograder/run_autograder` and runs it once per submission with `/autograder` as working
+  directory and the student's upload in `/autograder/submission`;
+- `run_autograder` writes `/autograder/results/results.json`: optional top-level `score`,
+  `execution_time`, `output`, `visibility`, `stdout_visibility`, `extra_data`, `tests`,
+  `leaderboard`; each test optional `score`, `max_score`, `status` ("passed"/"failed"), `name`,
+  `number`, `output`, `tags`, `visibility`, `extra_data`. `visibility` is one of `hidden`,
+  `after_due_date`, `after_published` ("shown only when the assignment is explicitly published
+  from the Review Grades page") and `visible` (default); while any test is hidden students do not
+  see their total score. stdout goes to `/autograder/results/stdout`, instructors only unless
+  `stdout_visibility` says otherwise.
+- base images (`docs/base_images.md`): Ubuntu 22.04 is the default (its `python3` is 3.10),
+  24.04 can be chosen (3.12); `python3-venv` is not installed on either, so `setup.sh` installs it
+  with apt (Ubuntu's own package, nothing else).
+- containers (`docs/troubleshooting.md`): 768 MB of memory and half a virtual CPU by default,
+  more from the assignment's "Autograder Settings"; a run that passes the memory limit ends in
+  "Killed".
+
+`run()` grades with the same `GradingCourse` as `python -m autograder grade`, one test entry per
+graded cell. Hidden tests are `after_published`, and the top-level `output` (which students see at
+once) counts only the visible tests' points, so nothing about hidden tests shows before the
 instructor publishes grades.
 """
 from __future__ import annotations
@@ -20,46 +42,61 @@ from .course import GradingCourse, test_cells
 from .results import NotebookResult, not_graded
 from .paths import ASSIGNMENTS, REPO
 
+# setup.sh takes the interpreter and the venv from the environment so that a test can stand in for
+# Gradescope; the defaults are what Gradescope's Ubuntu images have.
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once when the autograder image is built
+# Gradescope runs this once, as root, when it builds the autograder image; the bundle is unpacked in
+# /autograder/source. AUTOGRADER_BASE_PYTHON, AUTOGRADER_VENV and AUTOGRADER_SOURCE let a test use
+# another interpreter and places (defaults: Ubuntu's python3 - 3.10 on 22.04, 3.12 on 24.04 -,
+# /autograder/venv and /autograder/source).
 set -euo pipefail
-cd /autograder/source
-if ! command -v python3.11 >/dev/null 2>&1; then
+SOURCE="${AUTOGRADER_SOURCE:-/autograder/source}"
+PYTHON="${AUTOGRADER_BASE_PYTHON:-python3}"
+VENV="${AUTOGRADER_VENV:-/autograder/venv}"
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    # Ubuntu ships python3 without venv/ensurepip: its own python3-venv package adds them
     apt-get update
-    apt-get install -y python3.11 python3.11-venv
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
 fi
-python3.11 -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --upgrade pip
-/autograder/venv/bin/python -m pip install -e /autograder/source
+"$PYTHON" -m venv "$VENV"
+# every version pinned by the course's constraints.txt, so a bundle rebuilt mid-term grades the same
+"$VENV/bin/python" -m pip install --no-input --disable-pip-version-check -c "$SOURCE/constraints.txt" "$SOURCE"
+"$VENV/bin/python" -c "import tensorflow, nbgrader, aekit.data; print('autograder environment ready')"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this once per submission; AUTOGRADER_ROOT lets a test stand in for /autograder
+# Gradescope runs this once per submission (working directory /autograder). AUTOGRADER_ROOT and
+# AUTOGRADER_PYTHON let a test stand in for /autograder and its venv.
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PY="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+PY="${AUTOGRADER_PYTHON:-${AUTOGRADER_VENV:-$ROOT/venv}/bin/python}"
 cd "$ROOT/source"
 mkdir -p "$ROOT/results"
-"$PY" -m autograder gradescope-run --root "$ROOT"
+export AEKIT_REPO="$ROOT/source" TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
+exec "$PY" -m autograder gradescope-run --root "$ROOT"
 """
 
-_BUNDLED = ["aekit", "autograder", "pyproject.toml", "nbgrader_config.py", "README.md"]
+_BUNDLED = ["aekit", "autograder", "pyproject.toml", "constraints.txt", "nbgrader_config.py", "README.md"]
+# everything under data/ the notebooks or the package read: MNIST subset, models and their metrics
+_DATA_SUFFIXES = (".npz", ".keras", ".json", ".md", ".py")
 
 
 def build_bundle(out: pathlib.Path, assignments: list[str]) -> pathlib.Path:
-    """Write the bundle zip: setup.sh, run_autograder, and the course's code, sources and data."""
+    """Write the bundle zip: setup.sh and run_autograder at its root, beside the course's code,
+    the chosen notebooks' sources, the data and the constraints file."""
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         _add_text(zf, "setup.sh", SETUP_SH, executable=True)
         _add_text(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
+        _add_text(zf, "assignments.json", json.dumps(list(assignments)))
         for name in _BUNDLED:
-            _add_tree(zf, REPO / name, f"source/{name}")
+            _add_tree(zf, REPO / name, name)
         for a in assignments:
-            _add_tree(zf, REPO / "solutions" / a, f"source/solutions/{a}")
+            _add_tree(zf, REPO / "solutions" / a, f"solutions/{a}")
         for p in sorted((REPO / "data").rglob("*")):
-            if p.is_file() and p.suffix in (".npz", ".keras", ".md", ".py"):
-                zf.write(p, f"source/data/{p.relative_to(REPO / 'data')}")
+            if p.is_file() and p.suffix in _DATA_SUFFIXES and "__pycache__" not in p.parts:
+                zf.write(p, f"data/{p.relative_to(REPO / 'data')}")
     return out
 
 
@@ -79,8 +116,57 @@ def _add_tree(zf: zipfile.ZipFile, path: pathlib.Path, arcname: str) -> None:
             zf.write(p, f"{arcname}/{p.relative_to(path)}")
 
 
+def _notebooks_in(submission: pathlib.Path) -> list[pathlib.Path]:
+    """Every uploaded .ipynb, leaving out checkpoints, macOS zip debris and links."""
+    if not submission.is_dir():
+        return []
+    found = []
+    for p in sorted(submission.rglob("*.ipynb")):
+        rel = p.relative_to(submission).parts
+        if any(part in (".ipynb_checkpoints", "__MACOSX") or part.startswith("._") for part in rel):
+            continue
+        if p.is_file() and not p.is_symlink():
+            found.append(p)
+    return found
+
+
+def match_submission(notebooks: list[pathlib.Path], assignments: list[str]) -> dict[str, pathlib.Path]:
+    """Which uploaded file is which assignment.
+
+    A file named as released (`05_vae.ipynb`) wins; then a name that starts with the assignment's
+    name or number, as browsers and LMSs rename downloads (`05_vae (1).ipynb`, `05_vae-2.ipynb`,
+    `05 my attempt.ipynb`). A bundle for one notebook takes any single notebook whatever its name
+    (`my work.ipynb`).
+    """
+    found: dict[str, pathlib.Path] = {}
+    for a in assignments:
+        exact = [p for p in notebooks if p.stem == a]
+        if exact:
+            found[a] = exact[0]
+    for a in assignments:
+        if a in found:
+            continue
+        number = a.split("_", 1)[0]
+        loose = [p for p in notebooks if p not in found.values()
+                 and (p.stem.lower().startswith(a.lower()) or _starts_with_number(p.stem, number))]
+        if loose:
+            found[a] = loose[0]
+    if len(assignments) == 1 and assignments[0] not in found and len(notebooks) == 1:
+        found[assignments[0]] = notebooks[0]
+    return found
+
+
+def _starts_with_number(stem: str, number: str) -> bool:
+    return stem.startswith(number) and (len(stem) == len(number) or not stem[len(number)].isdigit())
+
+
+def _visible_points(r: NotebookResult) -> tuple[float, float]:
+    shown = [t for t in r.tests if not t.hidden]
+    return sum(t.score for t in shown), sum(t.max_score for t in shown)
+
+
 def results_json(results: list[NotebookResult], seconds: float) -> dict:
-    """Gradescope's results.json for a list of notebook results."""
+    """Gradescope's results.json for a list of notebook results (format: see the module docstring)."""
     tests = []
     for r in results:
         for t in r.tests:
@@ -88,39 +174,58 @@ def results_json(results: list[NotebookResult], seconds: float) -> dict:
             if r.status not in ("graded",):
                 output = f"{r.status}: {r.detail}" + (f" ({t.message})" if t.message and t.message != r.detail else "")
             tests.append({
-                "name": f"{r.assignment}: {t.test_id}",
+                "name": f"{r.assignment}: {t.test_id}" + (" (hidden test)" if t.hidden else ""),
                 "score": t.score,
                 "max_score": t.max_score,
                 "status": "passed" if t.passed else "failed",
                 "output": output,
                 "visibility": "after_published" if t.hidden else "visible",
             })
-    summary = "; ".join(f"{r.assignment}: {r.score:g}/{r.max_score:g} ({r.status})" for r in results)
+    # the top-level output is shown to students at once: visible tests' points only
+    lines = []
+    for r in results:
+        got, most = _visible_points(r)
+        hidden = sum(1 for t in r.tests if t.hidden)
+        line = f"{r.assignment}: visible tests {got:g}/{most:g} points"
+        if hidden:
+            line += f"; {hidden} hidden test{'s' if hidden != 1 else ''} shown when grades are published"
+        if r.status != "graded":
+            line += f" ({r.status}: {r.detail})"
+        lines.append(line)
     return {
         "score": sum(r.score for r in results),
         "execution_time": int(seconds),
-        "output": summary,
+        "output": "\n".join(lines),
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def _bundle_assignments() -> list[str]:
+    listed = REPO / "assignments.json"
+    if listed.is_file():
+        return [a for a in json.loads(listed.read_text(encoding="utf-8")) if a in ASSIGNMENTS]
+    return [a for a in ASSIGNMENTS if (REPO / "solutions" / a).is_dir()]
 
 
 def run(root: pathlib.Path, timeout: float = 600.0) -> int:
     """Grade `root/submission` and write `root/results/results.json`."""
     start = time.monotonic()
     root = pathlib.Path(root)
-    assignments = [a for a in ASSIGNMENTS if (REPO / "solutions" / a).is_dir()]
-    submission = root / "submission"
-    found = {p.stem: p for p in sorted(submission.rglob("*.ipynb"))
-             if p.stem in assignments and p.is_file() and not p.is_symlink()} if submission.is_dir() else {}
+    assignments = _bundle_assignments()
+    notebooks = _notebooks_in(root / "submission")
+    found = match_submission(notebooks, assignments)
     results = []
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         tmp = pathlib.Path(tmp)
         course = GradingCourse(tmp / "course", assignments)
         for a in assignments:
             if a not in found:
-                results.append(not_graded(a, "missing", test_cells(a), f"no {a}.ipynb in the submission"))
+                names = ", ".join(p.name for p in notebooks) or "no notebook"
+                results.append(not_graded(a, "missing", test_cells(a),
+                                          f"no {a}.ipynb in the submission (found: {names})"))
                 continue
+            print(f"grading {found[a].name} as {a}")
             results.append(course.grade(found[a], a, tmp / "jobs" / a, timeout=timeout))
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,84 @@
+"""Can students trust `python -m autograder validate`? (runs the notebooks: slow)"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder import selftest
+from autograder.paths import ASSIGNMENTS, REPO
+from autograder.validate import HIDDEN, plain, report
+
+A = "01_conv_as_matrix"
+
+
+def _validate(path, timeout=900):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a student's shell: TensorFlow logs its start-up on stderr
+    return subprocess.run([sys.executable, "-m", "autograder", "validate", str(path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("validate")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_correct_notebook_validates(assignment, tmp_path):
+    """Does a fully correct notebook, as a student submits it, pass validate with exit code 0 and plain text?"""
+    path = tmp_path / f"{assignment}.ipynb"
+    path.write_text(json.dumps(selftest.build_submission(assignment)), encoding="utf-8")
+    proc = _validate(path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "FAIL" not in proc.stdout and "all visible tests passed" in proc.stdout
+    assert "<span" not in proc.stdout and "\x1b[" not in proc.stdout
+    # hidden test cells run nothing in the student's copy: they say so instead of "ok"
+    for line in proc.stdout.splitlines():
+        if line.split()[1:2] and line.split()[1].rstrip(":").endswith("_hidden"):
+            assert HIDDEN in line, line
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("validate")
+def test_a_wrong_answer_is_named_in_plain_text(tmp_path):
+    """Does a wrong conv_output_size fail validate (exit 1) naming its test in plain text?"""
+    wrong = "def conv_output_size(n, k, stride=1, padding='VALID'):\n    return n - k\n"
+    path = tmp_path / f"{A}.ipynb"
+    path.write_text(json.dumps(selftest.build_submission(A, {"conv_output_size": wrong})), encoding="utf-8")
+    proc = _validate(path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
+    fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+    assert any(line.startswith("FAIL  test_conv_output_size:") for line in fails), proc.stdout
+    assert all("<" not in line and "\x1b[" not in line for line in fails), fails
+
+
+def _cell(source, outputs, grade_id=None, points=1):
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell(source, outputs=outputs)
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "points": points, "solution": False,
+                                     "locked": True, "schema_version": 3}
+    return cell
+
+
+def test_report_ignores_stderr_and_marks_hidden_cells():
+    """Does the report pass a test whose only output is TensorFlow's stderr log, and call a docstring-only test hidden?"""
+    from nbformat import from_dict
+    from nbformat.v4 import new_notebook, new_output
+
+    log = new_output("stream", name="stderr", text="I0000 00:00:1 cpu_feature_guard.cc oneDNN custom operations are on\n")
+    nb = new_notebook(cells=[
+        _cell("import tensorflow as tf", [log]),
+        _cell("assert 1 + 1 == 2", [log], grade_id="test_sum"),
+        _cell('"""Does it hold for random inputs?"""\n# aekit: trusted', [], grade_id="test_sum_hidden"),
+        _cell("assert 1 == 2", [new_output("error", ename="AssertionError",
+                                           evalue="\x1b[0;31mwant 2, got 1\x1b[0m", traceback=[])], grade_id="test_bad"),
+    ])
+    ok, lines = report({}, from_dict(nb))
+    assert not ok
+    assert lines == ["ok    test_sum", f"-     test_sum_hidden: {HIDDEN}", "FAIL  test_bad: AssertionError: want 2, got 1"]
+
+
+def test_plain_strips_html_and_colour():
+    """Does plain() turn nbgrader's HTML and ANSI colours into plain text?"""
+    assert plain('<span class="ansi-red-fg">AssertionError</span>: x &lt; y\x1b[0m') == "AssertionError: x < y"
