@@ -17,7 +17,9 @@ estimate of -log p(x) with K = 128. Seeded; rerunning gives the same models up t
 differences between machines.
 
 Training recipe (the same for every model, so the beta comparison is fair): Adam with a cosine
-learning-rate schedule from LEARNING_RATE to FINAL_LEARNING_RATE, KL warm-up (the weight of the KL
+learning-rate schedule from LEARNING_RATE to FINAL_LEARNING_RATE (equal here, so the rate is
+constant: a decay to 1e-5 let the 2-D model overfit the 4,000 images, 161.6 against 157.9 nats
+held-out), KL warm-up (the weight of the KL
 term rises linearly from beta / WARMUP_EPOCHS to beta over the first WARMUP_EPOCHS epochs, which
 keeps the early KL pull from squashing the codes before the decoder can use them), and an
 exponential moving average of the weights (EMA_MOMENTUM; the saved weights are the average), which
