@@ -1,6 +1,6 @@
 """Train the pretrained VAEs of notebook 05 and write them to data/weights/.
 
-    .venv/bin/python data/train_vae_weights.py            # about 2 to 3 minutes on a 2-core CPU
+    .venv/bin/python data/train_vae_weights.py            # about 3 to 5 minutes on a 2-core CPU
 
 The architectures, the sampling and the loss are the solution notebook's own functions
 (`build_vae_encoder`, `build_vae_decoder`, `train_step`, `vae_loss`, `estimate_log_likelihood`,
@@ -15,6 +15,16 @@ Writes, for each model, a full Keras model `vae_latent{D}_beta{B}.keras` whose l
 the negative ELBO (beta = 1, averaged over 10 samples per image) and the importance-weighted
 estimate of -log p(x) with K = 128. Seeded; rerunning gives the same models up to floating-point
 differences between machines.
+
+Training recipe (the same for every model, so the beta comparison is fair): Adam with a cosine
+learning-rate schedule from LEARNING_RATE to FINAL_LEARNING_RATE (equal here, so the rate is
+constant: with decaying schedules the 2-D model overfit the 4,000 images and ended at 159 to 161
+nats held-out, against 157.9), KL warm-up (the weight of the KL
+term rises linearly from beta / WARMUP_EPOCHS to beta over the first WARMUP_EPOCHS epochs, which
+keeps the early KL pull from squashing the codes before the decoder can use them), and an
+exponential moving average of the weights (EMA_MOMENTUM; the saved weights are the average), which
+generalises better on 4,000 images than the last iterate. beta is passed to train_step as a tensor,
+so tf.function traces the step once.
 """
 from __future__ import annotations
 
@@ -35,9 +45,12 @@ from aekit import data  # noqa: E402
 
 SEED = 1470
 THRESHOLD = 0.5          # binarisation: ink where the grey value exceeds it
-EPOCHS = 30
+EPOCHS = 40
 BATCH_SIZE = 100
 LEARNING_RATE = 3e-3
+FINAL_LEARNING_RATE = 3e-3  # the end of the cosine schedule
+WARMUP_EPOCHS = 10
+EMA_MOMENTUM = 0.995
 ELBO_DRAWS = 10          # samples per held-out image for the negative ELBO
 IWAE_SAMPLES = 128       # K of the importance-weighted estimate
 MODELS = [               # (file, latent_dim, beta)
@@ -73,15 +86,21 @@ def train_one(ns, latent_dim, beta, x_train):
     tf = ns["tf"]
     tf.keras.utils.set_random_seed(SEED)
     encoder, decoder = ns["build_vae_encoder"](latent_dim), ns["build_vae_decoder"](latent_dim)
-    optimizer = tf.keras.optimizers.Adam(LEARNING_RATE)
+    optimizer = tf.keras.optimizers.Adam(LEARNING_RATE, use_ema=EMA_MOMENTUM is not None,
+                                         ema_momentum=EMA_MOMENTUM or 0.99)
     step = tf.function(tf.autograph.experimental.do_not_convert(ns["train_step"]))  # the notebook's step, compiled
     rng = np.random.default_rng(SEED)
     curve = []
-    for _ in range(EPOCHS):
+    for epoch in range(EPOCHS):
+        cosine = 0.5 * (1.0 + np.cos(np.pi * epoch / max(1, EPOCHS - 1)))
+        optimizer.learning_rate.assign(FINAL_LEARNING_RATE + (LEARNING_RATE - FINAL_LEARNING_RATE) * cosine)
+        weight = tf.constant(beta * min(1.0, (epoch + 1) / WARMUP_EPOCHS), tf.float32)
         order = rng.permutation(len(x_train))
-        losses = [float(step(encoder, decoder, optimizer, tf.constant(x_train[order[i:i + BATCH_SIZE]]), beta))
+        losses = [float(step(encoder, decoder, optimizer, tf.constant(x_train[order[i:i + BATCH_SIZE]]), weight))
                   for i in range(0, len(x_train), BATCH_SIZE)]
         curve.append(float(np.mean(losses)))
+    if EMA_MOMENTUM is not None:  # the averaged weights replace the last iterate
+        optimizer.finalize_variable_values(encoder.trainable_variables + decoder.trainable_variables)
     return encoder, decoder, curve
 
 
@@ -110,7 +129,8 @@ def main():
         save(ns, encoder, decoder, out / filename)
         info = {"latent_dim": latent_dim, "beta": beta, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
                 "steps_per_epoch": int(np.ceil(len(x_train) / BATCH_SIZE)), "learning_rate": LEARNING_RATE,
-                "optimizer": "Adam", "seed": SEED, "binarise_threshold": THRESHOLD,
+                "final_learning_rate": FINAL_LEARNING_RATE, "schedule": "cosine", "kl_warmup_epochs": WARMUP_EPOCHS,
+                "ema_momentum": EMA_MOMENTUM, "optimizer": "Adam", "seed": SEED, "binarise_threshold": THRESHOLD,
                 "train_images": len(x_train), "heldout_images": len(x_test),
                 "train_loss_per_epoch": [round(v, 3) for v in curve], "train_seconds": round(seconds, 1)}
         info.update(heldout_metrics(ns, encoder, decoder, x_test))

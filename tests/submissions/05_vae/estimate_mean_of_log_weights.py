@@ -1,6 +1,6 @@
 """Importance sampling that averages the log-weights (the ELBO) instead of taking logsumexp - log K."""
-EXPECT_FAILED = ["test_estimate_log_likelihood_hidden"]
-EXPECT_MESSAGE = {"test_estimate_log_likelihood_hidden": "ELBO"}
+EXPECT_FAILED = ["test_estimate_log_likelihood", "test_estimate_log_likelihood_hidden"]
+EXPECT_MESSAGE = {"test_estimate_log_likelihood": "matches the ELBO", "test_estimate_log_likelihood_hidden": "ELBO"}
 
 # %% estimate_log_likelihood
 def estimate_log_likelihood(encoder, decoder, x, n_samples=64):

@@ -1,5 +1,7 @@
 """Reconstruction term averaged over the pixels (tf.reduce_mean) instead of summed."""
-EXPECT_FAILED = ["test_bernoulli_nll", "test_bernoulli_nll_hidden"]
+# the visible estimate test (q != p) compares with log p(x) computed with the true Bernoulli likelihood, so a wrong
+# bernoulli_nll costs it too; the hidden one uses the reference bernoulli_nll
+EXPECT_FAILED = ["test_bernoulli_nll", "test_bernoulli_nll_hidden", "test_estimate_log_likelihood"]
 EXPECT_MESSAGE = {"test_bernoulli_nll": "averages over the pixels", "test_bernoulli_nll_hidden": "averages over the pixels"}
 
 # %% bernoulli_nll

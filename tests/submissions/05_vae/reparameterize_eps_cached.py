@@ -1,5 +1,6 @@
 """Noise drawn once per shape and kept in a module-level dict: every later call reuses the same eps."""
-EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden"]
+# the same eps at every call: also the same under tf.function, and train_step's visible test sees a deterministic bottleneck
+EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden", "test_reparameterize_compiled", "test_train_step"]
 EXPECT_MESSAGE = {"test_reparameterize": "same sample", "test_reparameterize_hidden": "afresh"}
 
 # %% reparameterize

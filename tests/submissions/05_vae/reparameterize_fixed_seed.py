@@ -1,5 +1,6 @@
 """Noise from tf.random with a fixed seed on every call (stateless): the same eps for the whole run."""
-EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden"]
+# the same eps at every call: also the same under tf.function, and train_step's visible test sees a deterministic bottleneck
+EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden", "test_reparameterize_compiled", "test_train_step"]
 EXPECT_MESSAGE = {"test_reparameterize_hidden": "fixed seed"}
 
 # %% reparameterize
