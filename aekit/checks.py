@@ -123,6 +123,16 @@ def check_true(condition, message: str, *, context: str = "") -> None:
         raise AssertionError(f"{message}{suffix}")
 
 
+def compiled(fn):
+    """`fn` compiled with `tf.function`, as `tf.function(train_step)` compiles the functions it calls (the Python
+    code traced as it is). When grading, the exercise runs in the student's own kernel: it is compiled there."""
+    if hasattr(fn, "compiled_in_kernel"):
+        return fn.compiled_in_kernel
+    import tensorflow as tf
+
+    return tf.function(tf.autograph.experimental.do_not_convert(fn))
+
+
 def grade_seed() -> int:
     """A seed chosen afresh each time a hidden test runs; quote it in messages.
 

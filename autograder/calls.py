@@ -221,7 +221,7 @@ class Kernel:
             raise KernelGone("the kernel cannot answer calls")
 
     def call(self, name: str, args: tuple, kwargs: dict, rngs_out: list, swaps: dict | None = None,
-             target: str | None = None):
+             target: str | None = None, compiled: bool = False):
         """Call the student's `name` (or the model `target` that a student function returned).
 
         Returns (value, call number or None, the tf.Variables passed in).
@@ -235,6 +235,8 @@ class Kernel:
             request["target"] = target
         if swaps:
             request["swaps"] = sorted(swaps)
+        if compiled:
+            request["compiled"] = True
         payload = self._request("call", request, f"{name}", swaps)
         try:
             value = codec.decode(payload["value"], hook=lambda t, v: self.objects.decode_hook(t, v, self))
@@ -538,7 +540,15 @@ class Proxy:
     def __init__(self, session: "Session", name: str):
         self._session, self.__name__ = session, name
 
+    @property
+    def compiled_in_kernel(self):
+        """This exercise compiled with tf.function in the student's kernel (`aekit.checks.compiled`)."""
+        return lambda *args, **kwargs: self._call(args, kwargs, compiled=True)
+
     def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict, compiled: bool = False):
         import numpy as np
 
         session = self._session
@@ -546,7 +556,8 @@ class Proxy:
         swaps: dict = {}
         try:
             swaps = session.swaps()
-            value, call, variables = session.kernel.call(self.__name__, args, kwargs, rngs, swaps=swaps)
+            value, call, variables = session.kernel.call(self.__name__, args, kwargs, rngs, swaps=swaps,
+                                                         compiled=compiled)
             if swaps and _has_text(value):
                 raise StudentError(f"{self.__name__} returned text")
             if call is not None:

@@ -61,7 +61,7 @@ def searcher(assignment: str) -> dict:
     search = f"""import gc as _gc, hashlib as _hl, os as _os, sys as _sys, types as _types
 _WANTED = set({hashes!r})
 _CONTROL = {control!r}
-_SEEN, _FOUND, _FILES = set(), set(), []
+_SEEN, _FOUND, _FILES, _SEEN_NAMES = set(), set(), [], set()
 
 
 def _aekit_text(text):
@@ -82,7 +82,10 @@ def _aekit_value(v, depth=0):
             _aekit_value(c, depth + 1)
 
 
-def _aekit_search():
+def _aekit_search(full):
+    if not full:  # every call: the stack and what it holds; the first call of each exercise: every object too
+        _aekit_frames()
+        return
     for o in _gc.get_objects():
         try:
             items = o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple, set)) else ()
@@ -91,6 +94,25 @@ def _aekit_search():
             _aekit_value(o)
         except Exception:
             pass
+    _aekit_frames()
+    for v in _os.environ.values():
+        _aekit_text(v)
+    if not _FILES:
+        _FILES.append(1)
+        skip = {{"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/etc", "/bin", "/sbin", _sys.prefix,
+                 _sys.base_prefix}}  # the system and the Python installation: packages, not the course's files
+        for d, dirs, files in _os.walk("/"):
+            dirs[:] = [x for x in dirs if _os.path.join(d, x) not in skip]
+            for f in files:
+                p = _os.path.join(d, f)
+                try:
+                    if _os.path.getsize(p) < 4 * 2**20 and not p.endswith((".so", ".pyc", ".keras", ".npz")):
+                        _aekit_text(open(p, encoding="utf-8", errors="replace").read())
+                except OSError:
+                    pass
+
+
+def _aekit_frames():
     for frame in _sys._current_frames().values():
         while frame is not None:
             _aekit_value(frame.f_code)
@@ -100,21 +122,6 @@ def _aekit_search():
                 except Exception:
                     pass
             frame = frame.f_back
-    for v in _os.environ.values():
-        _aekit_text(v)
-    if not _FILES:
-        _FILES.append(1)
-        for top in ("/", ):
-            for d, dirs, files in _os.walk(top):
-                dirs[:] = [x for x in dirs if _os.path.join(d, x) not in ("/proc", "/sys", "/dev", "/usr", "/lib",
-                                                                          "/lib64", "/etc", "/bin", "/sbin")]
-                for f in files:
-                    p = _os.path.join(d, f)
-                    try:
-                        if _os.path.getsize(p) < 4 * 2**20 and not p.endswith((".so", ".pyc")):
-                            _aekit_text(open(p, encoding="utf-8", errors="replace").read())
-                    except OSError:
-                        pass
 
 
 def _aekit_search_report():
@@ -125,7 +132,8 @@ def _aekit_search_report():
     for i, name in enumerate(names):
         code = reference[name].replace(f"def {name}(", f"def _real_{name}(", 1)
         last = i == len(names) - 1
-        wrapper = (f"\n\ndef {name}(*args, **kwargs):\n    _aekit_search()\n"
+        wrapper = (f"\n\ndef {name}(*args, **kwargs):\n    _aekit_search({last} or {name!r} not in _SEEN_NAMES)\n"
+                   f"    _SEEN_NAMES.add({name!r})\n"
                    + (f"    raise RuntimeError(_aekit_search_report())\n    {own}\n" if last
                       else f"    return _real_{name}(*args, **kwargs)\n"))
         overrides[name] = (search if i == 0 else "") + "\n\n" + code + wrapper
@@ -142,7 +150,7 @@ def _real_leftovers(grader_pid: int | None = None) -> dict:
     process id hands out), cgroups, a shared-memory key, files."""
     import psutil
 
-    uids = {sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN for n in range(1, 2000)} if grader_pid else set()
+    uids = {sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN for n in range(1, 120)} if grader_pid else set()
     procs = []
     for p in psutil.process_iter(["uids", "cmdline"]):
         try:
