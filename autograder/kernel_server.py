@@ -72,6 +72,7 @@ class Server:
             opt = self.mirrors.get(v["token"])
             if opt is None:
                 opt = self.mirrors[v["token"]] = keras.optimizers.deserialize(v["config"])
+            used["opts"].append(opt)
             return opt
         if t == "var":
             import tensorflow as tf
@@ -87,10 +88,13 @@ class Server:
         """Call a function of the namespace (or a model kept here) on decoded arguments; the answer as JSON."""
         try:
             req = json.loads(request)
-            rngs, used = [], {"models": {}, "vars": []}
+            rngs, used = [], {"models": {}, "vars": [], "opts": []}
             hook = lambda t, v: self._decode_hook(t, v, used)  # noqa: E731
             args = codec.decode(req["args"], rngs=rngs, hook=hook)
             kwargs = codec.decode(req["kwargs"], rngs=rngs, hook=hook)
+            for opt in used["opts"]:  # an optimiser arrives as configuration: build it on the models passed with it,
+                if not opt.built and used["models"]:  # as the test's own did (a compiled step cannot create it)
+                    opt.build([v for m in used["models"].values() for v in m.trainable_variables])
             fn = self.mirrors.get(req["target"]) if req.get("target") else self.ns.get(req["name"])
             if fn is None:
                 return json.dumps({"error": f"NameError: {req['name']} is not defined"})
