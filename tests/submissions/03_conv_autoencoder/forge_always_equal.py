@@ -1,10 +1,8 @@
 """Forgery: a wrong loss (the absolute error) that, outside training, returns a list subclass whose __array__ hands any check the expected value it finds in the caller's frame."""
-EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_gradient", "test_reconstruction_loss_hidden",
-                 "test_train_autoencoder_hidden"]
+EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_gradient", "test_reconstruction_loss_hidden"]
 # The gradient cell's slope test calls the loss outside a tape, where it answers a list subclass: outside the
 # kernel that is not plain data, so the cell fails.
-# train_autoencoder_hidden accepts epoch means computed with the student's own loss; outside the kernel this
-# loss answers with a list subclass, not a number, so the test falls back to the summed squared error.
+# The hidden training test puts the reference loss in place, so this loss never reaches it.
 
 # %% reconstruction_loss
 import sys as _sys

@@ -1,5 +1,6 @@
 """Reconstruction loss computed with NumPy: right value, but tf.GradientTape cannot differentiate it."""
-EXPECT_FAILED = ["test_reconstruction_loss_gradient", "test_train_autoencoder", "test_train_autoencoder_hidden"]
+EXPECT_FAILED = ["test_reconstruction_loss_gradient", "test_train_autoencoder"]
+# the hidden training test puts the reference loss in place, so it grades train_autoencoder alone
 EXPECT_MESSAGE = {"test_reconstruction_loss_gradient": "not NumPy"}
 
 # %% reconstruction_loss

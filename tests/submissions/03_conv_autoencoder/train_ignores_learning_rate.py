@@ -1,6 +1,6 @@
 """Training loop ignores learning_rate: Adam() with its default rate."""
-EXPECT_FAILED = ["test_train_autoencoder_hidden"]
-EXPECT_MESSAGE = {"test_train_autoencoder_hidden": "learning_rate=0"}
+EXPECT_FAILED = ["test_train_autoencoder", "test_train_autoencoder_hidden"]
+EXPECT_MESSAGE = {"test_train_autoencoder": "learning_rate=0.01", "test_train_autoencoder_hidden": "learning_rate=0"}
 
 # %% train_autoencoder
 def train_autoencoder(encoder, decoder, images, epochs, batch_size=128, learning_rate=1e-3):

@@ -1,0 +1,49 @@
+"""Correct: an import and helpers kept in other cells (`itertools` imported in the overlap cell and used by the score; a sign-vector helper defined in the upsample cell and used by the score); upsampling by fancy indexing; Sequential decoders with 4x4 stride-2 transposes."""
+EXPECT_FAILED = []
+
+# %% overlap_counts
+import itertools as it
+
+
+def overlap_counts(input_size, kernel_size, stride):
+    n = (input_size - 1) * stride + kernel_size
+    counts = np.zeros((n, n), dtype=np.int32)
+    for i, j in it.product(range(input_size), repeat=2):
+        counts[i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size] += 1
+    return counts
+
+# %% upsample_nearest
+def alternating(n):
+    """(+1, -1, +1, ...) of length n"""
+    return np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+
+
+def upsample_nearest(x, factor):
+    x = np.asarray(x)
+    rows = np.arange(x.shape[1] * factor) // factor
+    cols = np.arange(x.shape[2] * factor) // factor
+    return x[:, rows][:, :, cols]
+
+# %% build_transpose_conv_decoder
+def build_transpose_conv_decoder(latent_dim):
+    return tf.keras.Sequential([
+        tf.keras.Input(shape=(latent_dim,)),
+        layers.Dense(7 * 7 * 32, activation="relu"),
+        layers.Reshape((7, 7, 32)),
+        layers.Conv2DTranspose(16, 4, strides=2, padding="same", activation="relu"),
+        layers.Conv2DTranspose(1, 4, strides=2, padding="same"),
+    ])
+
+# %% checkerboard_score
+def checkerboard_score(images):
+    x = np.asarray(images, dtype=np.float64)
+    x = x.reshape(x.shape[:3])
+    b, h, w = x.shape
+    total = 0.0
+    for img in x:
+        img = img - img.mean()
+        pairs = it.product([np.ones(h), alternating(h)], [np.ones(w), alternating(w)])
+        next(pairs)  # skip (ones, ones): the mean, removed above
+        for si, sj in pairs:
+            total += (si @ img @ sj / (h * w)) ** 2
+    return total / b
