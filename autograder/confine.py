@@ -105,6 +105,11 @@ def _fresh_root(config: dict, limits: Limits) -> None:
     _check(_c().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
     new = os.path.join(config["sock_dir"], "root")
     _tmpfs(new, 16 * 1024 * 1024)
+    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"), ("/var/tmp", limits.tmp_bytes // 4, "1777"),
+                               ("/run/lock", 1024 * 1024, "1777"), ("/dev/shm", limits.tmp_bytes // 4, "1777"),
+                               (HOME, limits.tmp_bytes, "0700")):
+        _tmpfs(new + target, size, mode)
+    # after the private /tmp and the rest: a course or Python installed under /tmp stays visible through them
     for path in [p for p in SYSTEM if os.path.isdir(p)] + visible_paths(config):
         _bind_readonly(path, new + path)
     for dev in DEVICES:
@@ -115,10 +120,6 @@ def _fresh_root(config: dict, limits: Limits) -> None:
     sock_dir = config["sock_dir"]
     os.makedirs(new + sock_dir, exist_ok=True)
     _mount(sock_dir, new + sock_dir, None, MS_BIND)  # the kernel's sockets, and nothing else of /run
-    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"), ("/var/tmp", limits.tmp_bytes // 4, "1777"),
-                               ("/run/lock", 1024 * 1024, "1777"), ("/dev/shm", limits.tmp_bytes // 4, "1777"),
-                               (HOME, limits.tmp_bytes, "0700")):
-        _tmpfs(new + target, size, mode)
     os.makedirs(new + "/proc", exist_ok=True)
     if os.path.isdir("/dev/mqueue"):
         os.makedirs(new + "/dev/mqueue", exist_ok=True)
