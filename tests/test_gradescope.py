@@ -230,6 +230,7 @@ def _in_namespace(tree: pathlib.Path, script: str, env: dict, timeout: float, me
 
 
 @pytest.mark.slow
+@pytest.mark.shipped  # its own make step (test-shipped): minutes of installing into a fresh venv
 @pytest.mark.xdist_group("gradescope-image")
 def test_bundle_as_gradescope_runs_it(tmp_path):
     """Does the bundle, unpacked at a stand-in /autograder, build a fresh venv with setup.sh on Gradescope's
