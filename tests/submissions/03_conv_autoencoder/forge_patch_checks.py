@@ -1,7 +1,7 @@
 """Forgery: a wrong loss (the mean over the pixels) plus patches of aekit.checks, NumPy, tf.reduce_sum and the traceback display, so every test looks green in the student's own kernel."""
-EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_hidden", "test_train_autoencoder_hidden"]
-# tf.reduce_sum = tf.reduce_mean in the kernel also bends the reference loss the hidden training test puts there:
-# the reported losses become means over pixels, which the trusted side recomputes and rejects
+EXPECT_FAILED = ["test_reconstruction_loss", "test_reconstruction_loss_hidden"]
+# the hidden training test's reference loss runs in the trusted process (the kernel only calls back to it), so the
+# patched tf.reduce_sum cannot bend it: the reference train_autoencoder passes, the wrong loss fails its own tests
 
 # %% reconstruction_loss
 def reconstruction_loss(x, x_hat):
