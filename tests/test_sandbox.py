@@ -4,8 +4,10 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
+import sysconfig
 import sys
 import threading
 import time
@@ -125,7 +127,9 @@ def _aekit_frames():
 
 
 def _aekit_search_report():
-    return f"SEARCH found={{len(_FOUND - {{_CONTROL}})}} control={{int(_CONTROL in _FOUND)}} lines={{len(_SEEN)}}"
+    found = sorted(h[:16] for h in _FOUND - {{_CONTROL}})
+    return (f"SEARCH found={{len(found)}} control={{int(_CONTROL in _FOUND)}} lines={{len(_SEEN)}} "
+            f"hashes={{','.join(found)}}.")
 """
     reference = selftest.solution_sources(assignment)
     overrides = {}
@@ -279,20 +283,30 @@ def test_nothing_was_planted_or_connected(attacked_class):
     assert accepted == [], "a submission connected to a server on the grader's machine"
 
 
-@pytest.mark.xfail(reason="open: in the last run the searcher reported 4, 2 and 1 matching lines for 03, 04, 06 "
-                          "(0 for 01, 02, 05); not yet known whether these are lines that also stand in the course's "
-                          "shipped code or a leak", strict=False)
+def _public(line: str) -> bool:
+    """Does this line also stand in code every student has: the course's shipped package or the Python
+    installation (a generic line such as `for j in range(k):` is no secret)?"""
+    roots = [REPO / "aekit", REPO / "autograder", REPO / "data",
+             sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]]
+    return subprocess.run(["grep", "-rqF", "--include=*.py", "--", line, *map(str, roots)]).returncode == 0
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_hidden_test_line_reaches_the_students_process(attacked_class, assignment):
     """Searching its stack, every object, the environment and every readable file during every test call, does a
-    student find no line of any hidden test (while finding a line of its own, so the search works)?"""
+    student find no line of any hidden test (while finding a line of its own, so the search works)? Lines that
+    also stand in shipped code (`rng = np.random.default_rng(seed)`) are found there, and are no leak."""
     tests = attacked_class[7]
     name = list(selftest.solution_sources(assignment))[-1]
     reports = [t["message"] for t in tests if t["student_id"] == f"searcher-{assignment[:2]}"
                and t["test_id"].startswith(f"test_{name}") and "SEARCH" in t["message"]]
     assert reports, [t["message"] for t in tests if t["student_id"] == f"searcher-{assignment[:2]}"]
+    by_hash = {hashlib.sha256(line.encode()).hexdigest()[:16]: line for line in selftest.hidden_lines(assignment)}
     for report in reports:
-        assert "found=0 " in report and "control=1" in report, report
+        assert "control=1" in report, report
+        found = re.search(r"hashes=([0-9a-f,]*)\.", report).group(1)
+        leaked = [by_hash[h] for h in found.split(",") if h and not _public(by_hash[h])]
+        assert leaked == [], f"hidden test lines reached the student's process: {leaked}"
 
 
 def test_a_linked_notebook_folder_is_rejected_not_followed(attacked_class):

@@ -36,7 +36,8 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def running_lab(root: pathlib.Path, timeout: float = 90):
-    """Start JupyterLab serving `root`; yield its base URL and token."""
+    """Start JupyterLab serving `root` from inside it (as `cd results && jupyter lab`: nbgrader reads the
+    folder's own nbgrader_config.py from the working directory); yield its base URL and token."""
     port, token = _free_port(), secrets.token_hex(16)
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
@@ -49,7 +50,7 @@ def running_lab(root: pathlib.Path, timeout: float = 90):
          "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--ServerApp.allow_root=True"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
