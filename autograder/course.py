@@ -13,7 +13,7 @@ import shutil
 
 from . import cells
 from .launcher import Launcher
-from .paths import SOLUTIONS, UsageError, call_seconds, source_notebook
+from .paths import DATA, REPO, SOLUTIONS, UsageError, call_seconds, source_notebook
 from .results import NotebookResult
 from .sandbox import Limits
 
@@ -41,6 +41,25 @@ def sources_key(assignments: list[str]) -> str:
             if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts:
                 h.update(str(p.relative_to(SOLUTIONS)).encode())
                 h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def environment_key() -> str:
+    """A hash of what grading runs on besides the sources: the course's code (aekit, the grader), its data files
+    (names and sizes), the Python and every installed package's version. A change to any of them regrades."""
+    import importlib.metadata
+    import platform
+    import sys
+
+    h = hashlib.sha256(f"{platform.python_version()}|{sys.executable}".encode())
+    for package in ("aekit", "autograder"):
+        for p in sorted((REPO / package).rglob("*.py")):
+            h.update(str(p.relative_to(REPO)).encode())
+            h.update(p.read_bytes())
+    for p in sorted(DATA.rglob("*")) if DATA.is_dir() else []:
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(f"{p.relative_to(DATA)}|{p.stat().st_size}".encode())
+    h.update(repr(sorted((d.metadata["Name"] or "", d.version) for d in importlib.metadata.distributions())).encode())
     return h.hexdigest()
 
 

@@ -27,7 +27,7 @@ import time
 
 from . import collect as collect_mod
 from . import csvsafe, feedback, gradebook, sandbox
-from .course import GradingCourse, sources_key, test_cells
+from .course import GradingCourse, environment_key, sources_key, test_cells
 from .paths import COURSE_ID, UsageError, call_seconds
 from .results import NotebookResult, not_graded
 
@@ -51,7 +51,8 @@ class NotebookJob:
 
 
 def _digest(path: pathlib.Path | None, assignment: str, settings: str) -> str:
-    """What a verdict depends on: the grader, its limits, the sources and the submission."""
+    """What a verdict depends on: the grader, its limits, the sources, the environment and the submission
+    (settings end with `environment_key()`)."""
     h = hashlib.sha256(f"{GRADER_VERSION}|{settings}|{sources_key([assignment])}".encode())
     if path is None:
         h.update(b"<missing>")
@@ -126,10 +127,11 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
                             memory_bytes=int(memory_gb * 1024**3),
                             cpu_share=max(1.0, (os.cpu_count() or 1) / max(1, workers)))
     jobs = []
+    environment = environment_key()
     for sid in found.students:
         for a in assignments:
             path = found.files.get((sid, a))
-            settings = f"{timeout}|{memory_gb}|{calls or call_seconds(a)}"
+            settings = f"{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}"
             jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings), bool(found.late.get((sid, a))),
                                     found.submitted_at.get((sid, a))))
     todo, reused = [], []
@@ -149,8 +151,13 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             course.launcher.warm()
         _prepare_results_folder(out, course, db, assignments)
         if preflight and any(j.path is not None for j in todo):
-            _preflight(course, work, sorted({j.assignment for j in todo if j.path is not None}), timeout, calls,
-                       workers)
+            keys = {a: _digest(None, a, f"preflight|{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}")
+                    for a in {j.assignment for j in todo if j.path is not None}}
+            checked = _preflight(course, work, state / ".preflight", keys, timeout, calls, workers)
+            stream.write("pre-flight: " + "; ".join(
+                ([f"the reference answers of {', '.join(a[:2] for a in checked)} earn full marks"] if checked else [])
+                + ([f"{len(keys) - len(checked)} unchanged since their last check"] if len(keys) > len(checked)
+                   else [])) + "\n")
         progress = Progress(len(jobs), stream)
         for job in reused:
             progress.update(job.student_id, NotebookResult.from_json(
@@ -205,10 +212,14 @@ def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, a
     course.course.register(db)
 
 
-def _preflight(course: GradingCourse, work: pathlib.Path, assignments: list[str], timeout: float,
-               calls: float | None, workers: int) -> None:
-    """Grade each notebook's reference answers once; stop the run with one line when they lose points."""
+def _preflight(course: GradingCourse, work: pathlib.Path, passed: pathlib.Path, keys: dict[str, str],
+               timeout: float, calls: float | None, workers: int) -> list[str]:
+    """Grade each notebook's reference answers once; stop the run with one line when they lose points.
+    A pass is remembered in `passed/<notebook>` under its key (sources, limits, code, packages): a later run
+    into the same results folder on an unchanged environment skips it."""
     from .selftest import build_submission
+
+    assignments = sorted(a for a, key in keys.items() if _read(passed / a) != key)
 
     def one(a: str) -> NotebookResult:
         path = work / "preflight" / f"{a}.ipynb"
@@ -225,6 +236,16 @@ def _preflight(course: GradingCourse, work: pathlib.Path, assignments: list[str]
                     else f"{result.status}: {why}")
             raise UsageError(f"pre-flight: the reference answers of {a} earn {result.score:g}/{result.max_score:g} "
                              f"({hint[:300]}); nothing was graded")
+    for a in assignments:
+        _write_atomic(passed / a, keys[a])
+    return assignments
+
+
+def _read(path: pathlib.Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _load_record(path: pathlib.Path) -> dict | None:

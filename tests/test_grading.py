@@ -322,6 +322,7 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     _put(late, "newcomer", A, selftest.build_submission(A))
     proc = _run("grade", late, "--out", out2, "--notebooks", "01")
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1 unchanged since their last check" in proc.stderr  # the class run's pre-flight is remembered
     after = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
     assert set(after) == set(before) | {("newcomer", A)}
     assert all(after[k] == v for k, v in before.items())

@@ -1,8 +1,10 @@
 """Noise drawn once per shape and kept in a module-level dict: every later call reuses the same eps."""
 # the same eps at every call: also the same under tf.function, and train_step's visible test sees a deterministic bottleneck
 EXPECT_FAILED = ["test_reparameterize", "test_reparameterize_hidden", "test_train_step"]
-# test_reparameterize_compiled may pass: compiled, the first call caches a graph tensor, which is drawn afresh at
-# each call of the compiled function; the uncompiled tests catch the cached noise
+# test_reparameterize_compiled may go either way, depending on the shapes the grade seed draws: if a shape was first
+# seen while tracing, the cache holds a graph tensor that is drawn afresh at each compiled call (passes); if it was
+# first seen eagerly, the cached constant is baked into the graph (fails). The uncompiled tests always catch it.
+EXPECT_MAY_FAIL = ["test_reparameterize_compiled"]
 EXPECT_MESSAGE = {"test_reparameterize": "same sample", "test_reparameterize_hidden": "afresh"}
 
 # %% reparameterize
