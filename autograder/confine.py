@@ -180,6 +180,12 @@ def _init_of_namespace() -> None:
     os._exit(os.waitstatus_to_exitcode(status) if status else 0)
 
 
+def die_with_parent() -> None:
+    """Have the kernel send this process SIGKILL when its parent ends (PR_SET_PDEATHSIG), so nothing of a job
+    outlives a grader that was killed. Changing the user id clears it: call it again after."""
+    _c().prctl(1, signal.SIGKILL)
+
+
 def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
     """Confine this process as `config` says; return the kernel's connection file and environment.
 
@@ -212,6 +218,7 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    die_with_parent()
     return conn_path, env
 
 
@@ -288,6 +295,7 @@ def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, ex
 def main(argv: list[str]) -> None:
     """`python -m autograder.confine SANDBOX.json CONNECTION_FILE [ipykernel args]`: the kernel spec's command."""
     config_path, connection_file, *extra = argv
+    die_with_parent()  # the runner that started this stand-in is gone: so is the kernel
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
     if config.get("zygote") and os.path.exists(config["zygote"]):

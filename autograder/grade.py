@@ -115,6 +115,8 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     reason = sandbox.unsafe_reason()
     if reason and not unsafe:
         raise UsageError(f"refusing to grade: {reason}; run as root on Linux, or pass --unsafe to grade anyway")
+    if not reason:
+        sandbox.remove_stale()  # what a killed grader left (processes, cgroups, sockets) goes before this run
     out = pathlib.Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)

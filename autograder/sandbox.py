@@ -110,20 +110,25 @@ def remove_stale(base: pathlib.Path | None = None) -> None:
     """Remove socket folders and cgroups left by graders that were killed (their process id is gone)."""
     import psutil
 
-    def stale(name: str) -> bool:
-        parts = name.split("-")
-        return len(parts) >= 2 and parts[0] == "aekit" and parts[1].isdigit() and not psutil.pid_exists(int(parts[1]))
+    def stale(entry: pathlib.Path) -> bool:  # its grader is gone (or its process id now names a younger process)
+        parts = entry.name.split("-")
+        if len(parts) < 2 or parts[0] != "aekit" or not parts[1].isdigit():
+            return False
+        try:
+            return psutil.Process(int(parts[1])).create_time() > entry.stat().st_mtime + 1
+        except (psutil.NoSuchProcess, FileNotFoundError):
+            return True
 
     base = base or socket_base()
-    for entry in base.iterdir():
-        if stale(entry.name):
+    for entry in base.iterdir() if base.is_dir() else []:
+        if stale(entry):
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
     for ctrl, root in _cgroup_roots().items():
         for entry in root.glob("aekit-*"):
-            if stale(entry.name):
+            if stale(entry):
                 _empty_cgroups({ctrl: entry})
                 _remove_cgroups({ctrl: entry})
 

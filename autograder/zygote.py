@@ -162,6 +162,9 @@ def serve(sock_path: str) -> None:
 def _child(request: dict) -> None:
     """In the forked child: a grading run, or a kernel (confined before it runs anything of the student's)."""
     os.setsid()
+    from .confine import die_with_parent
+
+    die_with_parent()  # the zygote is gone (its grader was killed): so is this run or kernel
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     if "runner" in request:

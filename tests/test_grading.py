@@ -403,15 +403,23 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
     proc.wait()
     import psutil
 
-    time.sleep(1)
-    orphans = [p for p in psutil.process_iter(["cmdline"])
-               if f"aekit-{proc.pid}-" in " ".join(p.info["cmdline"] or [])]
-    assert not orphans, "the kernel zygote outlived the killed grader"
+    def survivors():  # processes of the killed grader's jobs: its zygote, and whatever is in its jobs' cgroups
+        pids = {p.pid for p in psutil.process_iter(["cmdline"])
+                if f"aekit-{proc.pid}-" in " ".join(p.info["cmdline"] or [])}
+        for tasks in pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*/cgroup.procs"):
+            pids |= {int(x) for x in tasks.read_text().split()}
+        return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not survivors(), "a process of the killed grader's jobs outlived it"
     done = list((out / ".state").glob("*/*.json"))
     assert 1 <= len(done) < 5
     finished = {p.parent.name: p.read_text() for p in done}
     rerun = _run("grade", cls, "--out", out, "--notebooks", "01")
     assert rerun.returncode == 0, rerun.stderr
+    assert not list(pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*")), "the killed run's cgroups remain"
     assert len(_rows(out / "grades.csv")) == 5
     for sid, text in finished.items():
         if json.loads(text)["result"]["status"] in ("graded", "missing"):
