@@ -130,11 +130,14 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
                             cpu_share=max(1.0, (os.cpu_count() or 1) / max(1, workers)))
     jobs = []
     environment = environment_key()
+
+    def settings(a: str) -> str:  # what, besides the sources and the submission, a verdict depends on
+        return f"{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}"
+
     for sid in found.students:
         for a in assignments:
             path = found.files.get((sid, a))
-            settings = f"{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}"
-            jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings), bool(found.late.get((sid, a))),
+            jobs.append(NotebookJob(sid, a, path, _digest(path, a, settings(a)), bool(found.late.get((sid, a))),
                                     found.submitted_at.get((sid, a))))
     todo, reused = [], []
     for job in jobs:
@@ -153,7 +156,7 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             course.launcher.warm()
         _prepare_results_folder(out, course, db, assignments)
         if preflight and any(j.path is not None for j in todo):
-            keys = {a: _digest(None, a, f"preflight|{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}")
+            keys = {a: _digest(None, a, f"preflight|{settings(a)}")
                     for a in {j.assignment for j in todo if j.path is not None}}
             checked = _preflight(course, work, state / ".preflight", keys, timeout, calls, workers)
             stream.write("pre-flight: " + "; ".join(
@@ -251,9 +254,10 @@ def _read(path: pathlib.Path) -> str | None:
 
 
 def _load_record(path: pathlib.Path) -> dict | None:
+    text = _read(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(text) if text is not None else None
+    except ValueError:
         return None
 
 

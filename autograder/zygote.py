@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 
-from .confine import connect, recv_line
+from .confine import connect, die_with_parent, recv_line
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
@@ -162,8 +162,6 @@ def serve(sock_path: str) -> None:
 def _child(request: dict) -> None:
     """In the forked child: a grading run, or a kernel (confined before it runs anything of the student's)."""
     os.setsid()
-    from .confine import die_with_parent
-
     die_with_parent()  # the zygote is gone (its grader was killed): so is this run or kernel
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
