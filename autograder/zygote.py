@@ -107,7 +107,7 @@ def serve(sock_path: str) -> None:
     listener.bind(sock_path)
     os.chmod(sock_path, 0o600)
     listener.listen(64)
-    children: dict[int, socket.socket] = {}
+    children: dict[int, socket.socket | None] = {}  # None: its requester is gone
 
     def stop(*_):
         # the grader is gone or done: take every child (kernels, grading runs) along, at once
@@ -126,7 +126,15 @@ def serve(sock_path: str) -> None:
     while True:
         if os.getppid() != parent:
             stop()
-        if select.select([listener], [], [], 0.1)[0]:
+        readable = select.select([listener, *filter(None, children.values())], [], [], 0.1)[0]
+        for pid, conn in list(children.items()):
+            if conn is not None and conn in readable and not _still_wanted(conn):
+                # whoever asked for this child is gone (a kernel's stand-in killed by a restart or a shut-down,
+                # a runner's launcher): the child and everything it started go too, now, not at the job's end
+                _kill_child(pid)
+                conn.close()
+                children[pid] = None
+        if listener in readable:
             conn, _ = listener.accept()
             try:
                 request = json.loads(recv_line(conn))
@@ -136,7 +144,7 @@ def serve(sock_path: str) -> None:
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                for c in children.values():
+                for c in filter(None, children.values()):
                     c.close()
                 conn.close()
                 _child(request)
@@ -157,6 +165,26 @@ def serve(sock_path: str) -> None:
                 except OSError:
                     pass
                 conn.close()
+
+
+def _still_wanted(conn: socket.socket) -> bool:
+    """False when the requester closed its end (it sends nothing after its request)."""
+    try:
+        return conn.recv(1, socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def _kill_child(pid: int) -> None:
+    """SIGKILL a child and its session: a kernel's PID-namespace init dies with it (PR_SET_PDEATHSIG), and
+    with that init every process of the namespace."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _child(request: dict) -> None:
