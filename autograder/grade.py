@@ -150,34 +150,41 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     stream.write(sandbox.describe() + "\n")
     course = GradingCourse(work / "course", assignments, limits=limits)
     db = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         course.course.prepare()
         if todo:
             course.launcher.warm()
-        _prepare_results_folder(out, course, db, assignments)
-        if preflight and any(j.path is not None for j in todo):
-            keys = {a: _digest(None, a, f"preflight|{settings(a)}")
-                    for a in {j.assignment for j in todo if j.path is not None}}
-            checked = _preflight(course, work, state / ".preflight", keys, timeout, calls, workers)
-            stream.write("pre-flight: " + "; ".join(
-                ([f"the reference answers of {', '.join(a[:2] for a in checked)} earn full marks"] if checked else [])
-                + ([f"{len(keys) - len(checked)} unchanged since their last check"] if len(keys) > len(checked)
-                   else [])) + "\n")
+        # the pre-flight's notebooks go first into the same pool as the class, whose jobs grade meanwhile but
+        # record nothing until the pre-flight has passed (`gate`): its idle tail and the results folder's
+        # preparation overlap the grading instead of holding it up
+        keys = {a: _digest(None, a, f"preflight|{settings(a)}")
+                for a in {j.assignment for j in todo if j.path is not None}} if preflight else {}
+        checking = {a: pool.submit(_preflight_one, course, work, a, timeout, calls)
+                    for a in sorted(keys) if _read(state / ".preflight" / a) != keys[a]}
+        gate, failed = threading.Event(), threading.Event()
         progress = Progress(len(jobs), stream)
-        for job in reused:
-            progress.update(job.student_id, NotebookResult.from_json(
-                _load_record(state / job.student_id / f"{job.assignment}.json")["result"]), reused=True)
         lock = threading.Lock()
 
         def run(job: NotebookJob) -> None:
             autograded = out / "autograded" / job.student_id / job.assignment / f"{job.assignment}.ipynb"
+            name = hashlib.sha256(f"{job.student_id}/{job.assignment}".encode()).hexdigest()[:24]
+            made = work / "made" / f"{name}.ipynb"  # moved into autograded/ only once the run may record
+            made.unlink(missing_ok=True)
             if job.path is None:
                 result = not_graded(job.assignment, "missing", test_cells(job.assignment), "no notebook submitted")
-                autograded.unlink(missing_ok=True)
             else:
-                result = course.grade(job.path, job.assignment, work / "jobs" / hashlib.sha256(
-                    f"{job.student_id}/{job.assignment}".encode()).hexdigest()[:24],
-                                      timeout=timeout, calls=calls, autograded=autograded)
+                result = course.grade(job.path, job.assignment, work / "jobs" / name, timeout=timeout, calls=calls,
+                                      autograded=made)
+            gate.wait()
+            if failed.is_set():
+                made.unlink(missing_ok=True)
+                return
+            if made.is_file():
+                autograded.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(made, autograded)
+            else:
+                autograded.unlink(missing_ok=True)
             record = {"key": job.key, "student_id": job.student_id, "late": job.late,
                       "submitted_at": job.submitted_at, "result": result.to_json()}
             with lock:  # one writer for the gradebook
@@ -186,10 +193,29 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
                     gradebook.record(gb, job.student_id, result, job.submitted_at, found.names.get(job.student_id))
             progress.update(job.student_id, result)
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for fut in concurrent.futures.as_completed([pool.submit(run, j) for j in todo]):
-                fut.result()
+        futures = [pool.submit(run, j) for j in todo]
+        try:
+            _prepare_results_folder(out, course, db, assignments)
+            _preflight_verdict({a: f.result() for a, f in checking.items()})
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            gate.set()
+        for a in checking:
+            _write_atomic(state / ".preflight" / a, keys[a])
+        if keys:
+            stream.write("pre-flight: " + "; ".join(
+                ([f"the reference answers of {', '.join(a[:2] for a in checking)} earn full marks"] if checking
+                 else []) + ([f"{len(keys) - len(checking)} unchanged since their last check"]
+                             if len(keys) > len(checking) else [])) + "\n")
+        for job in reused:
+            progress.update(job.student_id, NotebookResult.from_json(
+                _load_record(state / job.student_id / f"{job.assignment}.json")["result"]), reused=True)
+        for fut in concurrent.futures.as_completed(futures):
+            fut.result()
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         course.close()
     records = rebuild(out, db)
     counts: dict[str, int] = {}
@@ -217,33 +243,28 @@ def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, a
     course.course.register(db)
 
 
-def _preflight(course: GradingCourse, work: pathlib.Path, passed: pathlib.Path, keys: dict[str, str],
-               timeout: float, calls: float | None, workers: int) -> list[str]:
-    """Grade each notebook's reference answers once; stop the run with one line when they lose points.
-    A pass is remembered in `passed/<notebook>` under its key (sources, limits, code, packages): a later run
-    into the same results folder on an unchanged environment skips it."""
+def _preflight_one(course: GradingCourse, work: pathlib.Path, assignment: str, timeout: float,
+                   calls: float | None) -> NotebookResult:
+    """The reference answers of `assignment`, graded as a student's notebook would be."""
     from .selftest import build_submission
 
-    assignments = sorted(a for a, key in keys.items() if _read(passed / a) != key)
+    path = work / "preflight" / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(build_submission(assignment)), encoding="utf-8")
+    return course.grade(path, assignment, work / "preflight" / f"job-{assignment}", timeout=timeout, calls=calls)
 
-    def one(a: str) -> NotebookResult:
-        path = work / "preflight" / f"{a}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(build_submission(a)), encoding="utf-8")
-        return course.grade(path, a, work / "preflight" / f"job-{a}", timeout=timeout, calls=calls)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(one, assignments))
-    for a, result in zip(assignments, results):
+def _preflight_verdict(results: dict[str, NotebookResult]) -> None:
+    """Stop the run with one line when a notebook's reference answers lose points (a broken environment).
+    A pass is remembered in `.state/.preflight/<notebook>` under its key (sources, limits, code, packages):
+    a later run into the same results folder on an unchanged environment skips it."""
+    for a, result in sorted(results.items()):
         if result.status != "graded" or result.score < result.max_score:
             why = result.detail or next((t.message for t in result.tests if not t.passed), "")
             hint = ("the kernel died: check the environment (`make test`)" if result.status == "crashed"
                     else f"{result.status}: {why}")
             raise UsageError(f"pre-flight: the reference answers of {a} earn {result.score:g}/{result.max_score:g} "
                              f"({hint[:300]}); nothing was graded")
-    for a in assignments:
-        _write_atomic(passed / a, keys[a])
-    return assignments
 
 
 def _read(path: pathlib.Path) -> str | None:

@@ -388,6 +388,29 @@ def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(hanging):
     assert "stopped" in row["detail"]
 
 
+def test_a_failed_pre_flight_records_nothing_and_keeps_earlier_results(tmp_path):
+    """When the reference answers lose points (here: a memory limit no kernel survives), does the run stop with
+    one line and a non-zero exit, record nothing, and leave an earlier run's results and notebooks as they were?"""
+    cls, out = tmp_path / "class", tmp_path / "out"
+    sampleclass.make(cls, [A])
+    first = _run("grade", cls, "--out", out, "--notebooks", "01")
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = {p: p.read_bytes() for p in sorted((out / "autograded").rglob("*.ipynb"))} | \
+        {out / "grades.csv": (out / "grades.csv").read_bytes()}
+    records = sorted((out / ".state").rglob("*.json"))
+    (cls / "newcomer").mkdir()
+    (cls / "newcomer" / f"{A}.ipynb").write_text(json.dumps(selftest.build_submission(A)))
+    for p in (cls / "ada_full").glob("*.ipynb"):  # a resubmission, regraded in the failing run
+        p.write_text(json.dumps(selftest.build_submission(A, blank=True)))
+    proc = _run("grade", cls, "--out", out, "--notebooks", "01", "--memory", "0.05")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "pre-flight: the reference answers of 01_conv_as_matrix earn 0/" in last and "nothing was graded" in last
+    assert sorted((out / ".state").rglob("*.json")) == records
+    assert not (out / "autograded" / "newcomer").exists()
+    assert {p: p.read_bytes() for p in before} == before
+
+
 def test_killed_run_loses_nothing_and_resumes(tmp_path):
     """After a kill -9 mid-run, does a rerun keep the finished results, grade only the rest, and leave no process?"""
     cls = tmp_path / "class"
