@@ -163,6 +163,7 @@ def notebook_cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str
 
 
 _PRELUDES: dict[str, dict] = {}
+_REFERENCE_RUNS: dict[str, tuple[dict, dict]] = {}  # assignment -> (test id -> TestResult, test id -> exercises it called)
 
 
 def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResult:
@@ -172,15 +173,46 @@ def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResu
     process), the exercise functions and their own code. For our own students only (tests/submissions),
     never a submission: the student's code and the tests share one namespace here. Forging students need
     the real grader (`run`).
+
+    A test that, with the reference answers, calls none of the exercises `overrides` replaces (directly or
+    through another exercise) and names nothing their cells define runs no line of the student's: it gets the
+    reference's verdict without being run again (the reference run records which exercises each test calls).
     """
-    import contextlib
-    import io
     import time
+
+    start = time.monotonic()
+    tests = {t.test_id: t for t in test_cells(assignment)}
+    if assignment not in _REFERENCE_RUNS:
+        calls: dict[str, set[str]] = {}
+        reference = {r.test_id: r for r in _run_tests(assignment, {}, calls=calls)}
+        _REFERENCE_RUNS[assignment] = (reference, calls)
+    reference, calls = _REFERENCE_RUNS[assignment]
+    if overrides:
+        defined = _names_defined(overrides.values())
+        code_of = {gid: code for gid, is_test, code in notebook_cells(assignment, {}) if is_test}
+        reuse = set() if defined is None else {
+            gid for gid, called in calls.items()
+            if called.isdisjoint(overrides) and _names_used(code_of[gid]).isdisjoint(defined)}
+        ran = {r.test_id: r for r in _run_tests(assignment, overrides, skip=reuse)}
+        results = [ran.get(gid) or reference[gid] for gid in tests]
+    else:
+        results = list(reference.values())
+    return NotebookResult(assignment, "graded", sum(r.score for r in results), sum(t.points for t in tests.values()),
+                          results, seconds=time.monotonic() - start)
+
+
+def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None = None,
+               skip: set[str] = frozenset()) -> list:
+    """Run the exercise cells (`overrides` in place of the reference's) and the test cells not in `skip`, in
+    the notebook's order; with `calls`, record for each test the exercises it calls."""
+    import contextlib
+    import functools
+    import io
+    import types
 
     from .pipeline import trusted_prelude
     from .results import TestResult
 
-    start = time.monotonic()
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     source = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
     if assignment not in _PRELUDES:
@@ -191,13 +223,23 @@ def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResu
         _PRELUDES[assignment] = base
     ns = dict(_PRELUDES[assignment])
     tests = {t.test_id: t for t in test_cells(assignment)}
+    solution = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in source["cells"]
+                if cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    called: set[str] = set()
+
+    def recording(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            called.add(name)
+            return fn(*args, **kwargs)
+        return wrapper
+
     results = []
     for gid, is_test, code in notebook_cells(assignment, overrides):
-        meta = next((cell.get("metadata", {}).get("nbgrader", {}) for cell in source["cells"]
-                     if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid), {}) if gid else {}
-        if not (is_test or meta.get("solution")):
+        if not (is_test or gid in solution) or gid in skip:
             continue
         message = ""
+        called.clear()
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(code, f"<{gid}>", "exec"), ns)  # noqa: S102  (our own students and tests)
@@ -208,10 +250,38 @@ def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResu
         if is_test:
             t = tests[gid]
             results.append(TestResult(gid, 0.0 if message else t.points, t.points, message[:600], t.hidden))
+            if calls is not None:
+                calls[gid] = set(called)
+        elif calls is not None and isinstance(ns.get(gid), types.FunctionType):
+            ns[gid] = recording(gid, ns[gid])
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
-    return NotebookResult(assignment, "graded", sum(r.score for r in results), sum(t.points for t in tests.values()),
-                          results, seconds=time.monotonic() - start)
+    return results
+
+
+def _names_defined(sources) -> set[str] | None:
+    """Every name the cells bind at their top level (None when one does not parse: then nothing is reused)."""
+    names: set[str] = set()
+    for code in sources:
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return None
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            else:
+                names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+def _names_used(code: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 @dataclasses.dataclass
