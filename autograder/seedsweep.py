@@ -6,7 +6,10 @@ and then, and one that a wrong answer passes by luck gives away points. This
 runs the solution notebook once in this process (`NBGRADER_EXECUTION=autograde`)
 with the reference answers or an imagined student's cells, then re-runs its
 test cells with `AEKIT_GRADE_SEED` set to each of N seeds, and reports every
-cell whose verdict differs from the one the student's file expects.
+cell whose verdict differs from the one the student's file expects. A
+student's sweep re-runs only the test cells that can reach its cells
+(`selftest.tests_touching`); the others run only the reference's code, and the
+reference's sweep covers them.
 
     python -m autograder.seedsweep 05_vae --seeds 200            # reference + correct-but-different students
     python -m autograder.seedsweep 03 --seeds 30 --all-cases     # and every plausible-wrong student too
@@ -34,9 +37,10 @@ def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: 
     (cells in `may_fail` may go either way; `only`: just these test cells)."""
     ns: dict = {"__name__": "__main__"}
     tests = []
+    touching = selftest.tests_touching(assignment, overrides) if overrides else None  # the others: the reference's
     for gid, is_test, code in selftest.notebook_cells(assignment, overrides):
         if is_test and (all_cells or "grade_seed" in code) and (only is None or gid in only) \
-                and gid not in may_fail:
+                and gid not in may_fail and (touching is None or gid in touching):
             tests.append((gid, code))
         with contextlib.redirect_stdout(io.StringIO()):
             try:

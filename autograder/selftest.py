@@ -188,17 +188,28 @@ def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResu
         _REFERENCE_RUNS[assignment] = (reference, calls)
     reference, calls = _REFERENCE_RUNS[assignment]
     if overrides:
-        defined = _names_defined(overrides.values())
-        code_of = {gid: code for gid, is_test, code in notebook_cells(assignment, {}) if is_test}
-        reuse = set() if defined is None else {
-            gid for gid, called in calls.items()
-            if called.isdisjoint(overrides) and _names_used(code_of[gid]).isdisjoint(defined)}
-        ran = {r.test_id: r for r in _run_tests(assignment, overrides, skip=reuse)}
+        ran = {r.test_id: r for r in _run_tests(assignment, overrides,
+                                                  skip=set(tests) - tests_touching(assignment, overrides))}
         results = [ran.get(gid) or reference[gid] for gid in tests]
     else:
         results = list(reference.values())
     return NotebookResult(assignment, "graded", sum(r.score for r in results), sum(t.points for t in tests.values()),
                           results, seconds=time.monotonic() - start)
+
+
+def tests_touching(assignment: str, overrides: dict[str, str]) -> set[str]:
+    """The test cells that may run a line of `overrides`: those that, with the reference answers, call one of the
+    exercises it replaces (directly or through another exercise) or name something its cells define. Every
+    other test runs only the reference's code, so its verdict is the reference's."""
+    if assignment not in _REFERENCE_RUNS:
+        grade_in_process(assignment, {})
+    calls = _REFERENCE_RUNS[assignment][1]
+    defined = _names_defined(overrides.values())
+    if defined is None:
+        return set(calls)
+    code_of = {gid: code for gid, is_test, code in notebook_cells(assignment, {}) if is_test}
+    return {gid for gid, called in calls.items()
+            if not called.isdisjoint(overrides) or not _names_used(code_of[gid]).isdisjoint(defined)}
 
 
 def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None = None,

@@ -21,6 +21,8 @@ from autograder.paths import ASSIGNMENTS, REPO
 A = "01_conv_as_matrix"
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
 HONEST = ("honest_one", "honest_two", "honest_three")
+HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
+HANGING = ["stubborn-01", "cell-hang-01"] + [f"hang-{a[:2]}" for a in ASSIGNMENTS]
 CASES = selftest.cases(A)  # correct, wrong and forging students of notebook 01, each with the score it must get
 pytestmark = [
     pytest.mark.slow, pytest.mark.xdist_group("sandbox"),
@@ -29,6 +31,26 @@ pytestmark = [
     pytest.mark.skipif(not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"],
                        reason="needs root and namespaces to contain the attacks safely"),
 ]
+
+
+def hang_exercise(assignment: str) -> str:
+    return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
+
+
+def _put_hanging(cls: pathlib.Path) -> None:
+    """Students whose exercise never returns (one per notebook), ignores the interrupt, or whose cell never ends."""
+    def put(sid, assignment, nb):
+        (cls / sid).mkdir(parents=True, exist_ok=True)
+        (cls / sid / f"{assignment}.ipynb").write_text(json.dumps(nb))
+
+    for a in ASSIGNMENTS:
+        name = hang_exercise(a)
+        put(f"hang-{a[:2]}", a, selftest.build_submission(a, {name: (
+            f"def {name}(*args, **kwargs):\n    while True:\n        pass\n")}))
+    put("stubborn-01", A, selftest.build_submission(A, {"conv2d_as_matmul": (
+        "import signal\n\ndef conv2d_as_matmul(*args, **kwargs):\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass\n")}))
+    put("cell-hang-01", A, selftest.build_submission(A, {"conv2d_as_matmul": "while True:\n    pass\n"}))
 
 
 def _attack_notebook(path: pathlib.Path, port: int) -> dict:
@@ -212,6 +234,7 @@ def attacked_class(tmp_path_factory):
         (cls / sid / f"{A}.ipynb").write_text(json.dumps(nb))
     (cls / "huge").mkdir()
     (cls / "huge" / f"{A}.ipynb").write_bytes(_huge_notebook())
+    _put_hanging(cls)
     before = _real_leftovers()
     out = root / "out"
     env = dict(os.environ, AEKIT_TEST_SECRET=SECRET)
@@ -237,7 +260,7 @@ def test_the_grader_survives_the_whole_class(attacked_class):
     """Does the grader finish with exit 0 and a row for every student?"""
     proc, rows = attacked_class[:2]
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(rows) == len(HONEST) + len(CASES) + len(ATTACKS) + len(ASSIGNMENTS) + 5
+    assert len(rows) == len(HONEST) + len(CASES) + len(ATTACKS) + len(ASSIGNMENTS) + 5 + len(HANGING)
 
 
 def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
@@ -352,3 +375,36 @@ def test_nothing_of_a_job_outlives_it(attacked_class):
     """After the run, is no kernel process, cgroup, shared-memory segment or left-behind file still there?"""
     before, after = attacked_class[4], attacked_class[5]
     assert after["processes"] == [] and after["shm"] == [] and after["files"] == [] and after["cgroups"] == []
+
+
+def _tests_of(out: pathlib.Path, sid: str, assignment: str) -> dict:
+    with open(out / "tests.csv", encoding="utf-8", newline="") as f:
+        return {r["test_id"]: r for r in csv.DictReader(f) if r["student_id"] == sid and r["notebook"] == assignment}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assignment):
+    """Does a function that never returns lose its own tests, with a message naming it and the limit, and nothing else?"""
+    out, rows = attacked_class[3], attacked_class[6]
+    name = hang_exercise(assignment)
+    tests = _tests_of(out, f"hang-{assignment[:2]}", assignment)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert failed == {t for t in tests if t.startswith(f"test_{name}")}, failed
+    assert all("8 s" in tests[t]["message"] and name in tests[t]["message"] for t in failed)
+    assert rows[(f"hang-{assignment[:2]}", assignment)]["status"] == "graded"
+
+
+def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(attacked_class):
+    """Is a kernel that ignores the interrupt restarted, its cells replayed, and the other exercises graded?"""
+    tests = _tests_of(attacked_class[3], "stubborn-01", A)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
+
+
+def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(attacked_class):
+    """Is a student's cell that loops forever stopped at the limit, and the exercise it did not define the only loss?"""
+    row = attacked_class[1]["cell-hang-01"]
+    tests = _tests_of(attacked_class[3], "cell-hang-01", A)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert row["status"] == "graded" and failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, row
+    assert "stopped" in row["detail"]
