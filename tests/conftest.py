@@ -105,15 +105,15 @@ def open_folder():
 
 @pytest.fixture
 def snooper():
-    """Build notebook 01's reference whose first exercise cell first reads every file it can under `root` (the
-    course's source folder) and `root`/solutions/01.../01....ipynb. It deletes its own function, losing that
-    exercise's points, when it read a file of solutions/, ran as root, or could not read the course's public
-    autograder/gradescope.py (the control: the search reached the folder)."""
+    """Build notebook 01's reference whose last exercise cell (no other exercise calls its function) first reads
+    every file it can under `root` (the course's source folder) and `root`/solutions/01.../01....ipynb. It
+    deletes its own function, losing that exercise's points alone, when it read a file of solutions/, ran as
+    root, or could not read the course's public autograder/gradescope.py (the control: the search got in)."""
     from autograder import selftest
 
     def build(root: pathlib.Path) -> dict:
         a = "01_conv_as_matrix"
-        name, code = next(iter(selftest.solution_sources(a).items()))
+        name, code = list(selftest.solution_sources(a).items())[-1]
         snoop = f"""import os as _os
 _root, _read, _control = {str(root)!r}, [], False
 for _d, _dirs, _files in _os.walk(_root):
