@@ -16,6 +16,11 @@ command when there is no zygote). It reads the job's `sandbox.json`, written by
   simply not there. The kernel is PID 1 of its namespace: when it ends, every
   process it started ends with it. It works in its home, chosen after the
   mounts, and runs under a user id of its own with no network;
+- where the grader is root without namespaces (uid-only): a user id of its
+  own with no supplementary groups, working in the private 0700 home the
+  grader made for it (`config["home"]`), its caches there too; it sees the
+  real file system, so the grader keeps its secrets unreadable to others
+  (see `autograder.sandbox`);
 - sets the rlimits (CPU time, file size, open files, core dumps, processes).
 
 Imports run one way: this module uses `autograder.sandbox` for the shared
@@ -196,7 +201,7 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
     with open(connection_file, encoding="utf-8") as f:
         connection = f.read()
     uid = config.get("uid")
-    home = os.getcwd()
+    home = config.get("home") or os.getcwd()
     if config.get("isolated"):
         _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
         _fresh_root(config, limits)
@@ -212,8 +217,9 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
         os.chown(conn_path, uid, uid)
     _set_limits(limits)
     env = {k: v for k, v in env_in.items() if k in ENV_KEEP}
-    env.update(HOME=home, MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
-               JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime", IPYTHONDIR="/tmp/ipython")
+    caches = home if config.get("home") else "/tmp"  # uid-only: not in the /tmp every kernel shares
+    env.update(HOME=home, MPLCONFIGDIR=f"{caches}/matplotlib", KERAS_HOME=f"{caches}/keras",
+               JUPYTER_RUNTIME_DIR=f"{caches}/jupyter-runtime", IPYTHONDIR=f"{caches}/ipython")
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)

@@ -24,6 +24,12 @@ repository gradescope/autograder_samples):
   more from the assignment's "Autograder Settings"; a run that passes the memory limit ends in
   "Killed".
 
+`run_autograder` first makes the bundled `solutions/` readable by root alone (0700 folders, 0600
+files): a container may forbid the namespaces that give a kernel a private root, and then a kernel,
+under a user id of its own, sees the real file system. `run()` grades only where
+`sandbox.unsafe_reason()` finds a kernel cannot read the sources; elsewhere it writes a results.json
+that grades nothing and says why, unless the instructor sets AEKIT_UNSAFE=1 in run_autograder.
+
 `run()` grades with the same `GradingCourse` as `python -m autograder grade`, one test entry per
 graded cell. Hidden tests are `after_published`, and the top-level `output` (which students see at
 once) counts only the visible tests' points, so nothing about hidden tests shows before the
@@ -32,12 +38,14 @@ instructor publishes grades.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import stat
 import tempfile
 import time
 import zipfile
 
+from . import sandbox
 from .course import GradingCourse, test_cells
 from .results import NotebookResult, not_graded
 from .paths import ASSIGNMENTS, REPO
@@ -72,6 +80,10 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${AUTOGRADER_PYTHON:-${AUTOGRADER_VENV:-$ROOT/venv}/bin/python}"
 cd "$ROOT/source"
 mkdir -p "$ROOT/results"
+# the hidden tests are root's alone: a kernel runs under a user id of its own and, where the container
+# forbids namespaces, sees this folder (run() checks, and grades nothing if it is still readable)
+chmod -R go-rwx "$ROOT/source/solutions"
+# export AEKIT_UNSAFE=1  # grade even where a kernel could read the hidden tests (not recommended)
 export AEKIT_REPO="$ROOT/source" TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
 exec "$PY" -m autograder gradescope-run --root "$ROOT"
 """
@@ -208,10 +220,33 @@ def _bundle_assignments() -> list[str]:
     return [a for a in ASSIGNMENTS if (REPO / "solutions" / a).is_dir()]
 
 
+UNSAFE_ENV = "AEKIT_UNSAFE"  # "1": grade even where a kernel could read the hidden tests
+
+
+def refusal_json(reason: str, seconds: float) -> dict:
+    """A results.json that grades nothing and says why (the student sees it too)."""
+    return {"score": 0.0, "execution_time": int(seconds), "stdout_visibility": "hidden", "tests": [],
+            "output": f"Not graded: the autograder cannot keep the hidden tests from a submission here ({reason}). "
+                      "Your instructor needs to fix the autograder and regrade; nothing is wrong with your upload."}
+
+
+def _write_results(root: pathlib.Path, results: dict) -> None:
+    out = root / "results" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def run(root: pathlib.Path, timeout: float = 600.0) -> int:
-    """Grade `root/submission` and write `root/results/results.json`."""
+    """Grade `root/submission` and write `root/results/results.json` (a refusal where grading is unsafe)."""
     start = time.monotonic()
     root = pathlib.Path(root)
+    reason = sandbox.unsafe_reason(opt_in=f"set {UNSAFE_ENV}=1 in run_autograder")
+    if reason and os.environ.get(UNSAFE_ENV) != "1":
+        print(f"refusing to grade: {reason}")
+        _write_results(root, refusal_json(reason, time.monotonic() - start))
+        return 0
+    print(sandbox.describe())
     assignments = _bundle_assignments()
     notebooks = _notebooks_in(root / "submission")
     found = match_submission(notebooks, assignments)
@@ -227,8 +262,5 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
                 continue
             print(f"grading {found[a].name} as {a}")
             results.append(course.grade(found[a], a, tmp / "jobs" / a, timeout=timeout))
-    out = root / "results" / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results_json(results, time.monotonic() - start), indent=1), encoding="utf-8")
-    print(f"wrote {out}")
+    _write_results(root, results_json(results, time.monotonic() - start))
     return 0

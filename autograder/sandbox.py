@@ -7,8 +7,22 @@ before any student code runs: see confine.py). When the job ends,
 `JobSandbox.cleanup` freezes the job's cgroup, kills everything in it until it
 is empty, and removes the cgroups, so nothing a job started outlives it.
 
-Where a step cannot be had (not root, no namespaces, no cgroups), the grader
-says so (`describe()`) and refuses to grade unless told `--unsafe`.
+Three levels of isolation, by what the machine offers (`capabilities()`):
+
+- root with namespaces: a user id of the kernel's own and a private root
+  without sources or results, own PID, IPC and network namespaces;
+- root without namespaces ("uid-only", e.g. a Docker container that forbids
+  unshare or mount): a user id of the kernel's own, no supplementary groups,
+  and a private 0700 home; it sees the real file system, so grading is safe
+  only when the secrets are unreadable by other users (`unsafe_reason()`
+  checks solutions/; the results folder and the job folders are 0700);
+- not root: the kernel runs as the grader's own user and could read anything.
+
+Where the isolation cannot keep solutions/ from a kernel, the grader says so
+(`describe()`, `unsafe_reason()`) and refuses to grade unless told `--unsafe`.
+`AEKIT_SANDBOX_NAMESPACES=off` makes the grader act as if the machine had no
+namespaces (to test uid-only mode on a machine that has them); it can only
+take protections away, never add one.
 """
 from __future__ import annotations
 
@@ -71,7 +85,8 @@ def capabilities() -> dict:
     """What isolation this machine offers the grader (probed once)."""
     global _CAPS
     if _CAPS is None:
-        _CAPS = {"root": os.geteuid() == 0, "namespaces": _probe_namespaces(), "cgroups": sorted(_cgroup_roots())}
+        namespaces = os.environ.get("AEKIT_SANDBOX_NAMESPACES") != "off" and _probe_namespaces()
+        _CAPS = {"root": os.geteuid() == 0, "namespaces": namespaces, "cgroups": sorted(_cgroup_roots())}
     return _CAPS
 
 
@@ -85,16 +100,48 @@ def describe() -> str:
         parts.append("own user id, own root with sources and results absent, own PID, IPC and empty network "
                      "namespaces")
         return "sandbox: " + ", ".join(parts)
-    why = "not root" if not caps["root"] else "namespaces unavailable"
-    return "sandbox: " + ", ".join(parts) + f"; REDUCED isolation ({why}): a submission could read solutions/"
+    if caps["root"]:
+        parts.append("own user id without groups, private home")
+        return ("sandbox: " + ", ".join(parts) + "; REDUCED isolation (no namespaces): no private root (a kernel "
+                "can read every world-readable file, the course's code among them, and write to /tmp), no PID "
+                "namespace (it sees every process), shared network and IPC")
+    return "sandbox: " + ", ".join(parts) + "; REDUCED isolation (not root): a submission could read solutions/"
 
 
-def unsafe_reason() -> str | None:
-    """Why grading here would let a submission read the sources (None: it cannot)."""
+def readable_by_others(root: pathlib.Path) -> pathlib.Path | None:
+    """A file under `root` that a user other than its owner, with no supplementary groups, could read (None:
+    none). A folder without o+x on the way, or a file without o+r, stops that user."""
+    root = pathlib.Path(os.path.realpath(root))
+    if not root.exists() or not all(p.stat().st_mode & 0o001 for p in root.parents):
+        return None
+    if root.is_file():
+        return root if root.stat().st_mode & 0o004 else None
+    for folder, dirs, files in os.walk(root):
+        if not os.stat(folder).st_mode & 0o001:
+            dirs[:] = []
+            continue
+        for name in files:
+            path = pathlib.Path(folder, name)
+            if not path.is_symlink() and path.stat().st_mode & 0o004:
+                return path
+    return None
+
+
+def unsafe_reason(opt_in: str = "--unsafe") -> str | None:
+    """Why grading here would let a submission read the sources, with what to do about it (None: it cannot).
+    `opt_in` is how the caller is told to grade anyway."""
     caps = capabilities()
     if caps["namespaces"]:
         return None
-    return ("not root" if not caps["root"] else "no namespaces") + ": a kernel could read solutions/ and the results"
+    if not caps["root"]:
+        return f"not root: a kernel could read solutions/ and the results (run as root on Linux, or pass {opt_in})"
+    from .paths import REPO
+
+    exposed = readable_by_others(REPO / "solutions")
+    if exposed is None:
+        return None
+    return (f"no namespaces: a kernel could read {exposed} (chmod -R go-rwx {REPO / 'solutions'} to grade with "
+            f"separate user ids only, or pass {opt_in})")
 
 
 def socket_base() -> pathlib.Path:
@@ -217,9 +264,11 @@ class JobSandbox:
         self.limits = limits
         caps = capabilities()
         self.isolated = caps["namespaces"]
-        self.uid = UID_BASE + (os.getpid() * 64 + n) % UID_SPAN if self.isolated else None
+        self.uid = UID_BASE + (os.getpid() * 64 + n) % UID_SPAN if caps["root"] else None
         self.name = f"aekit-{os.getpid()}-{n}"
         self.sock_dir = socket_base() / self.name
+        # uid-only: the kernel's working folder, its own (with namespaces it gets one in its private root)
+        self.home = self.sock_dir / "home" if self.uid is not None and not self.isolated else None
         self.cgroups: dict[str, pathlib.Path] = {}
         for ctrl, root in _cgroup_roots().items():
             path = root / self.name
@@ -253,9 +302,13 @@ class JobSandbox:
         self.sock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.uid is not None:
             os.chown(self.sock_dir, self.uid, self.uid)
+        if self.home is not None:
+            self.home.mkdir(mode=0o700)
+            os.chown(self.home, self.uid, self.uid)
         from .paths import REPO
 
         config = {"limits": dataclasses.asdict(self.limits), "uid": self.uid, "sock_dir": str(self.sock_dir),
+                  "home": str(self.home) if self.home else None,
                   "repo": str(REPO), "zygote": self.zygote, "isolated": self.isolated,
                   "cgroups": {k: str(v) for k, v in self.cgroups.items()}}
         cfg_path = self.job_dir / "sandbox.json"

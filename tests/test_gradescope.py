@@ -18,7 +18,7 @@ import zipfile
 
 import pytest
 
-from autograder import gradescope, selftest
+from autograder import gradescope, sandbox, selftest
 from autograder import results as nbgrade
 from autograder.course import test_cells as cells_of
 from autograder.paths import ASSIGNMENTS, REPO
@@ -144,6 +144,8 @@ def test_run_autograder_in_this_environment_writes_results_json(tmp_path):
     sub.mkdir()
     (sub / f"{A} (1).ipynb").write_text(json.dumps(selftest.build_submission(A)))
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    if not sandbox.capabilities()["namespaces"]:
+        env[gradescope.UNSAFE_ENV] = "1"  # a developer's machine without root: our own submission only
     proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -154,6 +156,79 @@ def test_run_autograder_in_this_environment_writes_results_json(tmp_path):
     assert len(results["tests"]) == len(cells)
     for t, c in zip(results["tests"], cells):
         assert t["visibility"] == ("after_published" if c.hidden else "visible")
+
+
+
+# ---- a container without namespaces: kernels under their own user id, solutions/ root's alone -------------
+
+def _unpacked(tmp_path, folder: pathlib.Path, submission: dict) -> pathlib.Path:
+    """Notebook 01's bundle unpacked into `folder`/source as Gradescope does (files 0644: readable by all), with
+    `submission` uploaded."""
+    with zipfile.ZipFile(_build(tmp_path, "01")) as zf:
+        zf.extractall(folder / "source")
+    (folder / "submission").mkdir()
+    (folder / "submission" / f"{A}.ipynb").write_text(json.dumps(submission))
+    return folder
+
+
+def _scores(results: dict) -> dict:
+    return {t["name"].split(": ", 1)[1].removesuffix(" (hidden test)"): t["score"] for t in results["tests"]}
+
+
+def test_gradescope_refuses_where_a_kernel_could_read_the_hidden_tests(tmp_path, open_folder):
+    """Without namespaces and with solutions/ readable by all, does run() grade nothing and say why, in a
+    results.json that fits Gradescope's format?"""
+    root = _unpacked(tmp_path, open_folder / "ag", selftest.build_submission(A))
+    env = dict(os.environ, AEKIT_REPO=str(root / "source"), AEKIT_SANDBOX_NAMESPACES="off")
+    env.pop(gradescope.UNSAFE_ENV, None)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-run", "--root", str(root)],
+                          cwd=root / "source", env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert check_results(results) == [] and results["tests"] == [] and results["score"] == 0
+    assert results["output"].startswith("Not graded") and "solutions" in results["output"], results["output"]
+    assert f"{gradescope.UNSAFE_ENV}=1" in results["output"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("autograder")
+def test_without_namespaces_a_kernel_reads_nothing_of_the_bundled_solutions(tmp_path, open_folder, snooper,
+                                                                             run_without_namespaces):
+    """In a container without namespaces, does run_autograder make solutions/ root's alone and grade a student who
+    reads every file it can under the bundle's source folder: nothing of solutions/ read, its own user id, every
+    test passed?"""
+    root = open_folder / "ag"
+    _unpacked(tmp_path, root, snooper(root / "source"))
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    env.pop(gradescope.UNSAFE_ENV, None)
+    proc = run_without_namespaces(["bash", str(root / "source" / "run_autograder")], env, root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "REDUCED isolation (no namespaces)" in proc.stdout, proc.stdout
+    assert (root / "source" / "solutions").stat().st_mode & 0o777 == 0o700
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert check_results(results) == []
+    cells = cells_of(A)
+    assert _scores(results) == {c.test_id: c.points for c in cells}, results["tests"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("autograder")
+def test_unsafe_opt_in_grades_and_the_snooper_then_reads_the_solutions(tmp_path, open_folder, snooper,
+                                                                        run_without_namespaces):
+    """With AEKIT_UNSAFE=1 and solutions/ left readable, does run() grade anyway, and does the snooping student
+    then read the hidden tests (its last exercise's points lost, the others earned): the opt-in is as unsafe as
+    documented, and the snooper can tell?"""
+    root = open_folder / "ag"
+    _unpacked(tmp_path, root, snooper(root / "source"))
+    env = dict(os.environ, AEKIT_REPO=str(root / "source"), **{gradescope.UNSAFE_ENV: "1"})
+    proc = run_without_namespaces([sys.executable, "-m", "autograder", "gradescope-run", "--root", str(root)],
+                                  env, root / "source")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert check_results(results) == []
+    last = list(selftest.solution_sources(A))[-1]
+    lost = {name for name, score in _scores(results).items() if score == 0}
+    assert lost == {c.test_id for c in cells_of(A) if c.test_id.startswith(f"test_{last}")}, results["tests"]
 
 
 # ---- as Gradescope runs it: fresh venv from setup.sh, /autograder bind-mounted ----------------------

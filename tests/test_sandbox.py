@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import socket
 import subprocess
 import sysconfig
@@ -408,3 +409,36 @@ def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(attacked_class):
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert row["status"] == "graded" and failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, row
     assert "stopped" in row["detail"]
+
+# ---- uid-only isolation: root without namespaces (a container that forbids them) -----------------------
+
+def _copy_checkout(dest: pathlib.Path) -> pathlib.Path:
+    """The checkout's tracked files copied to `dest` (whose modes a test may change; never the real checkout's)."""
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True, check=True).stdout
+    for name in files.splitlines():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def test_without_namespaces_grading_waits_until_solutions_are_private(run_without_namespaces, open_folder, snooper):
+    """With namespaces off, does `grade` refuse in one line (exit 2) while solutions/ is readable by others, and
+    once it is not (chmod -R go-rwx), grade a student who reads all it can under the course folder, who finds
+    nothing of solutions/, runs under a user id of its own and loses no point?"""
+    repo = _copy_checkout(open_folder / "course")
+    cls = open_folder / "class"
+    (cls / "snooper").mkdir(parents=True)
+    (cls / "snooper" / f"{A}.ipynb").write_text(json.dumps(snooper(repo)))
+    env = dict(os.environ, AEKIT_REPO=str(repo), PYTHONPATH=str(repo))
+    grade = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(open_folder / "out"),
+             "--notebooks", "01", "--workers", "1"]
+    refused = run_without_namespaces(grade, env, repo)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "chmod -R go-rwx" in refused.stderr and not (open_folder / "out").exists()
+    subprocess.run(["chmod", "-R", "go-rwx", str(repo / "solutions")], check=True)
+    graded = run_without_namespaces(grade, env, repo)
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    assert "REDUCED isolation (no namespaces)" in graded.stderr
+    with open(open_folder / "out" / "grades.csv", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert row["status"] == "graded" and float(row["score"]) == max_score(A), row
