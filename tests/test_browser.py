@@ -58,8 +58,7 @@ def test_explorers_render_and_respond(lab, assignment):
             ex = explorers.nth(i)
             before = page.screenshot(ex)
             page.move_slider(ex, presses=3)
-            page.page.wait_for_timeout(1500)
-            after = page.screenshot(ex, RESULTS / f"{assignment}-explorer{i}.png")
+            after = page.screenshot_change(ex, before, RESULTS / f"{assignment}-explorer{i}.png")
             assert before != after, f"{assignment}: explorer {i} did not change when its slider moved"
         page.page.screenshot(path=str(RESULTS / f"{assignment}.png"), full_page=True)
     finally:

@@ -145,6 +145,16 @@ class LabPage:
         locator.scroll_into_view_if_needed()
         return locator.screenshot(path=str(path) if path else None, animations="disabled")
 
+    def screenshot_change(self, locator, before: bytes, path: pathlib.Path, seconds: float = 8.0) -> bytes:
+        """The locator's screenshot once it differs from `before` (or after `seconds`), saved to `path`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            after = self.screenshot(locator)
+            if after != before or time.monotonic() > deadline:
+                path.write_bytes(after)
+                return after
+            self.page.wait_for_timeout(200)
+
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         self.page.wait_for_timeout(500)
