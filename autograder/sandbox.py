@@ -34,6 +34,7 @@ import pathlib
 import shutil
 import signal
 import sys
+import sysconfig
 import threading
 import time
 
@@ -138,10 +139,31 @@ def unsafe_reason(opt_in: str = "--unsafe") -> str | None:
     from .paths import REPO
 
     exposed = readable_by_others(REPO / "solutions")
-    if exposed is None:
-        return None
-    return (f"no namespaces: a kernel could read {exposed} (chmod -R go-rwx {REPO / 'solutions'} to grade with "
-            f"separate user ids only, or pass {opt_in})")
+    if exposed is not None:
+        return (f"no namespaces: a kernel could read {exposed} (chmod -R go-rwx {REPO / 'solutions'} to grade "
+                f"with separate user ids only, or pass {opt_in})")
+    blocked = unreachable_by_others(kernel_needs())
+    if blocked is not None:  # not a leak, but every kernel would die at its first import: say so now
+        return (f"no namespaces: a kernel, under a user id of its own, cannot reach {blocked} (make the folders "
+                f"above it searchable by others, chmod o+x, or install Python and the course where they are)")
+    return None
+
+
+def kernel_needs() -> list[pathlib.Path]:
+    """What a kernel must be able to read: Python, its packages and the course's shared code and data."""
+    from .paths import REPO
+
+    paths = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"],
+             *(REPO / name for name in ("aekit", "autograder", "data"))]
+    return [pathlib.Path(os.path.realpath(p)) for p in paths]
+
+
+def unreachable_by_others(paths: list[pathlib.Path]) -> pathlib.Path | None:
+    """The first of `paths` that a user other than the owners cannot reach (a folder on the way without o+x)."""
+    for path in paths:
+        if path.exists() and not all(p.stat().st_mode & 0o001 for p in [*path.parents, path] if p.is_dir()):
+            return path
+    return None
 
 
 def socket_base() -> pathlib.Path:
