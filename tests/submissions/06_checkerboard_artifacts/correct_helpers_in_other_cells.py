@@ -1,4 +1,4 @@
-"""Correct: an import and helpers kept in other cells (`itertools` imported in the overlap cell and used by the score; a sign-vector helper defined in the upsample cell and used by the score); upsampling by fancy indexing; Sequential decoders with 4x4 stride-2 transposes."""
+"""Correct: an import and helpers kept in other cells (`itertools` imported in the overlap cell and used by the score; a sign-vector helper defined in the upsample cell and used by the score); upsampling by fancy indexing; Sequential decoders with 4x4 stride-2 transposes; sample_prior with rng.normal in float64 and decoder.predict in batches of 500."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -47,3 +47,9 @@ def checkerboard_score(images):
         for si, sj in pairs:
             total += (si @ img @ sj / (h * w)) ** 2
     return total / b
+
+# %% sample_prior
+def sample_prior(decoder, n, latent_dim, seed):
+    z = np.random.default_rng(seed).normal(0.0, 1.0, size=(n, latent_dim))
+    logits = np.concatenate([decoder.predict(z[i:i + 500], verbose=0) for i in range(0, n, 500)])
+    return tf.sigmoid(logits).numpy()

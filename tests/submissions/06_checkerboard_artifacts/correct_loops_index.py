@@ -1,4 +1,4 @@
-"""Correct, another way: scatter loops over every (input pixel, tap) pair, np.kron for the upsampling, functional-API decoders, a per-image loop for the score."""
+"""Correct, another way: scatter loops over every (input pixel, tap) pair, np.kron for the upsampling, functional-API decoders, a per-image loop for the score; a per-image loop for sample_prior (tf.random.Generator, one code and one decoder call at a time, NumPy sigmoid in float64)."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -52,3 +52,13 @@ def checkerboard_score(images):
                 a_diag += img[i, j] * (-1) ** (i + j)
         total += (a_rows ** 2 + a_cols ** 2 + a_diag ** 2) / (h * w) ** 2
     return total / len(x)
+
+# %% sample_prior
+def sample_prior(decoder, n, latent_dim, seed):
+    gen = tf.random.Generator.from_seed(seed)
+    images = []
+    for _ in range(n):  # one code, one call at a time
+        z = gen.normal((1, latent_dim))
+        logits = np.asarray(decoder(z), dtype=np.float64)
+        images.append(1.0 / (1.0 + np.exp(-logits[0])))
+    return np.stack(images)

@@ -1,4 +1,4 @@
-"""Correct, another way: counts from conv2d_transpose of ones, tf.repeat (a tf.Tensor back), a deeper/cropped transpose decoder, a wider resize decoder, the score in TensorFlow (float64 sign vectors) with the FFT only for even sizes."""
+"""Correct, another way: counts from conv2d_transpose of ones, tf.repeat (a tf.Tensor back), a deeper/cropped transpose decoder, a wider resize decoder, the score in TensorFlow (float64 sign vectors) with the FFT only for even sizes; sample_prior with tf.random.stateless_normal and tf.nn.sigmoid, a tf.Tensor back."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -52,3 +52,8 @@ def checkerboard_score(images):
     cols = tf.constant((-1.0) ** np.arange(w), tf.float64)
     a = [tf.einsum("bij,i->b", x, rows), tf.einsum("bij,j->b", x, cols), tf.einsum("bij,i,j->b", x, rows, cols)]
     return float(tf.reduce_mean(sum(t ** 2 for t in a))) / (h * w) ** 2
+
+# %% sample_prior
+def sample_prior(decoder, n, latent_dim, seed):
+    z = tf.random.stateless_normal((n, latent_dim), seed=(seed, 0))
+    return tf.nn.sigmoid(decoder(z, training=False))
