@@ -35,14 +35,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_lab(root: pathlib.Path, timeout: float = 90):
+def running_lab(root: pathlib.Path, timeout: float = 90, env_extra: dict | None = None):
     """Start JupyterLab serving `root` from inside it (as `cd results && jupyter lab`: nbgrader reads the
-    folder's own nbgrader_config.py from the working directory); yield its base URL and token."""
+    folder's own nbgrader_config.py from the working directory); yield its base URL and token. `env_extra`
+    goes into the server's environment, and so its kernels'."""
     port, token = _free_port(), secrets.token_hex(16)
     bindir = os.path.dirname(sys.executable)
+    config_dir = tempfile.mkdtemp(prefix="aekit-jupyter-config-")
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
-               JUPYTER_CONFIG_DIR=tempfile.mkdtemp(prefix="aekit-jupyter-config-"),
-               TF_CPP_MIN_LOG_LEVEL="2")
+               JUPYTER_CONFIG_DIR=config_dir, TF_CPP_MIN_LOG_LEVEL="2", **(env_extra or {}))
     log = tempfile.NamedTemporaryFile(prefix="aekit-lab-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -72,6 +73,7 @@ def running_lab(root: pathlib.Path, timeout: float = 90):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(config_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
