@@ -113,7 +113,7 @@ def readable_by_others(root: pathlib.Path) -> pathlib.Path | None:
     """A file under `root` that a user other than its owner, with no supplementary groups, could read (None:
     none). A folder without o+x on the way, or a file without o+r, stops that user."""
     root = pathlib.Path(os.path.realpath(root))
-    if not root.exists() or not all(p.stat().st_mode & 0o001 for p in root.parents):
+    if not root.exists() or not _searchable_by_others(root.parents):
         return None
     if root.is_file():
         return root if root.stat().st_mode & 0o004 else None
@@ -161,9 +161,14 @@ def kernel_needs() -> list[pathlib.Path]:
 def unreachable_by_others(paths: list[pathlib.Path]) -> pathlib.Path | None:
     """The first of `paths` that a user other than the owners cannot reach (a folder on the way without o+x)."""
     for path in paths:
-        if path.exists() and not all(p.stat().st_mode & 0o001 for p in [*path.parents, path] if p.is_dir()):
+        if path.exists() and not _searchable_by_others([*path.parents, path]):
             return path
     return None
+
+
+def _searchable_by_others(folders) -> bool:
+    """Can a user other than the owners pass through every one of these folders (o+x; files are skipped)?"""
+    return all(p.stat().st_mode & 0o001 for p in folders if p.is_dir())
 
 
 def socket_base() -> pathlib.Path:

@@ -112,10 +112,7 @@ def serve(sock_path: str) -> None:
     def stop(*_):
         # the grader is gone or done: take every child (kernels, grading runs) along, at once
         for pid in list(children):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill_child(pid)
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
