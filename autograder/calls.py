@@ -24,9 +24,11 @@ stdin channel (`Kernel._callback`): no line of a test ever enters the kernel.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from . import codec
+from .confine import RUNNER_PID
 from .kernel_server import CALLBACK_PREFIX
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
@@ -64,6 +66,7 @@ class Kernel:
         self.km = KernelManager(kernel_name="python3")
         self.km.transport = "ipc"
         self.km.ip = env.pop("AEKIT_KERNEL_IP")
+        env[RUNNER_PID] = str(os.getpid())  # the stand-in exits at once if this process is gone before it watches
         self.km.start_kernel(env=env, cwd=self.cwd)
         self.kc = self.km.blocking_client()
         self.kc.start_channels()

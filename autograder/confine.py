@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import resource
+import select
 import signal
 import socket
 import sys
@@ -46,6 +47,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVA
 MNT_DETACH = 2
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 HOME = "/home/student"
+RUNNER_PID = "AEKIT_RUNNER_PID"  # set by the runner for the kernel stand-in it starts (`main`)
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
@@ -158,12 +160,16 @@ def _set_limits(limits: Limits) -> None:
             pass
 
 
-def _init_of_namespace() -> None:
-    """Fork: the child is PID 1 of the new PID namespace and returns; this process waits for it, passes
-    interrupts on, and exits with its status (a process that ends when its namespace's PID 1 ends)."""
+def _init_of_namespace() -> int:
+    """Fork: the child is PID 1 of the new PID namespace and returns a pipe's read end, at end of file once
+    this process is gone (`_exit_if_orphaned`); this process waits for it, passes interrupts on, and exits
+    with its status (a process that ends when its namespace's PID 1 ends)."""
+    alive_r, alive_w = os.pipe()
     child = os.fork()
     if child == 0:
-        return
+        os.close(alive_w)
+        return alive_r
+    os.close(alive_r)
 
     def forward(signum, _frame):
         try:
@@ -185,10 +191,15 @@ def _init_of_namespace() -> None:
     os._exit(os.waitstatus_to_exitcode(status) if status else 0)
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Have the kernel send this process SIGKILL when its parent ends (PR_SET_PDEATHSIG), so nothing of a job
-    outlives a grader that was killed. Changing the user id clears it: call it again after."""
+    outlives a grader that was killed. Changing the user id clears it: call it again after.
+
+    A parent that ended before this call sends nothing: given the pid the parent had, exit now if it is gone.
+    """
     _c().prctl(1, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
@@ -202,10 +213,11 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
         connection = f.read()
     uid = config.get("uid")
     home = config.get("home") or os.getcwd()
+    alive = None
     if config.get("isolated"):
         _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
         _fresh_root(config, limits)
-        _init_of_namespace()
+        alive = _init_of_namespace()
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         os.chown(HOME, uid, uid)
         home = HOME
@@ -225,6 +237,10 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
         os.setgid(uid)
         os.setuid(uid)
     die_with_parent()
+    if alive is not None:  # PID 1 sees no parent pid: the pipe says whether the process that forked it still runs
+        if select.select([alive], [], [], 0)[0]:
+            os._exit(1)
+        os.close(alive)
     return conn_path, env
 
 
@@ -301,7 +317,9 @@ def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, ex
 def main(argv: list[str]) -> None:
     """`python -m autograder.confine SANDBOX.json CONNECTION_FILE [ipykernel args]`: the kernel spec's command."""
     config_path, connection_file, *extra = argv
-    die_with_parent()  # the runner that started this stand-in is gone: so is the kernel
+    runner = os.environ.pop(RUNNER_PID, "")
+    # the runner that started this stand-in is gone: so is the kernel
+    die_with_parent(int(runner) if runner.isdigit() else None)
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
     if config.get("zygote") and os.path.exists(config["zygote"]):

@@ -53,7 +53,8 @@ class Zygote:
     def spawn(self) -> None:
         """Start the process (call from a thread that lives as long as the run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path),
+                                      str(os.getpid())],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=safe_env(), start_new_session=True, text=True,
                                      cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,16 +81,17 @@ class Zygote:
             pass
 
 
-def serve(sock_path: str) -> None:
-    """The zygote's loop: fork a child per request, report each one's exit."""
+def serve(sock_path: str, parent: int) -> None:
+    """The zygote's loop: fork a child per request, report each one's exit. `parent`: the grader's pid."""
     import ctypes
     import importlib
 
-    parent = os.getppid()
     try:  # die with the grader, even if it is killed with SIGKILL
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (sent when the thread that started us ends)
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # the grader ended before the line above: no signal will come
+        os._exit(0)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -138,16 +140,22 @@ def serve(sock_path: str) -> None:
             except ValueError:
                 conn.close()
                 continue
+            zygote = os.getpid()
             pid = os.fork()
             if pid == 0:
                 listener.close()
                 for c in filter(None, children.values()):
                     c.close()
                 conn.close()
-                _child(request)
+                _child(request, zygote)
                 os._exit(0)
             children[pid] = conn
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            try:
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            except OSError:  # the requester is already gone
+                _kill_child(pid)
+                conn.close()
+                children[pid] = None
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -184,10 +192,10 @@ def _kill_child(pid: int) -> None:
             pass
 
 
-def _child(request: dict) -> None:
+def _child(request: dict, zygote: int) -> None:
     """In the forked child: a grading run, or a kernel (confined before it runs anything of the student's)."""
     os.setsid()
-    die_with_parent()  # the zygote is gone (its grader was killed): so is this run or kernel
+    die_with_parent(zygote)  # the zygote is gone (its grader was killed): so is this run or kernel
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     if "runner" in request:
@@ -234,4 +242,4 @@ def wait_exit(conn: socket.socket, timeout: float) -> int | None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))

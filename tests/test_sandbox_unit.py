@@ -1,6 +1,7 @@
 """Fast checks of the sandbox's plumbing (no notebook runs)."""
 import os
 import pathlib
+import time
 
 import pytest
 
@@ -38,3 +39,30 @@ def test_uid_only_grading_says_when_a_kernel_cannot_reach_python(monkeypatch):
         assert sandbox.unsafe_reason() is None
     finally:
         shutil.rmtree(root)
+
+
+def test_a_child_whose_parent_ended_before_it_watched_exits_at_once(tmp_path):
+    """A zygote child or kernel stand-in whose parent died before PR_SET_PDEATHSIG was set gets no signal:
+    does `die_with_parent(parent)` see the parent gone and exit rather than run on as an orphan?"""
+    from autograder import confine
+
+    marker = tmp_path / "ran-on"
+    pid = os.fork()
+    if pid == 0:  # the parent-to-be-lost
+        try:
+            parent = os.getpid()
+            if os.fork() == 0:  # the orphan: its parent exits before it watches
+                os.setsid()
+                while os.getppid() == parent:
+                    pass
+                confine.die_with_parent(parent)
+                marker.write_text("an orphan ran on")
+            os._exit(0)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    for _ in range(100):
+        if marker.exists():
+            break
+        time.sleep(0.02)
+    assert not marker.exists(), "an orphaned child ran on after its parent ended"
