@@ -1,11 +1,14 @@
 """Fast checks of the sandbox's plumbing (no notebook runs)."""
 import os
 import pathlib
+import subprocess
+import sys
 import time
 
 import pytest
 
 from autograder import sandbox
+from autograder.paths import REPO
 
 
 def test_socket_folder_lets_kernel_users_through():
@@ -41,28 +44,28 @@ def test_uid_only_grading_says_when_a_kernel_cannot_reach_python(monkeypatch):
         shutil.rmtree(root)
 
 
+ORPHAN = """
+import os, sys, time
+from autograder import confine
+marker = sys.argv[1]
+if os.fork() == 0:  # the parent-to-be-lost
+    parent = os.getpid()
+    if os.fork() == 0:  # the orphan: its parent ends before it watches
+        while os.getppid() == parent:
+            time.sleep(0.001)
+        confine.die_with_parent(parent)
+        open(marker, "w").write("an orphan ran on")
+    os._exit(0)
+os.wait()
+"""
+
+
 def test_a_child_whose_parent_ended_before_it_watched_exits_at_once(tmp_path):
     """A zygote child or kernel stand-in whose parent died before PR_SET_PDEATHSIG was set gets no signal:
     does `die_with_parent(parent)` see the parent gone and exit rather than run on as an orphan?"""
-    from autograder import confine
-
     marker = tmp_path / "ran-on"
-    pid = os.fork()
-    if pid == 0:  # the parent-to-be-lost
-        try:
-            parent = os.getpid()
-            if os.fork() == 0:  # the orphan: its parent exits before it watches
-                os.setsid()
-                while os.getppid() == parent:
-                    pass
-                confine.die_with_parent(parent)
-                marker.write_text("an orphan ran on")
-            os._exit(0)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    for _ in range(100):
-        if marker.exists():
-            break
+    subprocess.run([sys.executable, "-c", ORPHAN, str(marker)], cwd=REPO, check=True, timeout=60)
+    deadline = time.monotonic() + 1.5
+    while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not marker.exists(), "an orphaned child ran on after its parent ended"
