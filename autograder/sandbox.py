@@ -200,11 +200,24 @@ def remove_stale(base: pathlib.Path | None = None) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
-    for ctrl, root in _cgroup_roots().items():
-        for entry in root.glob("aekit-*"):
-            if stale(entry):
-                _empty_cgroups({ctrl: entry})
-                _remove_cgroups({ctrl: entry})
+    _remove_job_cgroups(stale)
+
+
+def remove_cgroups_of(grader_pid: int) -> None:
+    """Empty and remove the cgroups of a grader's jobs: its zygote does this when the grader is gone, so a job
+    the grader was killed in the middle of (even one it had just frozen) ends with it."""
+    _remove_job_cgroups(lambda entry: entry.name.startswith(f"aekit-{grader_pid}-"))
+
+
+def _remove_job_cgroups(chosen) -> None:
+    """Each job whose cgroup `chosen(path)` picks: all its controllers at once, so a frozen job is thawed and
+    killed in one pass (emptying its memory cgroup alone would wait on processes the freezer holds)."""
+    roots = _cgroup_roots()
+    names = {entry.name for root in roots.values() for entry in root.glob("aekit-*") if chosen(entry)}
+    for name in sorted(names):
+        job = {ctrl: root / name for ctrl, root in roots.items() if (root / name).is_dir()}
+        _empty_cgroups(job)
+        _remove_cgroups(job)
 
 
 def kill_tree(pid: int) -> None:

@@ -27,6 +27,7 @@ import subprocess
 import sys
 
 from .confine import connect, die_with_parent, recv_line
+from .sandbox import remove_cgroups_of
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
@@ -112,10 +113,15 @@ def serve(sock_path: str, parent: int) -> None:
     children: dict[int, socket.socket | None] = {}  # None: its requester is gone
 
     def stop(*_):
-        # the grader is gone or done: take every child (kernels, grading runs) along, at once
+        # the grader is gone or done: take every child (kernels, grading runs) along, at once; if it is gone,
+        # every process left in its jobs' cgroups too (a job it was killed while emptying may be frozen)
         for pid in list(children):
             _kill_child(pid)
-        os._exit(0)
+        try:
+            if os.getppid() != parent:
+                remove_cgroups_of(parent)
+        finally:
+            os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)

@@ -69,3 +69,33 @@ def test_a_child_whose_parent_ended_before_it_watched_exits_at_once(tmp_path):
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not marker.exists(), "an orphaned child ran on after its parent ended"
+
+
+@pytest.mark.skipif(not sandbox.capabilities()["cgroups"], reason="needs cgroups the grader can write (root)")
+def test_the_jobs_of_a_killed_grader_are_emptied_even_when_frozen():
+    """A grader killed while emptying a job leaves it frozen: do `remove_cgroups_of` (its zygote's last act)
+    thaw and kill that job's processes and remove its cgroups, and leave another grader's job alone?"""
+    import psutil
+
+    roots = sandbox._cgroup_roots()
+    jobs = {}
+    for grader in (999990, 999991):  # process ids no grader has here
+        name = f"aekit-{grader}-0"
+        for root in roots.values():
+            (root / name).mkdir()
+        proc = subprocess.Popen(["sleep", "600"])
+        for root in roots.values():
+            (root / name / "cgroup.procs").write_text(str(proc.pid))
+        jobs[grader] = (name, proc)
+    try:
+        if "freezer" in roots:
+            (roots["freezer"] / jobs[999990][0] / "freezer.state").write_text("FROZEN")
+        sandbox.remove_cgroups_of(999990)
+        assert jobs[999990][1].wait(timeout=10) is not None
+        assert not any((root / jobs[999990][0]).exists() for root in roots.values())
+        assert psutil.pid_exists(jobs[999991][1].pid) and jobs[999991][1].poll() is None
+    finally:
+        sandbox.remove_cgroups_of(999991)
+        for _, proc in jobs.values():
+            proc.kill()
+            proc.wait()
