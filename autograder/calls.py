@@ -29,7 +29,7 @@ import time
 
 from . import codec
 from .confine import RUNNER_PID
-from .kernel_server import CALLBACK_PREFIX
+from .kernel_server import CALLBACK_PREFIX, REQUEST_PROMPT
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 OUTPUT_CHARS_PER_CELL = 100_000
@@ -52,6 +52,7 @@ class Kernel:
         self.deadline, self.call_seconds = deadline, call_seconds
         self.objects = TrustedObjects()
         self.swapped: dict = {}       # name -> the test's reference function, during a call that swaps
+        self.pending: str | None = None  # the request of the call under way, until the kernel reads it
         self.callback_tapes: dict = {}
         self.replay: list[str] = []   # the cells to run again after a restart
         self.km = self.kc = None
@@ -191,15 +192,15 @@ class Kernel:
     # ---- calls -------------------------------------------------------------------------------------
 
     def _request(self, method: str, request: dict, what: str, swaps: dict | None = None) -> dict:
-        text = json.dumps(request)
+        self.pending = json.dumps(request)
         self.swapped = swaps or {}
         try:
-            reply = self._execute(f"__aekit_r__ = __aekit__.{method}({text!r})", self.call_seconds,
+            reply = self._execute(f"__aekit_r__ = __aekit__.{method}()", self.call_seconds,
                                   expressions={"r": "__aekit_r__"}, stdin=True)
         except CallTimeout:
             raise StudentTimeout(f"{what} did not return within {self.call_seconds:g} s and was stopped") from None
         finally:
-            self.swapped = {}
+            self.swapped, self.pending = {}, None
         try:
             text = reply["content"]["user_expressions"]["r"]["data"]["text/plain"]
             if len(text) > MAX_REPLY_BYTES:
@@ -282,6 +283,10 @@ class Kernel:
     def _callback(self, msg: dict) -> None:
         """Answer a stub in the kernel: a value (or gradient) of one of the test's reference functions."""
         prompt = str(msg.get("content", {}).get("prompt", ""))
+        if prompt == REQUEST_PROMPT and self.pending is not None:  # the call's request, read once
+            text, self.pending = self.pending, None
+            self.kc.input(text)
+            return
         try:
             if not prompt.startswith(CALLBACK_PREFIX) or not self.swapped:
                 raise ValueError("no input is read while grading")

@@ -3,8 +3,11 @@
 This module runs inside the sandboxed kernel that holds the student's code, so
 nothing here is trusted: the trusted process (`autograder.calls`) checks every
 answer. The kernel is told `__aekit__ = Server(globals())` once the student's
-cells have run, and each call arrives as `__aekit_r__ = __aekit__.call(JSON)`
-(read back through `user_expressions`).
+cells have run. Each call is the cell `__aekit_r__ = __aekit__.call()` (its
+answer read back through `user_expressions`); the request itself, JSON, comes
+through the kernel's stdin channel (`_request`), since IPython would
+transform, tokenise and hash it in Python as part of a cell's code: tens of
+milliseconds for a request that carries a model's weights.
 
 Exercises a test replaces by its own reference functions are replaced here by
 stubs that ask the trusted process for each value (and gradient) through the
@@ -17,6 +20,7 @@ import json
 from . import codec
 
 CALLBACK_PREFIX = "\x00aekit-callback:"
+REQUEST_PROMPT = "\x00aekit-request"
 
 
 class Server:
@@ -84,10 +88,10 @@ class Server:
 
     # ---- calls -------------------------------------------------------------------------------------
 
-    def call(self, request: str) -> str:
+    def call(self) -> str:
         """Call a function of the namespace (or a model kept here) on decoded arguments; the answer as JSON."""
         try:
-            req = json.loads(request)
+            req = json.loads(_request())
             rngs, used = [], {"models": {}, "vars": [], "opts": []}
             hook = lambda t, v: self._decode_hook(t, v, used)  # noqa: E731
             args = codec.decode(req["args"], rngs=rngs, hook=hook)
@@ -151,12 +155,12 @@ class Server:
         except BaseException as exc:  # noqa: BLE001
             return json.dumps({"error": f"the call failed: {type(exc).__name__}: {exc}"[:2000]})
 
-    def vjp(self, request: str) -> str:
+    def vjp(self) -> str:
         """Gradients of an earlier call's outputs (weighted by `upstream`) with respect to its variables."""
         try:
             import tensorflow as tf
 
-            req = json.loads(request)
+            req = json.loads(_request())
             tape, flat, variables = self.tapes[req["call"]]
             upstream = [tf.constant(codec.decode(u), dtype=o.dtype) for u, o in zip(req["upstream"], flat)]
             grads = tape.gradient(flat, variables, output_gradients=upstream)
@@ -164,6 +168,11 @@ class Server:
                                          for g in grads]})
         except BaseException as exc:  # noqa: BLE001
             return json.dumps({"error": f"the gradient failed: {type(exc).__name__}: {exc}"[:2000]})
+
+
+def _request() -> str:
+    """The trusted process's pending request (it answers this prompt on the stdin channel)."""
+    return input(REQUEST_PROMPT)
 
 
 # ---- stubs for the test's reference functions: values and gradients come from the trusted process ---------
