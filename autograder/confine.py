@@ -162,7 +162,7 @@ def _set_limits(limits: Limits) -> None:
 
 def _init_of_namespace() -> int:
     """Fork: the child is PID 1 of the new PID namespace and returns a pipe's read end, at end of file once
-    this process is gone (`_exit_if_orphaned`); this process waits for it, passes interrupts on, and exits
+    this process is gone (`enter` checks it); this process waits for it, passes interrupts on, and exits
     with its status (a process that ends when its namespace's PID 1 ends)."""
     alive_r, alive_w = os.pipe()
     child = os.fork()
