@@ -191,13 +191,13 @@ def _init_of_namespace() -> int:
     os._exit(os.waitstatus_to_exitcode(status) if status else 0)
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """Have the kernel send this process SIGKILL when its parent ends (PR_SET_PDEATHSIG), so nothing of a job
+def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> None:
+    """Have the kernel send this process `sig` when its parent ends (PR_SET_PDEATHSIG), so nothing of a job
     outlives a grader that was killed. Changing the user id clears it: call it again after.
 
     A parent that ended before this call sends nothing: given the pid the parent had, exit now if it is gone.
     """
-    _c().prctl(1, signal.SIGKILL)
+    _c().prctl(1, sig)
     if parent is not None and os.getppid() != parent:
         os._exit(1)
 

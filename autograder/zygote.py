@@ -84,15 +84,11 @@ class Zygote:
 
 def serve(sock_path: str, parent: int) -> None:
     """The zygote's loop: fork a child per request, report each one's exit. `parent`: the grader's pid."""
-    import ctypes
     import importlib
 
-    try:  # die with the grader, even if it is killed with SIGKILL
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (sent when the thread that started us ends)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the grader ended before the line above: no signal will come
-        os._exit(0)
+    # die with the grader, even if it is killed with SIGKILL: SIGTERM (sent when the thread that started us
+    # ends) runs `stop` below, which takes the children along
+    die_with_parent(parent, signal.SIGTERM)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -111,6 +107,7 @@ def serve(sock_path: str, parent: int) -> None:
     os.chmod(sock_path, 0o600)
     listener.listen(64)
     children: dict[int, socket.socket | None] = {}  # None: its requester is gone
+    me = os.getpid()  # each child's parent, which it checks once it has asked to die with it
 
     def stop(*_):
         # the grader is gone or done: take every child (kernels, grading runs) along, at once; if it is gone,
@@ -146,14 +143,13 @@ def serve(sock_path: str, parent: int) -> None:
             except ValueError:
                 conn.close()
                 continue
-            zygote = os.getpid()
             pid = os.fork()
             if pid == 0:
                 listener.close()
                 for c in filter(None, children.values()):
                     c.close()
                 conn.close()
-                _child(request, zygote)
+                _child(request, me)
                 os._exit(0)
             children[pid] = conn
             try:
