@@ -147,6 +147,8 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             reused.append(job)
         else:
             todo.append(job)
+    # the notebooks whose calls may take longest go first: the run then ends on short jobs, not on one long one
+    todo.sort(key=lambda j: -call_seconds(j.assignment))  # stable: students keep their order
     stream.write(sandbox.describe() + "\n")
     course = GradingCourse(work / "course", assignments, limits=limits)
     db = db_url or f"sqlite:///{out / 'gradebook.db'}"
@@ -161,7 +163,8 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
         keys = {a: _digest(None, a, f"preflight|{settings(a)}")
                 for a in {j.assignment for j in todo if j.path is not None}} if preflight else {}
         checking = {a: pool.submit(_preflight_one, course, work, a, timeout, calls)
-                    for a in sorted(keys) if _read(state / ".preflight" / a) != keys[a]}
+                    for a in sorted(keys, key=lambda a: (-call_seconds(a), a))
+                    if _read(state / ".preflight" / a) != keys[a]}
         gate, failed = threading.Event(), threading.Event()
         progress = Progress(len(jobs), stream)
         lock = threading.Lock()

@@ -1,7 +1,6 @@
-"""Shared fixtures: one nbgrader grading course per test worker."""
+"""Shared fixtures: the one graded class, folders and runners for the isolation tests."""
 from __future__ import annotations
 
-import json
 import pathlib
 import sys
 
@@ -20,28 +19,18 @@ def assignments():
 
 
 @pytest.fixture(scope="session")
-def grading_course(tmp_path_factory):
-    """An nbgrader course prepared once per test worker, for grading single notebooks."""
-    from autograder.course import GradingCourse
+def graded_class(tmp_path_factory):
+    """The one class of tests/graded_class.py, graded once (its tests share the xdist group "class")."""
+    from autograder import sandbox
+    from tests import graded_class
 
-    course = GradingCourse(tmp_path_factory.mktemp("course"), available_assignments())
-    course.prepare()
-    return course
-
-
-@pytest.fixture
-def grade_nb(grading_course, tmp_path):
-    """Grade a notebook given as a dict; return the NotebookResult."""
-    counter = iter(range(10**6))
-
-    def grade(nb: dict, assignment: str, timeout: float = 240):
-        i = next(counter)
-        path = tmp_path / f"in{i}" / f"{assignment}.ipynb"
-        path.parent.mkdir(parents=True)
-        path.write_text(json.dumps(nb), encoding="utf-8")
-        return grading_course.grade(path, assignment, tmp_path / f"job{i}", timeout=timeout)
-
-    return grade
+    if not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"]:
+        # without them the attacks would run as the TA's own user (the kill and fork attacks would hit the TA's
+        # processes): the class is graded only where the grader can isolate it (CI runs as root)
+        pytest.skip("needs root, namespaces and cgroups to contain the class's attacks")
+    graded = graded_class.grade(tmp_path_factory.mktemp("graded-class"))
+    assert graded.proc.returncode == 0, graded.proc.stderr[-3000:]
+    return graded
 
 
 def _reachable_lines(paths: list[str]) -> list[str]:

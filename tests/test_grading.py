@@ -1,12 +1,11 @@
 """Does `python -m autograder grade` grade a whole class as a TA needs? (end to end, the real grader)
 
-One class is graded once and shared by the tests of this module: every
-notebook's reference answers, untouched release and a student who keeps a
-helper and an import in cells of their own; every forging student; students
-who edited, moved or deleted test cells or deleted an exercise; a partial, a
-crashing and a set of malformed submissions. The students whose exercise or
-cell never returns are graded with the attacked class (tests/test_sandbox.py),
-under its short per-call limit.
+The tests marked CLASS read the one graded class of tests/graded_class.py (the
+`graded_class` fixture, shared with tests/test_sandbox.py): every notebook's
+reference answers, untouched release and a student who keeps a helper and an
+import in cells of their own; every forging student; students who edited,
+moved or deleted test cells or deleted an exercise; a partial, a crashing and a
+set of malformed submissions.
 """
 import csv
 import html
@@ -21,14 +20,14 @@ import zipfile
 
 import pytest
 
-from autograder import sampleclass, sandbox, selftest
+from autograder import csvsafe, sampleclass, sandbox, selftest
 from autograder.course import manual_points, max_score
 from autograder.course import test_cells as cells_of
 from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
 from autograder.paths import ASSIGNMENTS, REPO
 
-A = "01_conv_as_matrix"
-FORGERS = [c for a in ASSIGNMENTS for c in selftest.cases(a) if c.name.startswith("forge")]
+from tests.graded_class import A, CALL_SECONDS, CRASH_NOTEBOOK, EDITS, FORGERS, put
+
 pytestmark = pytest.mark.slow
 CLASS = pytest.mark.xdist_group("class")      # the tests that share the graded class run on one worker
 
@@ -45,122 +44,9 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def _put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
-    (cls / sid).mkdir(parents=True, exist_ok=True)
-    data = nb if isinstance(nb, bytes) else json.dumps(nb).encode()
-    (cls / sid / f"{assignment}.ipynb").write_bytes(data)
-
-
-def _exercise_index(nb: dict, name: str) -> int:
-    return next(i for i, c in enumerate(nb["cells"])
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == name)
-
-
-def helper_student(assignment: str) -> dict:
-    """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's own."""
-    nb = selftest.build_submission(assignment)
-    name, code = next(iter(selftest.solution_sources(assignment).items()))
-    i = _exercise_index(nb, name)
-    helper = ("from math import isfinite as _my_isfinite  # an import the exercise cell relies on\n\n"
-              + code.replace(f"def {name}(", f"def _my_{name}(", 1))
-    nb["cells"][i]["source"] = (f"def {name}(*args, **kwargs):\n    assert _my_isfinite(1.0)\n"
-                                f"    return _my_{name}(*args, **kwargs)\n")
-    nb["cells"].insert(i, {"cell_type": "code", "metadata": {}, "source": helper, "outputs": [],
-                           "execution_count": None})
-    return nb
-
-
-def _edited(edit) -> dict:
-    nb = selftest.build_submission(A, blank=True)
-    edit(nb)
-    return nb
-
-
-def _neuter_tests(nb):
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-            cell["source"] = "pass  # tests removed"
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
-
-
-def _inflate_metadata(nb):
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            meta.update(points=100, locked=False, checksum="0" * 32)
-    nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "python"}
-    nb["nbformat_minor"] = 1
-
-
-def _delete_and_duplicate_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    for cell in tests[1:]:
-        nb["cells"].remove(cell)
-    nb["cells"].extend([dict(tests[0]), dict(tests[0])])
-
-
-def _reorder_and_rename_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    for cell in tests:
-        nb["cells"].remove(cell)
-        cell["metadata"]["nbgrader"]["grade_id"] += "_mine"
-        cell["source"] = "print('passed')"
-    nb["cells"][1:1] = tests[::-1]
-
-
-EDITS = [_neuter_tests, _inflate_metadata, _delete_and_duplicate_tests, _reorder_and_rename_tests]
-
-
-def _make_class(cls: pathlib.Path) -> None:
-    for a in ASSIGNMENTS:
-        _put(cls, f"ref-{a[:2]}", a, selftest.build_submission(a))
-        _put(cls, f"blank-{a[:2]}", a, selftest.build_submission(a, blank=True))
-        _put(cls, f"helper-{a[:2]}", a, helper_student(a))
-    for case in FORGERS:
-        _put(cls, f"{case.name}-{case.assignment[:2]}", case.assignment,
-             selftest.build_submission(case.assignment, case.overrides))
-    # tests deleted, moved and edited: they come from the source anyway
-    nb = selftest.build_submission(A)
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    nb["cells"].remove(tests[0])
-    tests[1]["source"] = "assert False, 'my own test'"
-    nb["cells"].remove(tests[2])
-    nb["cells"].insert(0, tests[2])
-    _put(cls, "tests-deleted-01", A, nb)
-    nb = selftest.build_submission(A)
-    del nb["cells"][_exercise_index(nb, "conv2d_as_matmul")]
-    _put(cls, "exercise-deleted-01", A, nb)
-    for edit in EDITS:
-        _put(cls, f"edit{edit.__name__}", A, _edited(edit))
-    first = next(iter(selftest.solution_sources(A)))
-    ref = selftest.solution_sources(A)
-    half = {n: "raise NotImplementedError()\n" for n in list(ref)[len(ref) // 2:]}
-    _put(cls, "cy_partial", A, selftest.build_submission(A, half))
-    _put(cls, "dee_crash", A, selftest.build_submission(A, {first: sampleclass.CRASH + ref[first]}))
-    good = json.dumps(selftest.build_submission(A))
-    for sid, data in {"empty": b"", "not_json": b"\x89PNG\r\n\x1a\n not a notebook",
-                      "truncated": good[: len(good) // 2].encode()}.items():
-        _put(cls, sid, A, data)
-    r_nb = json.loads(good)
-    r_nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
-    r_nb["metadata"]["language_info"] = {"name": "R"}
-    _put(cls, "other_language", A, r_nb)
-    (cls / "two_gb").mkdir()
-    with open(cls / "two_gb" / f"{A}.ipynb", "wb") as f:  # sparse: costs no disk
-        f.truncate(2 * 1024**3)
-    (cls / "linked").mkdir()
-    (cls / "linked" / f"{A}.ipynb").symlink_to(REPO / "solutions" / A / f"{A}.ipynb")
-    (cls / "fay_none").mkdir()
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("grade")
-    cls, out = root / "class", root / "out"
-    _make_class(cls)
-    proc = _run("grade", cls, "--out", out, "--workers", "3")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return root, cls, out, proc
+@pytest.fixture
+def graded(graded_class):
+    return graded_class.root, graded_class.cls, graded_class.out, graded_class.proc
 
 
 def _by_student(out, assignment=None):
@@ -232,7 +118,8 @@ def test_partial_crashing_malformed_and_missing_submissions(graded):
     _, _, out, proc = graded
     rows = _by_student(out, A)
     assert rows["cy_partial"]["status"] == "graded" and 0 < float(rows["cy_partial"]["score"]) < 13
-    assert rows["dee_crash"]["status"] == "crashed" and float(rows["dee_crash"]["score"]) == 0
+    crash = _by_student(out, CRASH_NOTEBOOK)["dee_crash"]
+    assert crash["status"] == "crashed" and float(crash["score"]) == 0, crash
     for sid in ("empty", "not_json", "truncated", "other_language", "two_gb"):
         assert rows[sid]["status"] == "invalid" and float(rows[sid]["score"]) == 0, rows[sid]
     assert "written in R" in rows["other_language"]["detail"]
@@ -248,7 +135,7 @@ def test_csv_files_have_their_columns_and_agree(graded):
     grades, tests = _rows(out / "grades.csv"), _rows(out / "tests.csv")
     assert list(grades[0]) == GRADE_COLUMNS and list(tests[0]) == TEST_COLUMNS
     students = {p.name for p in (graded[1]).iterdir()}
-    assert {(r["student_id"], r["notebook"]) for r in grades} == {(s, a) for s in students for a in ASSIGNMENTS}
+    assert {(csvsafe.unsafe_cell(r["student_id"]), r["notebook"]) for r in grades} == {(s, a) for s in students for a in ASSIGNMENTS}
     assert len(grades) == len(students) * len(ASSIGNMENTS)
     for row in grades:
         mine = [t for t in tests if t["student_id"] == row["student_id"] and t["notebook"] == row["notebook"]]
@@ -285,9 +172,9 @@ def test_results_folder_is_an_nbgrader_course_with_every_grade(graded):
         for row in _rows(out / "grades.csv"):
             if row["status"] == "missing":
                 continue
-            a = row["notebook"]
-            assert (out / "autograded" / row["student_id"] / a / f"{a}.ipynb").is_file() or row["status"] == "invalid"
-            nb = gb.find_submission_notebook(a, a, row["student_id"])
+            a, sid = row["notebook"], csvsafe.unsafe_cell(row["student_id"])
+            assert (out / "autograded" / sid / a / f"{a}.ipynb").is_file() or row["status"] == "invalid", row
+            nb = gb.find_submission_notebook(a, a, sid)
             assert nb.score == pytest.approx(float(row["score"]))
 
 
@@ -296,7 +183,8 @@ def test_rerun_regrades_only_what_did_not_finish(graded):
     """Does a second run reuse every finished result, regrade the crashed one, and leave the tables alone?"""
     _, cls, out, _ = graded
     before = _rows(out / "grades.csv")
-    proc = _run("grade", cls, "--out", out, "--workers", "3")
+    proc = _run("grade", cls, "--out", out, "--workers", "3", "--notebooks", CRASH_NOTEBOOK[:2],
+                "--timeout", "150", "--call-timeout", CALL_SECONDS)  # the class's limits: a verdict depends on them
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 graded now" in proc.stdout, proc.stdout  # dee_crash: crashed results are never reused
     after = _rows(out / "grades.csv")
@@ -313,8 +201,9 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     out2, late = tmp_path / "out", tmp_path / "late"
     shutil.copytree(out, out2)
     before = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
-    _put(late, "newcomer", A, selftest.build_submission(A))
-    proc = _run("grade", late, "--out", out2, "--notebooks", "01")
+    put(late, "newcomer", A, selftest.build_submission(A))
+    limits = ("--timeout", "150", "--call-timeout", CALL_SECONDS)  # the class's: its pre-flight counts
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *limits)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 unchanged since their last check" in proc.stderr  # the class run's pre-flight is remembered
     after = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
@@ -328,7 +217,7 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
         comment = gb.find_comment("conv2d_naive", A, A, "ref-01")
         comment.manual_comment = "looks copied"
         gb.db.commit()
-    proc = _run("grade", late, "--out", out2, "--notebooks", "01")
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *limits)
     rows = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
     assert float(rows[("ref-01", A)]["score"]) == 12 and rows[("ref-01", A)]["manual_score"] == "0"
     page = (out2 / "feedback" / "ref-01" / A / f"{A}.html").read_text()
