@@ -27,6 +27,7 @@ import time
 
 from . import collect as collect_mod
 from . import csvsafe, feedback, gradebook, sandbox
+from .cells import nbgrader_meta
 from .course import GradingCourse, environment_key, sources_key, test_cells
 from .paths import COURSE_ID, UsageError, call_seconds
 from .results import NotebookResult, not_graded
@@ -294,30 +295,39 @@ def rebuild(out: pathlib.Path, db: str) -> dict:
             records[(rec["student_id"], rec["result"]["assignment"])] = rec
     grade_rows, test_rows = [], []
     with gradebook.opened(db) as gb:
-        for (sid, a), rec in sorted(records.items()):
-            result = NotebookResult.from_json(rec["result"])
-            cells = {c.name: c for c in gradebook.grades_of(gb, a, sid)}
-            comments = gradebook.comments_of(gb, a, sid)
-            score = sum(c.score or 0.0 for c in cells.values()) if cells else result.score
-            max_score = sum(c.max_score for c in cells.values()) if cells else result.max_score
-            manual = [c for c in cells.values() if c.manual]
-            waiting = [c.name for c in cells.values() if c.needs_manual_grade]
-            grade_rows.append([sid, a, f"{score:g}", f"{max_score:g}", result.status, result.detail,
-                               f"{result.seconds:.1f}", f"{sum(c.score or 0 for c in manual):g}" if manual else "",
-                               " ".join(waiting), "yes" if rec.get("late") else "", rec.get("submitted_at") or ""])
-            for t in result.tests:
-                c = cells.get(t.test_id)
-                test_rows.append([sid, a, t.test_id, f"{c.score if c and c.score is not None else t.score:g}",
-                                  f"{t.max_score:g}", "yes" if t.hidden else "no",
-                                  t.message + (f" [TA: {c.comment}]" if c and c.comment else ""),
-                                  "yes" if c and c.manual else ""])
-            autograded = out / "autograded" / sid / a / f"{a}.ipynb"
-            _write_atomic(out / "feedback" / sid / a / f"{a}.html",
-                          feedback.render(sid, result, autograded, list(cells.values()), score, max_score,
-                                          comments))
+        every = gradebook.every_grade(gb)
+    order = {a: _cell_order(out, a) for a in {a for _, a in records}}
+    for (sid, a), rec in sorted(records.items()):
+        result = NotebookResult.from_json(rec["result"])
+        grades, comments = every.get((sid, a), ([], {}))
+        cells = {c.name: c for c in sorted(grades, key=lambda c: order[a].get(c.name, len(order[a])))}
+        score = sum(c.score or 0.0 for c in cells.values()) if cells else result.score
+        max_score = sum(c.max_score for c in cells.values()) if cells else result.max_score
+        manual = [c for c in cells.values() if c.manual]
+        waiting = [c.name for c in cells.values() if c.needs_manual_grade]
+        grade_rows.append([sid, a, f"{score:g}", f"{max_score:g}", result.status, result.detail,
+                           f"{result.seconds:.1f}", f"{sum(c.score or 0 for c in manual):g}" if manual else "",
+                           " ".join(waiting), "yes" if rec.get("late") else "", rec.get("submitted_at") or ""])
+        for t in result.tests:
+            c = cells.get(t.test_id)
+            test_rows.append([sid, a, t.test_id, f"{c.score if c and c.score is not None else t.score:g}",
+                              f"{t.max_score:g}", "yes" if t.hidden else "no",
+                              t.message + (f" [TA: {c.comment}]" if c and c.comment else ""),
+                              "yes" if c and c.manual else ""])
+        autograded = out / "autograded" / sid / a / f"{a}.ipynb"
+        _write_atomic(out / "feedback" / sid / a / f"{a}.html",
+                      feedback.render(sid, result, autograded, list(cells.values()), score, max_score,
+                                      comments))
     csvsafe.write_csv(out / "grades.csv", GRADE_COLUMNS, grade_rows)
     csvsafe.write_csv(out / "tests.csv", TEST_COLUMNS, test_rows)
     return records
+
+
+def _cell_order(out: pathlib.Path, assignment: str) -> dict[str, int]:
+    """Each graded cell's position in the results folder's source notebook (the order a page lists them in)."""
+    path = out / "source" / assignment / f"{assignment}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"cells": []}
+    return {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(nb["cells"]) if nbgrader_meta(c).get("grade_id")}
 
 
 def summary_lines(summary: dict) -> list[str]:

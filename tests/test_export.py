@@ -196,3 +196,32 @@ def test_missing_gradebook_says_what_to_run(tmp_path, capsys):
     assert "run `python -m autograder grade" in capsys.readouterr().err
     assert cli.main(["export", "--format", "csv", "--db", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
     assert "no such gradebook" in capsys.readouterr().err and not (tmp_path / "none.db").exists()
+
+
+def test_every_grade_reads_what_nbgraders_objects_say(results):
+    """Does the grader's bulk read of the gradebook give, for every submission, the cells, scores, maxima, TA
+    scores, comments and cells waiting for a TA that nbgrader's own objects give?"""
+    from nbgrader.api import Comment, Gradebook
+
+    from autograder import gradebook
+
+    out, _ = results
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", COURSE_ID) as gb:  # a TA's comment on an exercise cell
+        cell = gb.update_or_create_solution_cell("t2", A1, A1)
+        gb.db.add(Comment(cell=cell, notebook=gb.find_submission_notebook(A1, A1, "12345"), manual_comment="see me"))
+        gb.find_grade("t1", A5, A5, "99999").needs_manual_grade = True
+        gb.db.commit()
+        every = gradebook.every_grade(gb)
+        expected = {}
+        for student in gb.students:
+            for sub in student.submissions:
+                nb = gb.find_submission_notebook(sub.name, sub.name, student.id)
+                comments = {c.name: c.manual_comment for c in nb.comments if c.manual_comment}
+                expected[(student.id, sub.name)] = (sorted(
+                    (g.name, float(g.score or 0), float(g.max_score), g.manual_score is not None,
+                     bool(g.needs_manual_grade), comments.get(g.name, "")) for g in nb.grades), comments)
+    got = {k: (sorted((c.name, c.score or 0.0, c.max_score, c.manual, c.needs_manual_grade, c.comment) for c in cells),
+               comments) for k, (cells, comments) in every.items()}
+    assert got == expected
+    assert got[("12345", A1)][1] == {"t2": "see me"} and ("t2", 5.0, 6.0, True, False, "see me") in got[("12345", A1)][0]
+    assert ("t1", 7.0, 10.0, False, True, "") in got[("99999", A5)][0]
