@@ -18,25 +18,44 @@ def setup(dpi: int = 90) -> None:
 
 def show_images(images, titles=None, ncols: int = 8, size: float = 1.3, cmap: str = "gray",
                 vmin: float | None = 0.0, vmax: float | None = 1.0, suptitle: str | None = None):
-    """Draw a grid of images `(N, H, W)` or `(N, H, W, 1)`; return the figure."""
+    """Draw a grid of images `(N, H, W)` or `(N, H, W, 1)`; return the figure.
+
+    Each image is drawn at `size` inches with its own title above it (when `titles` is given). With `vmin` or
+    `vmax` None, each image is scaled to its own range. The grid is one picture on one set of axes (a tile per
+    image, a blank gap between tiles): a matplotlib axes per image made a 20-image figure cost about 0.2 s.
+    """
+    import matplotlib
     import matplotlib.pyplot as plt
 
-    images = np.asarray(images)
+    images = np.asarray(images, dtype=np.float64)
     if images.ndim == 4:
         images = images[..., 0]
-    n = len(images)
+    n, h, w = images.shape
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if suptitle else 0)),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])  # no ticks to lay out: a hidden axis still places its ticks at every draw (half the
-        ax.set_yticks([])  # time of a 16-image figure; the picture is the same)
-        ax.axis("off")
-        if i < n:
-            ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
-            if titles is not None:
-                ax.set_title(str(titles[i]), fontsize=8)
+    lo = np.nanmin(images, axis=(1, 2)) if vmin is None else np.full(n, float(vmin))
+    hi = np.nanmax(images, axis=(1, 2)) if vmax is None else np.full(n, float(vmax))
+    gap = max(1, round(h / 10))
+    title_room = round(h * 0.28) if titles is not None else 0
+    cell_h, cell_w = h + gap + title_room, w + gap
+    canvas = np.full((nrows * cell_h, ncols * cell_w), np.nan)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        top, left = r * cell_h + title_room, c * cell_w
+        span = hi[i] - lo[i]
+        canvas[top:top + h, left:left + w] = (images[i] - lo[i]) / (span if span > 0 else 1.0)
+    height = size * nrows * cell_h / cell_w
+    top = 0.4 if suptitle else 0.0  # inches above the grid for the title
+    fig = plt.figure(figsize=(size * ncols, height + top))
+    ax = fig.add_axes((0, 0, 1, height / (height + top)))
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    ax.imshow(canvas, cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
+    ax.set_axis_off()
+    if titles is not None:
+        for i in range(n):
+            r, c = divmod(i, ncols)
+            ax.text(c * cell_w + w / 2 - 0.5, r * cell_h + title_room - 1.5, str(titles[i]), fontsize=8,
+                    ha="center", va="bottom")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
