@@ -58,7 +58,8 @@ def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
 @CLASS
 @pytest.mark.parametrize("case", BESIDE_ATTACKERS, ids=lambda c: c.name)
 def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
-    """Does every other student, right, wrong or forging, get exactly the score it gets alone?"""
+    """Do plain right and wrong students graded beside the attackers get exactly their scores (the forgers are
+    checked in tests/test_grading.py, on the same class)?"""
     from autograder.course import test_cells
 
     rows = attacked_class[1]
