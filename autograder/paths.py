@@ -89,6 +89,6 @@ def call_seconds(assignment: str) -> float:
 
 def default_workers() -> int:
     """Notebooks graded at once by default: the cores plus one. A notebook's grading spends part of its
-    time waiting (kernel start, messages between nbgrader, the trusted re-check and their kernels), and a
-    third worker on two cores fills it: 20 % less wall time in `python -m autograder.bench` (README)."""
+    time waiting (kernel start, messages between the trusted process and the student's kernel), and a third
+    worker on two cores fills it; a fourth only adds contention (README, `python -m autograder.bench`)."""
     return (os.cpu_count() or 2) + 1

@@ -14,7 +14,8 @@ from autograder.paths import available_assignments
 ASSIGNMENTS = available_assignments()
 CASES = [c for a in ASSIGNMENTS for c in selftest.cases(a) if not c.name.startswith("forge")]
 
-pytestmark = pytest.mark.slow
+# on one worker: each notebook's reference run (which every student's verdicts start from) is made once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("students")]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
