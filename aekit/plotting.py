@@ -17,10 +17,12 @@ def setup(dpi: int = 90) -> None:
 
 
 def show_images(images, titles=None, ncols: int = 8, size: float = 1.3, cmap: str = "gray",
-                vmin: float | None = 0.0, vmax: float | None = 1.0, suptitle: str | None = None):
+                vmin: float | None = 0.0, vmax: float | None = 1.0, suptitle: str | None = None,
+                row_labels=None):
     """Draw a grid of images `(N, H, W)` or `(N, H, W, 1)`; return the figure.
 
-    Each image is drawn at `size` inches with its own title above it (when `titles` is given). With `vmin` or
+    Each image is drawn at `size` inches with its own title above it (when `titles` is given); `row_labels`
+    puts a label above the left end of each row of the grid. With `vmin` or
     `vmax` None, each image is scaled to its own range. The grid is one picture on one set of axes (a tile per
     image, a blank gap between tiles): a matplotlib axes per image made a 20-image figure cost about 0.2 s.
     """
@@ -36,7 +38,7 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.3, cmap: st
     lo = np.nanmin(images, axis=(1, 2)) if vmin is None else np.full(n, float(vmin))
     hi = np.nanmax(images, axis=(1, 2)) if vmax is None else np.full(n, float(vmax))
     gap = max(1, round(h / 10))
-    title_room = round(h * 0.28) if titles is not None else 0
+    title_room = round(h * 0.28) if titles is not None or row_labels is not None else 0
     cell_h, cell_w = h + gap + title_room, w + gap
     canvas = np.full((nrows * cell_h, ncols * cell_w), np.nan)
     for i in range(n):
@@ -56,6 +58,8 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.3, cmap: st
             r, c = divmod(i, ncols)
             ax.text(c * cell_w + w / 2 - 0.5, r * cell_h + title_room - 1.5, str(titles[i]), fontsize=8,
                     ha="center", va="bottom")
+    for r, label in enumerate(row_labels or []):
+        ax.text(-0.5, r * cell_h + title_room - 1.5, str(label), fontsize=8, ha="left", va="bottom")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
