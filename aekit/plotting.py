@@ -47,9 +47,9 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.3, cmap: st
         span = hi[i] - lo[i]
         canvas[top:top + h, left:left + w] = (images[i] - lo[i]) / (span if span > 0 else 1.0)
     height = size * nrows * cell_h / cell_w
-    top = 0.4 if suptitle else 0.0  # inches above the grid for the title
-    fig = plt.figure(figsize=(size * ncols, height + top))
-    ax = fig.add_axes((0, 0, 1, height / (height + top)))
+    title_inches = 0.4 if suptitle else 0.0  # above the grid
+    fig = plt.figure(figsize=(size * ncols, height + title_inches))
+    ax = fig.add_axes((0, 0, 1, height / (height + title_inches)))
     colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
     ax.imshow(canvas, cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
     ax.set_axis_off()

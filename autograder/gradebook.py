@@ -88,7 +88,7 @@ def every_grade(gb) -> dict[tuple[str, str], tuple[list[CellGrade], dict[str, st
     out: dict[tuple[str, str], tuple[list[CellGrade], dict[str, str]]] = {}
     query = gb.db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name, Grade.score, Grade.max_score,
                         Grade.manual_score, Grade.needs_manual_grade)
-    for sid, a, cell, score, max_score, manual, needs in joined(query, Grade).order_by(BaseCell.id):
+    for sid, a, cell, score, max_score, manual, needs in joined(query, Grade):
         grades, notes = out.setdefault((sid, a), ([], comments.get((sid, a), {})))
         grades.append(CellGrade(cell, None if score is None and needs else float(score or 0.0), float(max_score),
                                 manual is not None, bool(needs), notes.get(cell, "")))

@@ -26,11 +26,12 @@ import sys
 import threading
 import time
 
-from autograder import sampleclass, selftest
+from autograder import sampleclass, sandbox, selftest
 from autograder.paths import ASSIGNMENTS, REPO
 
 A = "01_conv_as_matrix"
 WORKERS = 6  # more than the cores: the never-returning exercises hold a worker each while they wait, not a core
+TIMEOUT_SECONDS = 150  # the class's limit per notebook
 CALL_SECONDS = 10  # the class's per-call limit: the references' slowest call stays well inside it on a busy machine
 FORGERS = [c for a in ASSIGNMENTS for c in selftest.cases(a) if c.name.startswith("forge")]
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
@@ -41,6 +42,8 @@ BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not
                     + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:4])
 HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
 HANGING = ["stubborn-01", "cell-hang-01"] + [f"hang-{a[:2]}" for a in ASSIGNMENTS]
+LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
+# and a pre-flight are reused only under the same limits
 CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
 SECRET = "s3cret-grader-token-1217"
 SHM_KEY = 0xAE1217
@@ -235,8 +238,6 @@ def real_leftovers(grader_pid: int) -> dict:
     process id hands out), cgroups, a shared-memory key, files."""
     import psutil
 
-    from autograder import sandbox
-
     uids = {sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN for n in range(1, 120)}
     procs = []
     for p in psutil.process_iter(["uids", "cmdline"]):
@@ -356,8 +357,7 @@ def grade(root: pathlib.Path) -> GradedClass:
     thread.start()
     cls, out = root / "class", root / "out"
     make(cls, server.getsockname()[1])
-    args = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out), "--timeout", "150",
-            "--call-timeout", str(CALL_SECONDS), "--workers", str(WORKERS)]
+    args = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out), *LIMITS, "--workers", str(WORKERS)]
     grader = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=dict(os.environ, AEKIT_TEST_SECRET=SECRET))
     stdout, stderr = grader.communicate(timeout=1500)

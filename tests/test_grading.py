@@ -26,7 +26,7 @@ from autograder.course import test_cells as cells_of
 from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
 from autograder.paths import ASSIGNMENTS, REPO
 
-from tests.graded_class import A, CALL_SECONDS, CRASH_NOTEBOOK, EDITS, FORGERS, put
+from tests.graded_class import A, CRASH_NOTEBOOK, EDITS, FORGERS, LIMITS, put
 
 pytestmark = pytest.mark.slow
 CLASS = pytest.mark.xdist_group("class")      # the tests that share the graded class run on one worker
@@ -183,8 +183,7 @@ def test_rerun_regrades_only_what_did_not_finish(graded):
     """Does a second run reuse every finished result, regrade the crashed one, and leave the tables alone?"""
     _, cls, out, _ = graded
     before = _rows(out / "grades.csv")
-    proc = _run("grade", cls, "--out", out, "--workers", "3", "--notebooks", CRASH_NOTEBOOK[:2],
-                "--timeout", "150", "--call-timeout", CALL_SECONDS)  # the class's limits: a verdict depends on them
+    proc = _run("grade", cls, "--out", out, "--workers", "3", "--notebooks", CRASH_NOTEBOOK[:2], *LIMITS)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 graded now" in proc.stdout, proc.stdout  # dee_crash: crashed results are never reused
     after = _rows(out / "grades.csv")
@@ -202,8 +201,7 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     shutil.copytree(out, out2)
     before = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
     put(late, "newcomer", A, selftest.build_submission(A))
-    limits = ("--timeout", "150", "--call-timeout", CALL_SECONDS)  # the class's: its pre-flight counts
-    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *limits)
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *LIMITS)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 unchanged since their last check" in proc.stderr  # the class run's pre-flight is remembered
     after = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
@@ -217,7 +215,7 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
         comment = gb.find_comment("conv2d_naive", A, A, "ref-01")
         comment.manual_comment = "looks copied"
         gb.db.commit()
-    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *limits)
+    proc = _run("grade", late, "--out", out2, "--notebooks", "01", *LIMITS)
     rows = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
     assert float(rows[("ref-01", A)]["score"]) == 12 and rows[("ref-01", A)]["manual_score"] == "0"
     page = (out2 / "feedback" / "ref-01" / A / f"{A}.html").read_text()

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sysconfig
 import sys
+import types
 
 import pytest
 
@@ -27,20 +28,22 @@ CLASS = pytest.mark.xdist_group("class")  # the tests that read the shared grade
 
 @pytest.fixture
 def attacked_class(graded_class):
-    """What the tests below read of the shared graded class (tests/graded_class.py)."""
+    """What the tests below read of the shared graded class (tests/graded_class.py): its run, its rows (all, and
+    notebook 01's by student), its tests.csv rows, its results folder, connections and leftovers."""
     out = graded_class.out
     with open(out / "grades.csv", encoding="utf-8") as f:
         rows = {(csvsafe.unsafe_cell(r["student_id"]), r["notebook"]): r for r in csv.DictReader(f)}
     with open(out / "tests.csv", encoding="utf-8") as f:
         tests = list(csv.DictReader(f))
-    return (graded_class.proc, {sid: r for (sid, a), r in rows.items() if a == A}, graded_class.connections, out,
-            graded_class.leftovers, rows, tests)
+    return types.SimpleNamespace(proc=graded_class.proc, rows01={sid: r for (sid, a), r in rows.items() if a == A},
+                                 connections=graded_class.connections, out=out, leftovers=graded_class.leftovers,
+                                 rows=rows, tests=tests)
 
 
 @CLASS
 def test_the_grader_survives_the_whole_class(attacked_class, graded_class):
     """Does the grader finish with exit 0 and a row for every student and notebook?"""
-    proc, all_rows = attacked_class[0], attacked_class[5]
+    proc, all_rows = attacked_class.proc, attacked_class.rows
     assert proc.returncode == 0, proc.stderr[-2000:]
     students = {p.name for p in graded_class.cls.iterdir()}
     assert students >= set(HONEST) | {p.stem for p in ATTACKS} | set(HANGING)
@@ -50,7 +53,7 @@ def test_the_grader_survives_the_whole_class(attacked_class, graded_class):
 @CLASS
 def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
     """Are the honest students, graded beside the attackers, given full marks?"""
-    rows = attacked_class[1]
+    rows = attacked_class.rows01
     for sid in HONEST:
         assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(A), rows[sid]
 
@@ -62,7 +65,7 @@ def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
     checked in tests/test_grading.py, on the same class)?"""
     from autograder.course import test_cells
 
-    rows = attacked_class[1]
+    rows = attacked_class.rows01
     row = rows[f"case_{case.name}"]
     points = {c.test_id: c.points for c in test_cells(A)}
     want = sum(points.values()) - sum(points[t] for t in case.expect_failed)
@@ -73,7 +76,7 @@ def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
 @pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
 def test_attack_is_contained(attacked_class, path):
     """Does the attack get the status it must, and gain (or break) nothing?"""
-    rows = attacked_class[1]
+    rows = attacked_class.rows01
     case = selftest.load_case(path)
     values = {}
     exec(compile(path.read_text().split("# %% attack")[0], str(path), "exec"), values)
@@ -90,7 +93,7 @@ def test_attack_is_contained(attacked_class, path):
 @CLASS
 def test_nothing_was_planted_or_connected(attacked_class):
     """Did no attack write into the checkout or reach a localhost server?"""
-    accepted = attacked_class[2]
+    accepted = attacked_class.connections
     assert not (REPO / "PWNED").exists()
     assert accepted == [], "a submission connected to a server on the grader's machine"
 
@@ -109,7 +112,7 @@ def test_no_hidden_test_line_reaches_the_students_process(attacked_class, assign
     """Searching its stack, every object, the environment and every readable file during every test call, does a
     student find no line of any hidden test (while finding a line of its own, so the search works)? Lines that
     also stand in shipped code (`rng = np.random.default_rng(seed)`) are found there, and are no leak."""
-    tests = attacked_class[6]
+    tests = attacked_class.tests
     name = list(selftest.solution_sources(assignment))[-1]
     reports = [t["message"] for t in tests if t["student_id"] == f"searcher-{assignment[:2]}"
                and t["test_id"].startswith(f"test_{name}") and "SEARCH" in t["message"]]
@@ -125,22 +128,22 @@ def test_no_hidden_test_line_reaches_the_students_process(attacked_class, assign
 @CLASS
 def test_a_linked_notebook_folder_is_rejected_not_followed(attacked_class):
     """Does a notebook folder that links to the instructor's answers earn nothing and get reported?"""
-    proc, rows = attacked_class[:2]
+    rows = attacked_class.rows01
     assert rows["linker"]["status"] == "missing" and float(rows["linker"]["score"]) == 0
-    assert "linker" in (attacked_class[3] / "collection_report.csv").read_text()
+    assert "linker" in (attacked_class.out / "collection_report.csv").read_text()
 
 
 @CLASS
 def test_student_ids_are_kept_exactly_and_never_merge(attacked_class):
     """Are `victor` and `-victor` two students, the honest one with full marks?"""
-    rows = attacked_class[1]
+    rows = attacked_class.rows01
     assert float(rows["victor"]["score"]) == max_score(A) and float(rows["-victor"]["score"]) == 0
 
 
 @CLASS
 def test_no_csv_cell_can_start_a_formula(attacked_class):
     """Is every CSV cell that would start a formula neutralised, the attacker's id among them?"""
-    out = attacked_class[3]
+    out = attacked_class.out
     seen = 0
     for name in ("grades.csv", "tests.csv", "collection_report.csv"):
         with open(out / name, encoding="utf-8") as f:
@@ -154,14 +157,14 @@ def test_no_csv_cell_can_start_a_formula(attacked_class):
 @CLASS
 def test_a_huge_notebook_is_refused_before_it_is_parsed(attacked_class):
     """Is a 400,000-cell notebook refused by its cell count, without parsing it in the grader?"""
-    row = attacked_class[1]["huge"]
+    row = attacked_class.rows01["huge"]
     assert row["status"] == "invalid" and "cells" in row["detail"], row
 
 
 @CLASS
 def test_no_grader_secret_is_in_a_kernels_memory(attacked_class):
     """Does a kernel that scans its environment, /proc and its own memory find no secret of the grader's?"""
-    out = attacked_class[3]
+    out = attacked_class.out
     notebook = (out / "autograded" / "grader_secrets" / A / f"{A}.ipynb").read_text()
     assert "scanned" in notebook and SECRET not in notebook
 
@@ -169,7 +172,7 @@ def test_no_grader_secret_is_in_a_kernels_memory(attacked_class):
 @CLASS
 def test_nothing_of_a_job_outlives_it(attacked_class):
     """After the run, is no kernel process, cgroup, shared-memory segment or left-behind file still there?"""
-    after = attacked_class[4]
+    after = attacked_class.leftovers
     assert after["processes"] == [] and after["shm"] == [] and after["files"] == [] and after["cgroups"] == []
 
 
@@ -182,7 +185,7 @@ def _tests_of(out: pathlib.Path, sid: str, assignment: str) -> dict:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assignment):
     """Does a function that never returns lose its own tests, with a message naming it and the limit, and nothing else?"""
-    out, rows = attacked_class[3], attacked_class[5]
+    out, rows = attacked_class.out, attacked_class.rows
     name = hang_exercise(assignment)
     tests = _tests_of(out, f"hang-{assignment[:2]}", assignment)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
@@ -194,7 +197,7 @@ def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assign
 @CLASS
 def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(attacked_class):
     """Is a kernel that ignores the interrupt restarted, its cells replayed, and the other exercises graded?"""
-    tests = _tests_of(attacked_class[3], "stubborn-01", A)
+    tests = _tests_of(attacked_class.out, "stubborn-01", A)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
 
@@ -202,8 +205,8 @@ def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(attacke
 @CLASS
 def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(attacked_class):
     """Is a student's cell that loops forever stopped at the limit, and the exercise it did not define the only loss?"""
-    row = attacked_class[1]["cell-hang-01"]
-    tests = _tests_of(attacked_class[3], "cell-hang-01", A)
+    row = attacked_class.rows01["cell-hang-01"]
+    tests = _tests_of(attacked_class.out, "cell-hang-01", A)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert row["status"] == "graded" and failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, row
     assert "stopped" in row["detail"]
