@@ -2,9 +2,11 @@
 (tests/test_sandbox.py): built once per test run and graded once by `python -m autograder grade`.
 
 Who is in it:
-- for every notebook: the reference answers, the untouched release, a student who keeps a helper and an
-  import in cells of their own, every forging student of tests/submissions, a student who searches all it
-  can reach for hidden test lines while the tests call it, and one whose exercise never returns;
+- for every notebook: the untouched release, a student who keeps a helper and an import in cells of their
+  own (the reference answers otherwise), every forging student of tests/submissions, a student who searches
+  all it can reach for hidden test lines while the tests call it, and one whose exercise never returns. The
+  reference answers themselves are graded by the run's pre-flight, which fails the run unless they earn
+  full marks;
 - for notebook 01: students who deleted, moved or edited test cells or deleted an exercise; a partial, a
   crashing (in 02), a set of malformed and missing submissions; every attack of tests/attacks; honest and
   plain right or wrong students graded beside the attackers; ids built to collide or to start a formula;
@@ -35,11 +37,11 @@ TIMEOUT_SECONDS = 150  # the class's limit per notebook
 CALL_SECONDS = 10  # the class's per-call limit: the references' slowest call stays well inside it on a busy machine
 FORGERS = [c for a in ASSIGNMENTS for c in selftest.cases(a) if c.name.startswith("forge")]
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
-HONEST = ("honest_one", "honest_two", "honest_three")
-# plain right and wrong students of 01 graded beside the attackers (every one of them is scored in-process by
-# tests/test_students.py, and every forger of every notebook is in the class)
-BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:2]
-                    + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:4])
+HONEST = ("honest_one", "honest_two")
+# a plain right and a plain wrong student of 01 graded beside the attackers (every one of them is scored
+# in-process by tests/test_students.py, and every forger of every notebook is in the class)
+BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:1]
+                    + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1])
 HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
 HANGING = ["stubborn-01", "cell-hang-01"] + [f"hang-{a[:2]}" for a in ASSIGNMENTS]
 LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
@@ -268,7 +270,6 @@ def _put_hanging(cls: pathlib.Path) -> None:
 def make(cls: pathlib.Path, port: int) -> None:
     """Write the class's submissions into `cls` (the attacks connect to `port` on localhost)."""
     for a in ASSIGNMENTS:
-        put(cls, f"ref-{a[:2]}", a, selftest.build_submission(a))
         put(cls, f"blank-{a[:2]}", a, selftest.build_submission(a, blank=True))
         put(cls, f"helper-{a[:2]}", a, helper_student(a))
         put(cls, f"searcher-{a[:2]}", a, searcher(a))

@@ -32,17 +32,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab serving a scratch copy of the solution notebooks (the instructor's live demo).
-
-    Its kernels run with NBGRADER_EXECUTION set, as in grading: the notebooks train less and draw from
-    smaller subsets, while the explorers are the same widgets on the same pretrained models. The full,
-    ungraded run of every notebook is tests/test_validate.py's."""
+    """JupyterLab serving a scratch copy of the solution notebooks, as `make lab-solutions` serves them for the
+    instructor's live demo: an ungraded run (no NBGRADER_EXECUTION), so every notebook runs its full demos and
+    training here. The graded runs (NBGRADER_EXECUTION set: less training, smaller subsets, as nbgrader's
+    validate and our grader run them) are the references of the graded class in tests/graded_class.py."""
     root = tmp_path_factory.mktemp("lab")
     for a in ASSIGNMENTS:
         if (REPO / "solutions" / a).is_dir():
             shutil.copytree(REPO / "solutions" / a, root / a)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with running_lab(root, env_extra={"NBGRADER_EXECUTION": "autograde"}) as (base, token), browser() as b:
+    with running_lab(root) as (base, token), browser() as b:
         yield b, base, token, root
 
 

@@ -2,8 +2,8 @@
 
 The tests marked CLASS read the one graded class of tests/graded_class.py (the
 `graded_class` fixture, shared with tests/test_sandbox.py): every notebook's
-reference answers, untouched release and a student who keeps a helper and an
-import in cells of their own; every forging student; students who edited,
+untouched release and a student who keeps a helper and an import in cells of
+their own (the reference answers are the run's pre-flight); every forging student; students who edited,
 moved or deleted test cells or deleted an exercise; a partial, a crashing and a
 set of malformed submissions.
 """
@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 import zipfile
 
 import pytest
@@ -60,13 +61,17 @@ def _tests_of(out, sid, assignment):
 @CLASS
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_and_helper_cells_earn_full_marks_and_the_release_nothing(graded, assignment):
-    """Do the reference and a student with helpers in their own cells earn full marks, and the untouched release 0?"""
-    out = graded[2]
+    """Do the reference (the run's pre-flight) and a student with helpers in their own cells earn full marks, and
+    the untouched release 0?"""
+    out, proc = graded[2], graded[3]
     rows = _by_student(out, assignment)
     top = sum(t.points for t in cells_of(assignment))
-    for sid in (f"ref-{assignment[:2]}", f"helper-{assignment[:2]}"):
-        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == top, \
-            (rows[sid], {k: v["message"] for k, v in _tests_of(out, sid, assignment).items() if v["message"]})
+    preflight = next(line for line in proc.stderr.splitlines() if line.startswith("pre-flight: "))
+    checked = preflight.split("the reference answers of ", 1)[1].split(" earn full marks", 1)[0].split(", ")
+    assert assignment[:2] in checked, preflight
+    sid = f"helper-{assignment[:2]}"
+    assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == top, \
+        (rows[sid], {k: v["message"] for k, v in _tests_of(out, sid, assignment).items() if v["message"]})
     blank = rows[f"blank-{assignment[:2]}"]
     assert blank["status"] == "graded" and float(blank["score"]) == 0
     assert all("not done yet" in t["message"] for t in _tests_of(out, f"blank-{assignment[:2]}", assignment).values())
@@ -150,7 +155,7 @@ def test_feedback_and_autograded_notebooks_never_show_hidden_tests(graded, assig
     out = graded[2]
     lines = selftest.hidden_lines(assignment)
     assert lines
-    for sid in (f"ref-{assignment[:2]}", f"blank-{assignment[:2]}", f"helper-{assignment[:2]}"):
+    for sid in (f"blank-{assignment[:2]}", f"helper-{assignment[:2]}"):
         page = (out / "feedback" / sid / assignment / f"{assignment}.html").read_text()
         notebook = (out / "autograded" / sid / assignment / f"{assignment}.ipynb").read_text()
         for line in lines:
@@ -210,27 +215,79 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{out2 / 'gradebook.db'}") as gb:  # what formgrader does for an override
-        grade = gb.find_grade("test_conv2d_naive", A, A, "ref-01")
+        grade = gb.find_grade("test_conv2d_naive", A, A, "helper-01")
         grade.manual_score = 0.0
-        comment = gb.find_comment("conv2d_naive", A, A, "ref-01")
+        comment = gb.find_comment("conv2d_naive", A, A, "helper-01")
         comment.manual_comment = "looks copied"
         gb.db.commit()
     proc = _run("grade", late, "--out", out2, "--notebooks", "01", *LIMITS)
     rows = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
-    assert float(rows[("ref-01", A)]["score"]) == 12 and rows[("ref-01", A)]["manual_score"] == "0"
-    page = (out2 / "feedback" / "ref-01" / A / f"{A}.html").read_text()
+    assert float(rows[("helper-01", A)]["score"]) == 12 and rows[("helper-01", A)]["manual_score"] == "0"
+    page = (out2 / "feedback" / "helper-01" / A / f"{A}.html").read_text()
     assert "set by a TA" in page
 
 
-def test_a_failed_pre_flight_records_nothing_and_keeps_earlier_results(tmp_path):
+@pytest.fixture(scope="module")
+def resumed_run(tmp_path_factory):
+    """A sample class of notebook 01 whose grading is killed with -9 once a first result is recorded, then graded
+    again to the end into the same folder; what the kill left and what the second run found."""
+    import psutil
+
+    root = tmp_path_factory.mktemp("resumed")
+    cls, out = root / "class", root / "out"
+    sampleclass.make(cls, [A])
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
+                             "--notebooks", "01", "--workers", "1"], cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list((out / ".state").glob("*/*.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    def survivors():  # processes of the killed grader's jobs: its zygote, and whatever is in its jobs' cgroups
+        pids = {p.pid for p in psutil.process_iter(["cmdline"])
+                if f"aekit-{proc.pid}-" in " ".join(p.info["cmdline"] or [])}
+        for tasks in pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*/cgroup.procs"):
+            pids |= {int(x) for x in tasks.read_text().split()}
+        return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = survivors()
+    finished = {p.parent.name: p.read_text() for p in (out / ".state").glob("*/*.json")}
+    rerun = _run("grade", cls, "--out", out, "--notebooks", "01")
+    cgroups = list(pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*"))
+    return types.SimpleNamespace(cls=cls, out=out, survivors=left, finished=finished, rerun=rerun, cgroups=cgroups)
+
+
+@pytest.mark.xdist_group("resumed")
+def test_killed_run_loses_nothing_and_resumes(resumed_run):
+    """After a kill -9 mid-run, does a rerun keep the finished results, grade only the rest, and leave no process?"""
+    run = resumed_run
+    assert not run.survivors, "a process of the killed grader's jobs outlived it"
+    assert 1 <= len(run.finished) < 5
+    assert run.rerun.returncode == 0, run.rerun.stderr
+    assert not run.cgroups, "the killed run's cgroups remain"
+    assert len(_rows(run.out / "grades.csv")) == 5
+    for sid, text in run.finished.items():
+        if json.loads(text)["result"]["status"] in ("graded", "missing"):
+            assert (run.out / ".state" / sid / f"{A}.json").read_text() == text
+
+
+@pytest.mark.xdist_group("resumed")
+def test_a_failed_pre_flight_records_nothing_and_keeps_earlier_results(resumed_run, tmp_path):
     """When the reference answers lose points (here: a memory limit no kernel survives), does the run stop with
     one line and a non-zero exit, record nothing, and leave an earlier run's results and notebooks as they were?"""
-    cls, out = tmp_path / "class", tmp_path / "out"
-    sampleclass.make(cls, [A])
-    first = _run("grade", cls, "--out", out, "--notebooks", "01")
-    assert first.returncode == 0, first.stderr[-2000:]
+    import shutil
+
+    cls, out = tmp_path / "class", tmp_path / "out"  # the resumed run's class and results, graded to the end
+    shutil.copytree(resumed_run.cls, cls)
+    shutil.copytree(resumed_run.out, out)
     before = {p: p.read_bytes() for p in sorted((out / "autograded").rglob("*.ipynb"))} | \
         {out / "grades.csv": (out / "grades.csv").read_bytes()}
+    assert len(before) > 1
     records = sorted((out / ".state").rglob("*.json"))
     (cls / "newcomer").mkdir()
     (cls / "newcomer" / f"{A}.ipynb").write_text(json.dumps(selftest.build_submission(A)))
@@ -243,44 +300,6 @@ def test_a_failed_pre_flight_records_nothing_and_keeps_earlier_results(tmp_path)
     assert sorted((out / ".state").rglob("*.json")) == records
     assert not (out / "autograded" / "newcomer").exists()
     assert {p: p.read_bytes() for p in before} == before
-
-
-def test_killed_run_loses_nothing_and_resumes(tmp_path):
-    """After a kill -9 mid-run, does a rerun keep the finished results, grade only the rest, and leave no process?"""
-    cls = tmp_path / "class"
-    sampleclass.make(cls, [A])
-    out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
-                             "--notebooks", "01", "--workers", "1"], cwd=REPO, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list((out / ".state").glob("*/*.json")):
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    import psutil
-
-    def survivors():  # processes of the killed grader's jobs: its zygote, and whatever is in its jobs' cgroups
-        pids = {p.pid for p in psutil.process_iter(["cmdline"])
-                if f"aekit-{proc.pid}-" in " ".join(p.info["cmdline"] or [])}
-        for tasks in pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*/cgroup.procs"):
-            pids |= {int(x) for x in tasks.read_text().split()}
-        return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-
-    deadline = time.monotonic() + 10
-    while survivors() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not survivors(), "a process of the killed grader's jobs outlived it"
-    done = list((out / ".state").glob("*/*.json"))
-    assert 1 <= len(done) < 5
-    finished = {p.parent.name: p.read_text() for p in done}
-    rerun = _run("grade", cls, "--out", out, "--notebooks", "01")
-    assert rerun.returncode == 0, rerun.stderr
-    assert not list(pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{proc.pid}-*")), "the killed run's cgroups remain"
-    assert len(_rows(out / "grades.csv")) == 5
-    for sid, text in finished.items():
-        if json.loads(text)["result"]["status"] in ("graded", "missing"):
-            assert (out / ".state" / sid / f"{A}.json").read_text() == text
 
 
 def test_an_lms_zip_is_graded_under_lms_ids(tmp_path):

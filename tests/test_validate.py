@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from autograder import selftest
-from autograder.paths import ASSIGNMENTS, REPO
+from autograder.paths import REPO
 from autograder.validate import HIDDEN, plain, report
 
 A = "01_conv_as_matrix"
@@ -20,10 +20,17 @@ def _validate(path, timeout=900):
                           capture_output=True, text=True, timeout=timeout)
 
 
+# validate's report is the same code for every notebook: here one that trains with TensorFlow (03, the notebook
+# without an explorer) and one that does not import it (04); the wrong answer below is 01's. The other notebooks'
+# cells and visible tests run in a kernel in tests/test_browser.py (ungraded: the solutions in JupyterLab), and
+# every notebook's cells run graded (NBGRADER_EXECUTION set, as validate runs them) in tests/graded_class.py
+VALIDATED = ["03_conv_autoencoder", "04_gaussian_generative_models"]
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("validate")
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_correct_notebook_validates(assignment, tmp_path):
+@pytest.mark.parametrize("assignment", VALIDATED)
+def test_a_correct_notebook_validates(assignment, tmp_path):
     """Does a fully correct notebook, as a student submits it, pass validate with exit code 0 and plain text?"""
     path = tmp_path / f"{assignment}.ipynb"
     path.write_text(json.dumps(selftest.build_submission(assignment)), encoding="utf-8")
