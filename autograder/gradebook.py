@@ -34,7 +34,7 @@ def record(gb, student_id: str, result, timestamp: str | None = None, name: str 
 
     A TA's manual score stays as it is; written answers (manual cells) need a manual grade until one is given.
     """
-    from nbgrader.api import MissingEntry
+    from nbgrader.api import BaseCell, Grade, MissingEntry
 
     gb.update_or_create_student(student_id, **({"last_name": name} if name else {}))
     a = result.assignment
@@ -47,8 +47,10 @@ def record(gb, student_id: str, result, timestamp: str | None = None, name: str 
         gb.add_submission(a, student_id, **kwargs)
     autograded = {t.test_id: t for t in result.tests}
     notebook = gb.find_submission_notebook(a, a, student_id)
-    for grade in notebook.grades:
-        test = autograded.get(grade.name)
+    # each grade with its cell's name in one query (`grade.name` would load each grade's cell on its own)
+    for grade, name in (gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)
+                        .filter(Grade.notebook_id == notebook.id)):
+        test = autograded.get(name)
         if test is not None:
             grade.auto_score = test.score
             grade.needs_manual_grade = False
