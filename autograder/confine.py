@@ -244,6 +244,11 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
     return conn_path, env
 
 
+# plain tracebacks: IPython's default (verbose, through stack_data) spends about 0.1 s on each error of a student's
+# cell, half a second of a notebook whose exercises are not done; the plain one shows the same frames and lines
+KERNEL_ARGS = ("--InteractiveShell.xmode=Plain",)
+
+
 def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
     """In a process with ipykernel already imported (the zygote's child): start the kernel in-process."""
     os.environ.clear()
@@ -252,7 +257,7 @@ def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(["-f", conn_path, *extra])
+    app.initialize(["-f", conn_path, *KERNEL_ARGS, *extra])
     app.start()
 
 
@@ -331,7 +336,7 @@ def main(argv: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001  (never run the student's code unconfined)
         sys.stderr.write(f"sandbox: {exc}\n")
         sys.exit(70)
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *extra], env)
+    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *KERNEL_ARGS, *extra], env)
 
 
 if __name__ == "__main__":
