@@ -3,9 +3,9 @@
 The tests marked CLASS read the one graded class of tests/graded_class.py (the
 `graded_class` fixture, shared with tests/test_sandbox.py): every notebook's
 untouched release and a student who keeps a helper and an import in cells of
-their own (the reference answers are the run's pre-flight); every forging student; students who edited,
-moved or deleted test cells or deleted an exercise; a partial, a crashing and a
-set of malformed submissions.
+their own (the reference answers are the run's pre-flight); every forging
+student; students who edited, moved or deleted test cells or deleted an
+exercise; a partial, a crashing and a set of malformed submissions.
 """
 import csv
 import html
