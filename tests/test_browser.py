@@ -35,7 +35,7 @@ def lab(tmp_path_factory):
     """JupyterLab serving a scratch copy of the solution notebooks, as `make lab-solutions` serves them for the
     instructor's live demo: an ungraded run (no NBGRADER_EXECUTION), so every notebook runs its full demos and
     training here. The graded runs (NBGRADER_EXECUTION set: less training, smaller subsets, as nbgrader's
-    validate and our grader run them) are the references of the graded class in tests/graded_class.py."""
+    validate and our grader run them) are the graded class's (tests/graded_class.py): its pre-flight and students."""
     root = tmp_path_factory.mktemp("lab")
     for a in ASSIGNMENTS:
         if (REPO / "solutions" / a).is_dir():
