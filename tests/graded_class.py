@@ -51,6 +51,14 @@ SECRET = "s3cret-grader-token-1217"
 SHM_KEY = 0xAE1217
 
 
+def rows_of_tests(out: pathlib.Path, sid: str, assignment: str) -> dict:
+    """A results folder's tests.csv rows of one student's notebook, by test id."""
+    import csv
+
+    with open(out / "tests.csv", encoding="utf-8", newline="") as f:
+        return {r["test_id"]: r for r in csv.DictReader(f) if r["student_id"] == sid and r["notebook"] == assignment}
+
+
 def hang_exercise(assignment: str) -> str:
     return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
 

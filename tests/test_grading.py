@@ -27,7 +27,7 @@ from autograder.course import test_cells as cells_of
 from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
 from autograder.paths import ASSIGNMENTS, REPO
 
-from tests.graded_class import A, CRASH_NOTEBOOK, EDITS, FORGERS, LIMITS, put
+from tests.graded_class import A, CRASH_NOTEBOOK, EDITS, FORGERS, LIMITS, put, rows_of_tests
 
 pytestmark = pytest.mark.slow
 CLASS = pytest.mark.xdist_group("class")      # the tests that share the graded class run on one worker
@@ -55,10 +55,6 @@ def _by_student(out, assignment=None):
     return {r["student_id"]: r for r in _rows(out / "grades.csv") if assignment in (None, r["notebook"])}
 
 
-def _tests_of(out, sid, assignment):
-    return {r["test_id"]: r for r in _rows(out / "tests.csv") if r["student_id"] == sid and r["notebook"] == assignment}
-
-
 @CLASS
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_and_helper_cells_earn_full_marks_and_the_release_nothing(graded, assignment):
@@ -72,10 +68,11 @@ def test_reference_and_helper_cells_earn_full_marks_and_the_release_nothing(grad
     assert assignment[:2] in checked, preflight
     sid = f"helper-{assignment[:2]}"
     assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == top, \
-        (rows[sid], {k: v["message"] for k, v in _tests_of(out, sid, assignment).items() if v["message"]})
+        (rows[sid], {k: v["message"] for k, v in rows_of_tests(out, sid, assignment).items() if v["message"]})
     blank = rows[f"blank-{assignment[:2]}"]
     assert blank["status"] == "graded" and float(blank["score"]) == 0
-    assert all("not done yet" in t["message"] for t in _tests_of(out, f"blank-{assignment[:2]}", assignment).values())
+    blank_tests = rows_of_tests(out, f"blank-{assignment[:2]}", assignment)
+    assert blank_tests and all("not done yet" in t["message"] for t in blank_tests.values())
 
 
 @CLASS
@@ -84,7 +81,7 @@ def test_forging_student_gets_only_what_its_real_functions_earn(graded, case):
     """Does a student who patches checks, NumPy or models, or returns always-equal objects, lose exactly its cells?"""
     out = graded[2]
     sid = f"{case.name}-{case.assignment[:2]}"
-    tests = _tests_of(out, sid, case.assignment)
+    tests = rows_of_tests(out, sid, case.assignment)
     row = _by_student(out, case.assignment)[sid]
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert row["status"] == "graded" and failed == set(case.expect_failed), (case.description, row, failed)
@@ -104,7 +101,7 @@ def test_deleted_moved_or_edited_test_cells_change_nothing(graded):
 def test_a_deleted_exercise_cell_costs_only_that_exercise(graded):
     """Does deleting one exercise cell lose that exercise's tests and nothing else?"""
     out = graded[2]
-    tests = _tests_of(out, "exercise-deleted-01", A)
+    tests = rows_of_tests(out, "exercise-deleted-01", A)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
 

@@ -18,7 +18,7 @@ from autograder.course import max_score
 from autograder.paths import ASSIGNMENTS, REPO
 
 from tests.graded_class import (A, ATTACKS, BESIDE_ATTACKERS, CALL_SECONDS, HANGING, HONEST, SECRET,
-                                hang_exercise)
+                                hang_exercise, rows_of_tests)
 
 SANDBOXED = pytest.mark.skipif(not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"],
                                reason="needs root and namespaces to contain the attacks safely")
@@ -176,18 +176,13 @@ def test_nothing_of_a_job_outlives_it(attacked_class):
     assert after["processes"] == [] and after["shm"] == [] and after["files"] == [] and after["cgroups"] == []
 
 
-def _tests_of(out: pathlib.Path, sid: str, assignment: str) -> dict:
-    with open(out / "tests.csv", encoding="utf-8", newline="") as f:
-        return {r["test_id"]: r for r in csv.DictReader(f) if r["student_id"] == sid and r["notebook"] == assignment}
-
-
 @CLASS
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assignment):
     """Does a function that never returns lose its own tests, with a message naming it and the limit, and nothing else?"""
     out, rows = attacked_class.out, attacked_class.rows
     name = hang_exercise(assignment)
-    tests = _tests_of(out, f"hang-{assignment[:2]}", assignment)
+    tests = rows_of_tests(out, f"hang-{assignment[:2]}", assignment)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert failed == {t for t in tests if t.startswith(f"test_{name}")}, failed
     assert all(f"{CALL_SECONDS:g} s" in tests[t]["message"] and name in tests[t]["message"] for t in failed)
@@ -197,7 +192,7 @@ def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assign
 @CLASS
 def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(attacked_class):
     """Is a kernel that ignores the interrupt restarted, its cells replayed, and the other exercises graded?"""
-    tests = _tests_of(attacked_class.out, "stubborn-01", A)
+    tests = rows_of_tests(attacked_class.out, "stubborn-01", A)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, failed
 
@@ -206,7 +201,7 @@ def test_a_hang_that_ignores_interrupts_is_restarted_and_the_rest_graded(attacke
 def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(attacked_class):
     """Is a student's cell that loops forever stopped at the limit, and the exercise it did not define the only loss?"""
     row = attacked_class.rows01["cell-hang-01"]
-    tests = _tests_of(attacked_class.out, "cell-hang-01", A)
+    tests = rows_of_tests(attacked_class.out, "cell-hang-01", A)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert row["status"] == "graded" and failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, row
     assert "stopped" in row["detail"]
