@@ -2,10 +2,11 @@
 (tests/test_sandbox.py): built once per test run and graded once by `python -m autograder grade`.
 
 Who is in it:
-- for every notebook: the untouched release, a student who keeps a helper and an import in cells of their
-  own (the reference answers otherwise), every forging student of tests/submissions, a student who searches
-  all it can reach for hidden test lines while the tests call it, and one whose exercise never returns. The
-  reference answers themselves are graded by the run's pre-flight, which fails the run unless they earn
+- for every notebook: the untouched release; a student who keeps a helper and an import in cells of their
+  own and whose one exercise never returns (the reference answers otherwise: one notebook shows both that
+  added cells cost nothing and that a hang costs only its own exercise); every forging student of
+  tests/submissions; a student who searches all it can reach for hidden test lines while the tests call it.
+  The reference answers themselves are graded by the run's pre-flight, which fails the run unless they earn
   full marks;
 - for notebook 01: students who deleted, moved or edited test cells or deleted an exercise; a partial, a
   crashing (in 02), a set of malformed and missing submissions; every attack of tests/attacks; honest and
@@ -43,7 +44,7 @@ HONEST = ("honest_one", "honest_two")
 BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:1]
                     + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1])
 HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
-HANGING = ["stubborn-01", "cell-hang-01"] + [f"hang-{a[:2]}" for a in ASSIGNMENTS]
+HANGING = ["stubborn-01", "cell-hang-01"] + [f"helper-hang-{a[:2]}" for a in ASSIGNMENTS]
 LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
 # and a pre-flight are reused only under the same limits
 CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
@@ -60,7 +61,13 @@ def rows_of_tests(out: pathlib.Path, sid: str, assignment: str) -> dict:
 
 
 def hang_exercise(assignment: str) -> str:
+    """The exercise of the helper-and-hang student that never returns (never the one kept in a helper)."""
     return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
+
+
+def helper_hang_id(assignment: str) -> str:
+    """The student id of `helper_student(assignment)` in the class."""
+    return f"helper-hang-{assignment[:2]}"
 
 
 def put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
@@ -75,9 +82,13 @@ def _exercise_index(nb: dict, name: str) -> int:
 
 
 def helper_student(assignment: str) -> dict:
-    """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's own."""
-    nb = selftest.build_submission(assignment)
+    """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's
+    own, and with `hang_exercise(assignment)` a function that never returns (it waits in `time.sleep`)."""
+    hang = hang_exercise(assignment)
+    nb = selftest.build_submission(assignment, {hang: (
+        f"import time\n\ndef {hang}(*args, **kwargs):\n    while True:\n        time.sleep(0.05)\n")})
     name, code = next(iter(selftest.solution_sources(assignment).items()))
+    assert name != hang, (assignment, name)
     i = _exercise_index(nb, name)
     helper = ("from math import isfinite as _my_isfinite  # an import the exercise cell relies on\n\n"
               + code.replace(f"def {name}(", f"def _my_{name}(", 1))
@@ -264,11 +275,7 @@ def real_leftovers(grader_pid: int) -> dict:
 
 
 def _put_hanging(cls: pathlib.Path) -> None:
-    """Students whose exercise never returns (one per notebook), ignores the interrupt, or whose cell never ends."""
-    for a in ASSIGNMENTS:
-        name = hang_exercise(a)
-        put(cls, f"hang-{a[:2]}", a, selftest.build_submission(a, {name: (
-            f"import time\n\ndef {name}(*args, **kwargs):\n    while True:\n        time.sleep(0.05)\n")}))
+    """Students of 01 whose never-returning exercise ignores the interrupt, or whose cell never ends."""
     put(cls, "stubborn-01", A, selftest.build_submission(A, {"conv2d_as_matmul": (
         "import signal, time\n\ndef conv2d_as_matmul(*args, **kwargs):\n"
         "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        time.sleep(0.05)\n")}))
@@ -279,7 +286,7 @@ def make(cls: pathlib.Path, port: int) -> None:
     """Write the class's submissions into `cls` (the attacks connect to `port` on localhost)."""
     for a in ASSIGNMENTS:
         put(cls, f"blank-{a[:2]}", a, selftest.build_submission(a, blank=True))
-        put(cls, f"helper-{a[:2]}", a, helper_student(a))
+        put(cls, helper_hang_id(a), a, helper_student(a))
         put(cls, f"searcher-{a[:2]}", a, searcher(a))
     for case in FORGERS:
         put(cls, f"{case.name}-{case.assignment[:2]}", case.assignment,

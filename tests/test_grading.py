@@ -3,7 +3,8 @@
 The tests marked CLASS read the one graded class of tests/graded_class.py (the
 `graded_class` fixture, shared with tests/test_sandbox.py): every notebook's
 untouched release and a student who keeps a helper and an import in cells of
-their own (the reference answers are the run's pre-flight); every forging
+their own and whose one exercise never returns (the reference answers are the
+run's pre-flight); every forging
 student; students who edited, moved or deleted test cells or deleted an
 exercise; a partial, a crashing and a set of malformed submissions.
 """
@@ -27,7 +28,8 @@ from autograder.course import test_cells as cells_of
 from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
 from autograder.paths import ASSIGNMENTS, REPO
 
-from tests.graded_class import A, CRASH_NOTEBOOK, EDITS, FORGERS, LIMITS, put, rows_of_tests
+from tests.graded_class import (A, CRASH_NOTEBOOK, EDITS, FORGERS, LIMITS, hang_exercise, helper_hang_id,
+                                put, rows_of_tests)
 
 pytestmark = pytest.mark.slow
 CLASS = pytest.mark.xdist_group("class")      # the tests that share the graded class run on one worker
@@ -58,17 +60,20 @@ def _by_student(out, assignment=None):
 @CLASS
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_and_helper_cells_earn_full_marks_and_the_release_nothing(graded, assignment):
-    """Do the reference (the run's pre-flight) and a student with helpers in their own cells earn full marks, and
-    the untouched release 0?"""
+    """Do the reference (the run's pre-flight) and a student with helpers in their own cells earn full marks (but
+    for their one exercise that never returns: tests/test_sandbox.py reads its messages), and the release 0?"""
     out, proc = graded[2], graded[3]
     rows = _by_student(out, assignment)
-    top = sum(t.points for t in cells_of(assignment))
     preflight = next(line for line in proc.stderr.splitlines() if line.startswith("pre-flight: "))
     checked = preflight.split("the reference answers of ", 1)[1].split(" earn full marks", 1)[0].split(", ")
     assert assignment[:2] in checked, preflight
-    sid = f"helper-{assignment[:2]}"
-    assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == top, \
-        (rows[sid], {k: v["message"] for k, v in rows_of_tests(out, sid, assignment).items() if v["message"]})
+    sid, hang = helper_hang_id(assignment), hang_exercise(assignment)
+    tests = rows_of_tests(out, sid, assignment)
+    failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
+    assert tests and rows[sid]["status"] == "graded" and failed == {t for t in tests if t.startswith(f"test_{hang}")}, \
+        (rows[sid], {k: v["message"] for k, v in tests.items() if v["message"]})
+    kept = sum(float(r["max_score"]) for t, r in tests.items() if t not in failed)
+    assert float(rows[sid]["score"]) == kept == sum(t.points for t in cells_of(assignment) if t.test_id not in failed)
     blank = rows[f"blank-{assignment[:2]}"]
     assert blank["status"] == "graded" and float(blank["score"]) == 0
     blank_tests = rows_of_tests(out, f"blank-{assignment[:2]}", assignment)
@@ -153,13 +158,13 @@ def test_feedback_and_autograded_notebooks_never_show_hidden_tests(graded, assig
     out = graded[2]
     lines = selftest.hidden_lines(assignment)
     assert lines
-    for sid in (f"blank-{assignment[:2]}", f"helper-{assignment[:2]}"):
+    for sid in (f"blank-{assignment[:2]}", helper_hang_id(assignment)):
         page = (out / "feedback" / sid / assignment / f"{assignment}.html").read_text()
         notebook = (out / "autograded" / sid / assignment / f"{assignment}.ipynb").read_text()
         for line in lines:
             assert line not in page and html.escape(line) not in page, f"{sid}: feedback leaks {line!r}"
             assert line not in notebook, f"{sid}: autograded notebook leaks {line!r}"
-    helper = (out / "feedback" / f"helper-{assignment[:2]}" / assignment / f"{assignment}.html").read_text()
+    helper = (out / "feedback" / helper_hang_id(assignment) / assignment / f"{assignment}.html").read_text()
     assert "_my_isfinite" in helper  # the student's own code is shown
     assert "not done yet" in (out / "feedback" / f"blank-{assignment[:2]}" / assignment / f"{assignment}.html").read_text()
 
@@ -203,6 +208,7 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     out2, late = tmp_path / "out", tmp_path / "late"
     shutil.copytree(out, out2)
     before = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
+    sid = helper_hang_id(A)
     put(late, "newcomer", A, selftest.build_submission(A))
     proc = _run("grade", late, "--out", out2, "--notebooks", "01", *LIMITS)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -213,15 +219,18 @@ def test_a_late_submission_and_a_ta_override_keep_every_row(graded, tmp_path):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{out2 / 'gradebook.db'}") as gb:  # what formgrader does for an override
-        grade = gb.find_grade("test_conv2d_naive", A, A, "helper-01")
+        grade = gb.find_grade("test_conv2d_naive", A, A, sid)
+        assert grade.auto_score == grade.max_score > 0
+        points = grade.max_score
         grade.manual_score = 0.0
-        comment = gb.find_comment("conv2d_naive", A, A, "helper-01")
+        comment = gb.find_comment("conv2d_naive", A, A, sid)
         comment.manual_comment = "looks copied"
         gb.db.commit()
     proc = _run("grade", late, "--out", out2, "--notebooks", "01", *LIMITS)
     rows = {(r["student_id"], r["notebook"]): r for r in _rows(out2 / "grades.csv")}
-    assert float(rows[("helper-01", A)]["score"]) == 12 and rows[("helper-01", A)]["manual_score"] == "0"
-    page = (out2 / "feedback" / "helper-01" / A / f"{A}.html").read_text()
+    assert float(rows[(sid, A)]["score"]) == float(before[(sid, A)]["score"]) - points
+    assert rows[(sid, A)]["manual_score"] == "0"
+    page = (out2 / "feedback" / sid / A / f"{A}.html").read_text()
     assert "set by a TA" in page
 
 

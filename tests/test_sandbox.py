@@ -18,7 +18,7 @@ from autograder.course import max_score
 from autograder.paths import ASSIGNMENTS, REPO
 
 from tests.graded_class import (A, ATTACKS, BESIDE_ATTACKERS, CALL_SECONDS, HANGING, HONEST, SECRET,
-                                hang_exercise, rows_of_tests)
+                                hang_exercise, helper_hang_id, rows_of_tests)
 
 SANDBOXED = pytest.mark.skipif(not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"],
                                reason="needs root and namespaces to contain the attacks safely")
@@ -182,11 +182,11 @@ def test_an_exercise_that_never_returns_costs_only_itself(attacked_class, assign
     """Does a function that never returns lose its own tests, with a message naming it and the limit, and nothing else?"""
     out, rows = attacked_class.out, attacked_class.rows
     name = hang_exercise(assignment)
-    tests = rows_of_tests(out, f"hang-{assignment[:2]}", assignment)
+    tests = rows_of_tests(out, helper_hang_id(assignment), assignment)
     failed = {t for t, r in tests.items() if float(r["score"]) < float(r["max_score"])}
     assert failed == {t for t in tests if t.startswith(f"test_{name}")}, failed
     assert all(f"{CALL_SECONDS:g} s" in tests[t]["message"] and name in tests[t]["message"] for t in failed)
-    assert rows[(f"hang-{assignment[:2]}", assignment)]["status"] == "graded"
+    assert rows[(helper_hang_id(assignment), assignment)]["status"] == "graded"
 
 
 @CLASS

@@ -53,6 +53,7 @@ def running_lab(root: pathlib.Path, timeout: float = 90, env_extra: dict | None 
          "--ServerApp.allow_root=True"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    started = False
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -63,6 +64,7 @@ def running_lab(root: pathlib.Path, timeout: float = 90, env_extra: dict | None 
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"JupyterLab did not start: see {log.name}")
                 time.sleep(0.3)
+        started = True
         yield base, token
     finally:
         import signal
@@ -74,6 +76,9 @@ def running_lab(root: pathlib.Path, timeout: float = 90, env_extra: dict | None 
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(config_dir, ignore_errors=True)
+        log.close()
+        if started:  # a log is kept only for a lab that did not come up (the error names it)
+            os.unlink(log.name)
 
 
 @contextlib.contextmanager
