@@ -25,6 +25,14 @@ keeps the early KL pull from squashing the codes before the decoder can use them
 exponential moving average of the weights (EMA_MOMENTUM; the saved weights are the average), which
 generalises better on 4,000 images than the last iterate. beta is passed to train_step as a tensor,
 so tf.function traces the step once.
+
+Then the encoder is trained again (`refit_encoder`): a fresh encoder of the same architecture, fitted
+to the trained decoder, which stays frozen, with the same loss. On 4,000 images the jointly trained
+encoder overfits: on the held-out images its q(z|x) is 7.5 nats worse than the best Gaussian q found
+per image by gradient descent, on the training images only 1.7 (the amortisation gap of the 2-D
+`beta = 1` model). The refit sees more kinds of input: each batch holds ENCODER_BATCH training images,
+each rotated and shifted a little at random and binarised again, and as many images drawn from the
+model itself (z from the prior, pixels from p(x | z)).
 """
 from __future__ import annotations
 
@@ -51,6 +59,12 @@ LEARNING_RATE = 3e-3
 FINAL_LEARNING_RATE = 3e-3  # the end of the cosine schedule
 WARMUP_EPOCHS = 10
 EMA_MOMENTUM = 0.995
+ENCODER_STEPS = 6000     # the encoder refit: Adam steps, cosine decay from ENCODER_LEARNING_RATE to 0
+ENCODER_LEARNING_RATE = 2e-3
+ENCODER_EMA_MOMENTUM = 0.998
+ENCODER_BATCH = 100      # training images per step, and as many drawn from the model
+ROTATION = 0.03          # the training images' random rotation, a fraction of a full turn (about +-11 degrees)
+SHIFT = 0.04             # and shift, a fraction of the side (about +-1 pixel)
 ELBO_DRAWS = 10          # samples per held-out image for the negative ELBO
 IWAE_SAMPLES = 128       # K of the importance-weighted estimate
 MODELS = [               # (file, latent_dim, beta)
@@ -61,9 +75,8 @@ MODELS = [               # (file, latent_dim, beta)
 ]
 
 
-def heldout_metrics(ns, encoder, decoder, x):
-    """Negative ELBO (with its two terms) and importance-weighted -log p(x), nats per image."""
-    tf = ns["tf"]
+def elbo_terms(ns, encoder, decoder, x):
+    """Each image's reconstruction term (averaged over ELBO_DRAWS samples) and KL term, nats."""
     recon, kl = [], []
     for i in range(0, len(x), 250):
         batch = x[i:i + 250]
@@ -72,10 +85,16 @@ def heldout_metrics(ns, encoder, decoder, x):
         recon.append(np.mean([ns["bernoulli_nll"](batch, decoder(ns["reparameterize"](mu, log_var),
                                                                  training=False)).numpy()
                               for _ in range(ELBO_DRAWS)], axis=0))
+    return np.concatenate(recon), np.concatenate(kl)
+
+
+def heldout_metrics(ns, encoder, decoder, x):
+    """Negative ELBO (with its two terms) and importance-weighted -log p(x), nats per image."""
+    tf = ns["tf"]
+    recon, kl = elbo_terms(ns, encoder, decoder, x)
     estimate = tf.function(tf.autograph.experimental.do_not_convert(ns["estimate_log_likelihood"]))
     log_px = np.concatenate([estimate(encoder, decoder, tf.constant(x[i:i + 50]), IWAE_SAMPLES).numpy()
                              for i in range(0, len(x), 50)])
-    recon, kl = np.concatenate(recon), np.concatenate(kl)
     return {"heldout_reconstruction": float(recon.mean()), "heldout_kl": float(kl.mean()),
             "heldout_neg_elbo": float((recon + kl).mean()), "heldout_neg_log_likelihood_iwae": float(-log_px.mean()),
             "iwae_samples": IWAE_SAMPLES}
@@ -104,6 +123,37 @@ def train_one(ns, latent_dim, beta, x_train):
     return encoder, decoder, curve
 
 
+def refit_encoder(ns, decoder, latent_dim, beta, x_train):
+    """A fresh encoder trained on the frozen `decoder` (see the module docstring); its weights' moving average."""
+    tf = ns["tf"]
+    layers = tf.keras.layers
+    tf.keras.utils.set_random_seed(SEED + 1)
+    encoder = ns["build_vae_encoder"](latent_dim)
+    augment = tf.keras.Sequential([layers.RandomRotation(ROTATION, fill_mode="constant"),
+                                   layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant")])
+    schedule = tf.keras.optimizers.schedules.CosineDecay(ENCODER_LEARNING_RATE, ENCODER_STEPS)
+    optimizer = tf.keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=ENCODER_EMA_MOMENTUM)
+    beta = tf.constant(beta, tf.float32)
+
+    @tf.function
+    def step(batch):
+        moved = tf.cast(augment(batch, training=True) > THRESHOLD, tf.float32)          # (B, 28, 28, 1)
+        drawn = tf.sigmoid(decoder(tf.random.normal((ENCODER_BATCH, latent_dim)), training=False))
+        drawn = tf.cast(tf.random.uniform(tf.shape(drawn)) < drawn, tf.float32)         # x ~ p(x | z), z ~ p(z)
+        x = tf.concat([moved, drawn], axis=0)                                           # (2B, 28, 28, 1)
+        with tf.GradientTape() as tape:
+            mu, log_var = encoder(x, training=True)
+            logits = decoder(ns["reparameterize"](mu, log_var), training=False)
+            loss = ns["vae_loss"](x, logits, mu, log_var, beta)
+        optimizer.apply_gradients(zip(tape.gradient(loss, encoder.trainable_variables), encoder.trainable_variables))
+
+    rng = np.random.default_rng(SEED + 1)
+    for _ in range(ENCODER_STEPS):
+        step(tf.constant(x_train[rng.choice(len(x_train), ENCODER_BATCH, replace=False)]))
+    optimizer.finalize_variable_values(encoder.trainable_variables)
+    return encoder
+
+
 def save(ns, encoder, decoder, path):
     """One Keras model holding both networks as layers "encoder" and "decoder" (image -> logits of decoder(mu))."""
     tf = ns["tf"]
@@ -125,6 +175,8 @@ def main():
     for filename, latent_dim, beta in MODELS:
         start = time.time()
         encoder, decoder, curve = train_one(ns, latent_dim, beta, x_train)
+        joint = float(sum(elbo_terms(ns, encoder, decoder, x_test)).mean())
+        encoder = refit_encoder(ns, decoder, latent_dim, beta, x_train)
         seconds = time.time() - start
         save(ns, encoder, decoder, out / filename)
         info = {"latent_dim": latent_dim, "beta": beta, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
@@ -132,11 +184,17 @@ def main():
                 "final_learning_rate": FINAL_LEARNING_RATE, "schedule": "cosine", "kl_warmup_epochs": WARMUP_EPOCHS,
                 "ema_momentum": EMA_MOMENTUM, "optimizer": "Adam", "seed": SEED, "binarise_threshold": THRESHOLD,
                 "train_images": len(x_train), "heldout_images": len(x_test),
-                "train_loss_per_epoch": [round(v, 3) for v in curve], "train_seconds": round(seconds, 1)}
+                "train_loss_per_epoch": [round(v, 3) for v in curve], "train_seconds": round(seconds, 1),
+                "encoder_refit": {"steps": ENCODER_STEPS, "learning_rate": ENCODER_LEARNING_RATE, "schedule": "cosine to 0",
+                                  "ema_momentum": ENCODER_EMA_MOMENTUM, "batch": f"{ENCODER_BATCH} training images "
+                                  f"(rotated by up to {ROTATION} of a turn, shifted by up to {SHIFT} of the side, "
+                                  f"binarised again) + {ENCODER_BATCH} drawn from the model", "seed": SEED + 1},
+                "heldout_neg_elbo_joint_encoder": joint}
         info.update(heldout_metrics(ns, encoder, decoder, x_test))
         metrics[filename] = {k: round(v, 3) if isinstance(v, float) else v for k, v in info.items()}
-        print(f"{filename}: latent_dim {latent_dim}, beta {beta:g}, {EPOCHS} epochs in {seconds:.0f} s; "
-              f"train loss {curve[-1]:.1f}; held-out -ELBO {info['heldout_neg_elbo']:.1f} nats per image "
+        print(f"{filename}: latent_dim {latent_dim}, beta {beta:g}, {EPOCHS} epochs and the encoder refit in "
+              f"{seconds:.0f} s; train loss {curve[-1]:.1f}; held-out -ELBO {info['heldout_neg_elbo']:.1f} nats per "
+              f"image (jointly trained encoder: {joint:.1f}) "
               f"(reconstruction {info['heldout_reconstruction']:.1f} + KL {info['heldout_kl']:.2f}), "
               f"-log p(x) <= {info['heldout_neg_log_likelihood_iwae']:.1f} (importance-weighted, "
               f"K = {IWAE_SAMPLES}), {(out / filename).stat().st_size / 1e3:.0f} kB", flush=True)
