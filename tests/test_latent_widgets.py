@@ -193,7 +193,9 @@ def test_metrics_record_the_four_models_and_the_beta_trade_off():
         # -log p(x) <= -ELBO < 784 log 2 (a decoder that says 50 % ink everywhere)
         assert 0 < m["heldout_neg_log_likelihood_iwae"] <= m["heldout_neg_elbo"] < 784 * math.log(2)
         # the encoder refit on the frozen decoder closes part of the jointly trained encoder's amortisation gap
-        assert m["heldout_neg_elbo"] < m["heldout_neg_elbo_joint_encoder"] - 1.0, name
+        assert m["heldout_neg_elbo_before_decoder_refit"] < m["heldout_neg_elbo_joint_encoder"] - 1.0, name
+        # and the decoder refit, with that encoder frozen, adapts the decoder to it
+        assert m["heldout_neg_elbo"] < m["heldout_neg_elbo_before_decoder_refit"], name
     kls = [metrics[f"vae_latent2_beta{b}.keras"]["heldout_kl"] for b in ("0.5", "1", "4")]
     assert kls[0] > kls[1] > kls[2]
     assert metrics["vae_latent16_beta1.keras"]["heldout_neg_elbo"] < metrics["vae_latent2_beta1.keras"]["heldout_neg_elbo"]
@@ -201,7 +203,8 @@ def test_metrics_record_the_four_models_and_the_beta_trade_off():
 
 @pytest.mark.slow
 def test_pretrained_2d_vae_reaches_its_heldout_elbo_and_its_slider_redraws_fast():
-    """Does the 2-D beta = 1 model give its recorded held-out -ELBO, and does a slider move redraw in < 150 ms?"""
+    """Does the 2-D beta = 1 model give its recorded held-out -ELBO (at most 155 nats), and does a slider move redraw
+    in < 150 ms?"""
     model = data.load_pretrained("vae_latent2_beta1.keras")
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     _, (x_test, _) = data.load_mnist("bundled", verbose=False)
@@ -215,6 +218,7 @@ def test_pretrained_2d_vae_reaches_its_heldout_elbo_and_its_slider_redraws_fast(
     kl = 0.5 * (np.exp(log_var) + mu ** 2 - 1 - log_var).sum(axis=1)
     recorded = json.loads(data.weights_path("vae_metrics.json").read_text())["vae_latent2_beta1.keras"]
     assert float((nll + kl).mean()) == pytest.approx(recorded["heldout_neg_elbo"], rel=0.03)
+    assert recorded["heldout_neg_elbo"] <= 155  # the course's target for the 2-D demo model
 
     ex = latent.latent_sliders(decoder, mu, np.zeros(len(mu), int))
     z1 = _sliders_in(ex)[0]
