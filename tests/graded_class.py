@@ -44,7 +44,6 @@ HONEST = ("honest_one", "honest_two")
 BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:1]
                     + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1])
 HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
-HANGING = ["stubborn-01", "cell-hang-01"] + [f"helper-hang-{a[:2]}" for a in ASSIGNMENTS]
 LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
 # and a pre-flight are reused only under the same limits
 CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
@@ -68,6 +67,9 @@ def hang_exercise(assignment: str) -> str:
 def helper_hang_id(assignment: str) -> str:
     """The student id of `helper_student(assignment)` in the class."""
     return f"helper-hang-{assignment[:2]}"
+
+
+HANGING = ["stubborn-01", "cell-hang-01"] + [helper_hang_id(a) for a in ASSIGNMENTS]  # every never-ending student
 
 
 def put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
