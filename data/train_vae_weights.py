@@ -127,8 +127,30 @@ def train_one(ns, latent_dim, beta, x_train):
     return encoder, decoder, curve
 
 
+def fit_alone(ns, trained, encoder, decoder, optimizer, beta, x_train, steps, batch_size, seed, inputs=None) -> None:
+    """Train `trained` (the encoder or the decoder) with the other network frozen, on `steps` batches of `batch_size`
+    training images drawn at random (`inputs` turns a batch into the images of the step), with the notebook's
+    `vae_loss`; then keep its weights' moving average."""
+    tf = ns["tf"]
+    beta = tf.constant(beta, tf.float32)
+
+    @tf.function
+    def step(batch):
+        x = batch if inputs is None else inputs(batch)
+        with tf.GradientTape() as tape:
+            mu, log_var = encoder(x, training=trained is encoder)
+            logits = decoder(ns["reparameterize"](mu, log_var), training=trained is decoder)
+            loss = ns["vae_loss"](x, logits, mu, log_var, beta)
+        optimizer.apply_gradients(zip(tape.gradient(loss, trained.trainable_variables), trained.trainable_variables))
+
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        step(tf.constant(x_train[rng.choice(len(x_train), batch_size, replace=False)]))
+    optimizer.finalize_variable_values(trained.trainable_variables)
+
+
 def refit_encoder(ns, decoder, latent_dim, beta, x_train):
-    """A fresh encoder trained on the frozen `decoder` (see the module docstring); its weights' moving average."""
+    """A fresh encoder trained on the frozen `decoder` (see the module docstring)."""
     tf = ns["tf"]
     layers = tf.keras.layers
     tf.keras.utils.set_random_seed(SEED + 1)
@@ -137,45 +159,22 @@ def refit_encoder(ns, decoder, latent_dim, beta, x_train):
                                    layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant")])
     schedule = tf.keras.optimizers.schedules.CosineDecay(ENCODER_LEARNING_RATE, ENCODER_STEPS)
     optimizer = tf.keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=ENCODER_EMA_MOMENTUM)
-    beta = tf.constant(beta, tf.float32)
 
-    @tf.function
-    def step(batch):
+    def moved_and_drawn(batch):
         moved = tf.cast(augment(batch, training=True) > THRESHOLD, tf.float32)          # (B, 28, 28, 1)
         drawn = tf.sigmoid(decoder(tf.random.normal((ENCODER_BATCH, latent_dim)), training=False))
         drawn = tf.cast(tf.random.uniform(tf.shape(drawn)) < drawn, tf.float32)         # x ~ p(x | z), z ~ p(z)
-        x = tf.concat([moved, drawn], axis=0)                                           # (2B, 28, 28, 1)
-        with tf.GradientTape() as tape:
-            mu, log_var = encoder(x, training=True)
-            logits = decoder(ns["reparameterize"](mu, log_var), training=False)
-            loss = ns["vae_loss"](x, logits, mu, log_var, beta)
-        optimizer.apply_gradients(zip(tape.gradient(loss, encoder.trainable_variables), encoder.trainable_variables))
+        return tf.concat([moved, drawn], axis=0)                                        # (2B, 28, 28, 1)
 
-    rng = np.random.default_rng(SEED + 1)
-    for _ in range(ENCODER_STEPS):
-        step(tf.constant(x_train[rng.choice(len(x_train), ENCODER_BATCH, replace=False)]))
-    optimizer.finalize_variable_values(encoder.trainable_variables)
+    fit_alone(ns, encoder, encoder, decoder, optimizer, beta, x_train, ENCODER_STEPS, ENCODER_BATCH, SEED + 1,
+              inputs=moved_and_drawn)
     return encoder
 
 
 def refit_decoder(ns, encoder, decoder, beta, x_train) -> None:
-    """Train `decoder` in place with `encoder` frozen (see the module docstring); its weights' moving average."""
-    tf = ns["tf"]
-    optimizer = tf.keras.optimizers.Adam(DECODER_LEARNING_RATE, use_ema=True, ema_momentum=EMA_MOMENTUM)
-    beta = tf.constant(beta, tf.float32)
-
-    @tf.function
-    def step(x):
-        mu, log_var = encoder(x, training=False)
-        with tf.GradientTape() as tape:
-            logits = decoder(ns["reparameterize"](mu, log_var), training=True)
-            loss = ns["vae_loss"](x, logits, mu, log_var, beta)
-        optimizer.apply_gradients(zip(tape.gradient(loss, decoder.trainable_variables), decoder.trainable_variables))
-
-    rng = np.random.default_rng(SEED + 2)
-    for _ in range(DECODER_STEPS):
-        step(tf.constant(x_train[rng.choice(len(x_train), BATCH_SIZE, replace=False)]))
-    optimizer.finalize_variable_values(decoder.trainable_variables)
+    """Train `decoder` in place with `encoder` frozen (see the module docstring)."""
+    optimizer = ns["tf"].keras.optimizers.Adam(DECODER_LEARNING_RATE, use_ema=True, ema_momentum=EMA_MOMENTUM)
+    fit_alone(ns, decoder, encoder, decoder, optimizer, beta, x_train, DECODER_STEPS, BATCH_SIZE, SEED + 2)
 
 
 def save(ns, encoder, decoder, path):
