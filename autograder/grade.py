@@ -154,6 +154,7 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
     course = GradingCourse(work / "course", assignments, limits=limits)
     db = db_url or f"sqlite:///{out / 'gradebook.db'}"
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers))
+    writer = gradebook.Writer(db)  # opened at the first record, once the pre-flight has registered the course
     try:
         course.course.prepare()
         if todo:
@@ -191,10 +192,9 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
                 autograded.unlink(missing_ok=True)
             record = {"key": job.key, "student_id": job.student_id, "late": job.late,
                       "submitted_at": job.submitted_at, "result": result.to_json()}
-            with lock:  # one writer for the gradebook
+            with lock:  # one record at a time: its state file, then its gradebook rows
                 _write_atomic(state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1))
-                with gradebook.opened(db) as gb:
-                    gradebook.record(gb, job.student_id, result, job.submitted_at, found.names.get(job.student_id))
+                writer.record(job.student_id, result, job.submitted_at, found.names.get(job.student_id))
             progress.update(job.student_id, result)
 
         futures = [pool.submit(run, j) for j in todo]
@@ -220,6 +220,7 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             fut.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        writer.close()
         course.close()
     records = rebuild(out, db)
     counts: dict[str, int] = {}

@@ -7,6 +7,7 @@ export` and `generate_feedback` see them; a TA's manual scores and comments
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import os
@@ -57,6 +58,45 @@ def record(gb, student_id: str, result, timestamp: str | None = None, name: str 
         elif grade.manual_score is None and grade.auto_score is None:
             grade.needs_manual_grade = True
     gb.db.commit()
+
+
+class Writer:
+    """One grading run's gradebook: opened once, written from one thread of its own, one notebook at a time.
+
+    `record` returns once the notebook's verdicts are committed (as a fresh `Gradebook` per notebook did), but
+    the engine stays open: SQLAlchemy keeps its compiled statements per engine, and a gradebook opened anew for
+    each notebook compiled every query again (about 40 ms per notebook instead of 14). One thread, because
+    nbgrader's `Gradebook.db` is a session per thread.
+    """
+
+    def __init__(self, db_url: str):
+        self.db_url = db_url
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradebook")
+        self._opened = None
+        self._gb = None
+
+    def _record(self, *args) -> None:
+        if self._gb is None:
+            self._opened = opened(self.db_url)
+            self._gb = self._opened.__enter__()
+        try:
+            record(self._gb, *args)
+        except BaseException:
+            self._gb.db.rollback()
+            raise
+
+    def record(self, student_id: str, result, timestamp: str | None = None, name: str | None = None) -> None:
+        """`record(...)` into this run's gradebook; raises what it raised."""
+        self._thread.submit(self._record, student_id, result, timestamp, name).result()
+
+    def _close(self) -> None:
+        if self._opened is not None:
+            was_opened, self._opened, self._gb = self._opened, None, None
+            was_opened.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self._thread.submit(self._close).result()
+        self._thread.shutdown(wait=True)
 
 
 @dataclasses.dataclass
