@@ -42,14 +42,18 @@ def lab(tmp_path_factory):
             shutil.copytree(REPO / "solutions" / a, root / a)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with running_lab(root) as (base, token), browser() as b:
-        yield b, base, token, root
+        page = LabPage(b, base, token)  # one page: each test opens its notebook in it
+        try:
+            yield page
+        finally:
+            page.close()
 
 
 @pytest.mark.parametrize("assignment", _widget_notebooks())
 def test_explorers_render_and_respond(lab, assignment):
     """Does every cell run without error, every widget render, and each explorer redraw when moved?"""
-    b, base, token, _ = lab
-    page = LabPage(b, base, token, f"{assignment}/{assignment}.ipynb")
+    page = lab
+    page.open(f"{assignment}/{assignment}.ipynb")
     try:
         page.run_all(timeout=240)
         errors = page.error_outputs()
@@ -65,17 +69,17 @@ def test_explorers_render_and_respond(lab, assignment):
             assert before != after, f"{assignment}: explorer {i} did not change when its slider moved"
         page.page.screenshot(path=str(RESULTS / f"{assignment}.png"), full_page=True)
     finally:
-        page.close()
+        page.close_notebook()
 
 
 def test_nbgrader_validate_reports_success_on_a_solution(lab):
     """Does nbgrader's Validate button, clicked in JupyterLab, pass a solution notebook?"""
-    b, base, token, _ = lab
+    page = lab
     a = next(x for x in ASSIGNMENTS if source_notebook(x).is_file())
-    page = LabPage(b, base, token, f"{a}/{a}.ipynb")
+    page.open(f"{a}/{a}.ipynb")
     try:
         text = page.validate(timeout=240)
         page.page.screenshot(path=str(RESULTS / f"{a}-validate.png"))
         assert "Success" in text or "passes all" in text.lower(), text[:500]
     finally:
-        page.close()
+        page.close_notebook()

@@ -94,18 +94,46 @@ def browser():
 
 
 class LabPage:
-    """One notebook open in JupyterLab."""
+    """JupyterLab open in one browser page, one notebook at a time (`open`, `close_notebook`): the page loads
+    JupyterLab's frontend once (about 8 s of CPU), not once per notebook."""
 
-    def __init__(self, browser, base: str, token: str, path: str, width: int = 1400, height: int = 1000):
+    def __init__(self, browser, base: str, token: str, path: str | None = None, width: int = 1400,
+                 height: int = 1000):
         self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.path = None
+        self.page.goto(f"{base}/lab?token={token}&reset")
+        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('docmanager:open')",
+                                    timeout=60_000)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        if path:
+            self.open(path)
+
+    def open(self, path: str) -> None:
+        """Open the notebook at `path` (relative to the lab's root) and wait for its kernel."""
+        self.close_notebook()
         self.path = path
-        self.page.goto(f"{base}/lab/tree/{path}?token={token}&reset")
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+        self.page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', "
+                           "{path, factory: 'Notebook'})", path)
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         self.page.wait_for_function(
-            "() => { const w = window.jupyterapp.shell.currentWidget;"
-            " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-            " && w.sessionContext.session.kernel.connectionStatus === 'connected'; }", timeout=60_000)
+            "(path) => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.context && w.context.path === path && w.sessionContext && w.sessionContext.session"
+            " && w.sessionContext.session.kernel"
+            " && w.sessionContext.session.kernel.connectionStatus === 'connected'; }", arg=path, timeout=60_000)
+
+    def close_notebook(self) -> None:
+        """Shut the open notebook's kernel down and close it, unsaved (the next notebook is alone on the page)."""
+        if self.path is None:
+            return
+        self.page.evaluate(
+            """async () => {
+                for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+                    if (w.sessionContext) { await w.sessionContext.shutdown(); }
+                    w.dispose();
+                }
+            }""")
+        self.page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')", timeout=30_000)
+        self.path = None
 
     def run_all(self, timeout: float = 180) -> float:
         """Run every cell; return the seconds until the kernel is idle with all cells done."""
@@ -177,6 +205,7 @@ class LabPage:
         return dialog.inner_text()
 
     def close(self) -> None:
+        self.close_notebook()
         self.page.close()
 
 
