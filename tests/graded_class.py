@@ -170,11 +170,15 @@ def searcher(assignment: str) -> dict:
     search = f"""import gc as _gc, hashlib as _hl, os as _os, sys as _sys, types as _types
 _WANTED = set({hashes!r})
 _CONTROL = {control!r}
-_SEEN, _FOUND, _FILES, _SEEN_NAMES = set(), set(), [], set()
+_SEEN, _FOUND, _FILES, _SEEN_NAMES, _SEARCHED = set(), set(), [], set(), set()
 
 
 def _aekit_text(text):
-    for line in str(text).splitlines():
+    text = str(text)
+    if hash(text) in _SEARCHED:  # a text met again (a later search walks the same objects): its lines are known
+        return
+    _SEARCHED.add(hash(text))
+    for line in text.splitlines():
         line = line.strip()
         if len(line) > 12:
             h = _hl.sha256(line.encode(errors="replace")).hexdigest()

