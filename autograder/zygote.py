@@ -13,10 +13,13 @@ and never runs student code. It forks two kinds of children:
 - a grading run (`{"runner": ...}`): `pipeline.main` for one notebook, in the
   job's cgroups.
 
-Each child starts from the same clean state, so nothing passes between students.
+Each child starts from the same clean state, so nothing passes between students. The
+imported objects are frozen (`gc.freeze`) before the first fork: the children's garbage
+collections skip them.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pathlib
@@ -100,6 +103,11 @@ def serve(sock_path: str, parent: int) -> None:
         tf.keras.layers.Dense  # noqa: B018
     except Exception:  # noqa: BLE001
         pass
+    # every object imported so far goes into the collector's permanent generation: a child's collections then
+    # never walk the million objects of TensorFlow and Keras, nor write to (and so copy) the pages that hold them.
+    # About a sixth less CPU per notebook of 03 and 05
+    gc.collect()
+    gc.freeze()
     if os.path.exists(sock_path):
         os.unlink(sock_path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
