@@ -75,7 +75,8 @@ def test_explorers_render_and_respond(lab, assignment):
 def test_nbgrader_validate_reports_success_on_a_solution(lab):
     """Does nbgrader's Validate button, clicked in JupyterLab, pass a solution notebook?"""
     page = lab
-    a = next(x for x in ASSIGNMENTS if source_notebook(x).is_file())
+    # 04: the button's validation runs the notebook in a kernel of its own, and 04's needs no TensorFlow
+    a = next(x for x in ["04_gaussian_generative_models", *ASSIGNMENTS] if source_notebook(x).is_file())
     page.open(f"{a}/{a}.ipynb")
     try:
         text = page.validate(timeout=240)

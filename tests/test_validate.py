@@ -10,7 +10,7 @@ from autograder import selftest
 from autograder.paths import REPO
 from autograder.validate import HIDDEN, plain, report
 
-A = "01_conv_as_matrix"
+WRONG = "04_gaussian_generative_models"  # the wrong answer's notebook (no TensorFlow: a kernel starts in 1 s)
 
 
 def _validate(path, timeout=900):
@@ -21,7 +21,7 @@ def _validate(path, timeout=900):
 
 
 # validate's report is the same code for every notebook: here one that trains with TensorFlow (03, the notebook
-# without an explorer) and one that does not import it (04); the wrong answer below is 01's. The other notebooks'
+# without an explorer) and one that does not import it (04); the wrong answer below is 04's too. The other notebooks'
 # cells and visible tests run in a kernel in tests/test_browser.py (ungraded: the solutions in JupyterLab), and
 # every notebook's cells run graded (NBGRADER_EXECUTION set, as validate runs them) in tests/graded_class.py
 VALIDATED = ["03_conv_autoencoder", "04_gaussian_generative_models"]
@@ -47,14 +47,16 @@ def test_a_correct_notebook_validates(assignment, tmp_path):
 @pytest.mark.slow
 @pytest.mark.xdist_group("validate")
 def test_a_wrong_answer_is_named_in_plain_text(tmp_path):
-    """Does a wrong conv_output_size fail validate (exit 1) naming its test in plain text?"""
-    wrong = "def conv_output_size(n, k, stride=1, padding='VALID'):\n    return n - k\n"
-    path = tmp_path / f"{A}.ipynb"
-    path.write_text(json.dumps(selftest.build_submission(A, {"conv_output_size": wrong})), encoding="utf-8")
+    """Does a wrong gaussian_pdf (the variance where the standard deviation belongs) fail validate (exit 1),
+    naming its visible tests in plain text?"""
+    case = next(c for c in selftest.cases(WRONG) if c.name == "gaussian_variance")
+    path = tmp_path / f"{WRONG}.ipynb"
+    path.write_text(json.dumps(selftest.build_submission(WRONG, case.overrides)), encoding="utf-8")
     proc = _validate(path)
     assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
     fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert any(line.startswith("FAIL  test_conv_output_size:") for line in fails), proc.stdout
+    assert {line.split(":")[0].split()[1] for line in fails} == \
+        {t for t in case.expect_failed if not t.endswith("_hidden")}, proc.stdout
     assert all("<" not in line and "\x1b[" not in line for line in fails), fails
 
 
