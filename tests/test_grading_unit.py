@@ -1,6 +1,8 @@
 """Fast checks of the grader's bookkeeping (no kernel)."""
 import json
 
+import pytest
+
 from autograder import grade, pipeline, selftest
 
 A = "01_conv_as_matrix"
@@ -31,3 +33,49 @@ def test_a_notebook_is_refused_by_size_and_cell_count_before_it_is_parsed(tmp_pa
     good = tmp_path / "good.ipynb"
     good.write_text(json.dumps(selftest.build_submission(A)))
     assert pipeline.read_submission(good)[0] is not None
+
+
+def test_the_run_s_gradebook_writer_goes_on_after_a_failed_record(tmp_path, monkeypatch):
+    """Does the one-thread gradebook writer commit each record at once, and after a record that failed half-way
+    (an unknown notebook, or an error after it changed a row) record the next notebook without the failed one's
+    changes (its session rolled back, not left broken or carried into the next commit)?"""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder import gradebook
+    from autograder.results import NotebookResult, TestResult
+
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with gradebook.opened(db) as gb:
+        gb.update_or_create_assignment("a")
+        gb.update_or_create_notebook("a", "a")
+        gb.update_or_create_grade_cell("test_x", "a", "a", max_score=2.0, cell_type="code")
+
+    def result(assignment, score):
+        return NotebookResult(assignment, "graded", score, 2.0, [TestResult("test_x", score, 2.0, "", False)])
+
+    writer = gradebook.Writer(db)
+    try:
+        writer.record("ada", result("a", 2.0))
+        with Gradebook(db) as gb:  # committed before record returns: another connection sees it
+            assert gb.find_submission_notebook("a", "a", "ada").score == 2.0
+        with pytest.raises(MissingEntry):
+            writer.record("ben", result("not_an_assignment", 1.0))
+        real_record = gradebook.record
+
+        def failing_record(gb, student_id, *args):  # changes a row, then fails (a locked database, say)
+            gb.find_grade("test_x", "a", "a", "ada").auto_score = 99.0
+            raise OSError("database is locked")
+
+        monkeypatch.setattr(gradebook, "record", failing_record)
+        with pytest.raises(OSError):
+            writer.record("dee", result("a", 2.0))
+        monkeypatch.setattr(gradebook, "record", real_record)
+        writer.record("cy", result("a", 0.0))
+        with Gradebook(db) as gb:
+            assert gb.find_submission_notebook("a", "a", "ada").score == 2.0  # the failed record's change is gone
+        writer.record("ada", result("a", 1.0))  # a regrade updates the row
+    finally:
+        writer.close()
+    with Gradebook(db) as gb:
+        assert gb.find_submission_notebook("a", "a", "cy").score == 0.0
+        assert gb.find_submission_notebook("a", "a", "ada").score == 1.0
