@@ -95,15 +95,16 @@ def browser():
 
 class LabPage:
     """JupyterLab open in one browser page, one notebook at a time (`open`, `close_notebook`): the page loads
-    JupyterLab's frontend once (about 8 s of CPU), not once per notebook."""
+    JupyterLab's frontend once, not once per notebook (opening a notebook still costs about 5 s of CPU, most of
+    it Chromium's)."""
 
     def __init__(self, browser, base: str, token: str, path: str | None = None, width: int = 1400,
                  height: int = 1000):
         self.page = browser.new_page(viewport={"width": width, "height": height})
         self.path = None
         self.page.goto(f"{base}/lab?token={token}&reset")
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('docmanager:open')",
-                                    timeout=60_000)
+        self.page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('docmanager:open')", timeout=60_000)
         self.page.evaluate("async () => { await window.jupyterapp.restored; }")
         if path:
             self.open(path)
