@@ -98,16 +98,13 @@ class LabPage:
     JupyterLab's frontend once, not once per notebook (opening a notebook still costs about 5 s of CPU, most of
     it Chromium's)."""
 
-    def __init__(self, browser, base: str, token: str, path: str | None = None, width: int = 1400,
-                 height: int = 1000):
+    def __init__(self, browser, base: str, token: str, width: int = 1400, height: int = 1000):
         self.page = browser.new_page(viewport={"width": width, "height": height})
         self.path = None
         self.page.goto(f"{base}/lab?token={token}&reset")
         self.page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('docmanager:open')", timeout=60_000)
         self.page.evaluate("async () => { await window.jupyterapp.restored; }")
-        if path:
-            self.open(path)
 
     def open(self, path: str) -> None:
         """Open the notebook at `path` (relative to the lab's root) and wait for its kernel."""
