@@ -62,6 +62,10 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
         page.goto(f"{base}/formgrader/submissions/{submission_id}/")
         score = page.locator("input.score#test_conv2d_naive")
         score.wait_for(timeout=60_000)
+        # the inputs are in the page's HTML, but formgrader saves their changes only once it has fetched the grades
+        # and comments and bound its handlers: an edit before that is lost (as it would be for a quick TA)
+        page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                               " && formgrader.comments && formgrader.comments.loaded", timeout=60_000)
         assert "def conv2d_naive" in page.locator("body").inner_text()  # the student's code is there to read
         score.fill("0")
         score.press("Tab")
