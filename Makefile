@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
+.PHONY: demo test test-demo test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
 
 venv: $(STAMP)
 
@@ -23,13 +23,18 @@ demo: venv
 ## test: the whole suite, browser tests included (notebook-executing tests run two at a time), then
 ## the fast tests again on a second Python version
 test: venv browser-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped" tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped and not demo" tests
 	$(MAKE) --no-print-directory test-shipped
+	$(MAKE) --no-print-directory test-demo
 	$(MAKE) --no-print-directory test-other-python
 
 ## test-shipped: the Gradescope bundle built into a fresh venv by its own setup.sh and run at a stand-in /autograder
 test-shipped: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m shipped tests
+
+## test-demo: `make demo` run by a test exactly as the README shows it (about 2 minutes)
+test-demo: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m demo tests
 
 ## test-other-python: install the course into a fresh venv of another Python (3.12, 3.13 or 3.10:
 ## OTHER_PYTHON=path overrides) with constraints.txt and run the fast tests there

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import pathlib
 import shutil
 import sys
@@ -11,6 +12,42 @@ from . import grade, release, sampleclass
 from .paths import REPO, default_workers, resolve_assignments
 
 DEMO_OUT = REPO / "demo-out"
+
+
+@dataclasses.dataclass
+class DemoRow:
+    """One student's notebook in the demo's table: automatic points apart from written answers."""
+    status: str
+    auto_score: float
+    auto_max: float
+    manual_max: float
+
+    def full_auto_marks(self) -> bool:
+        return self.status == "graded" and self.auto_max > 0 and self.auto_score == self.auto_max
+
+    def cell(self) -> str:
+        if self.status != "graded":
+            return self.status
+        waiting = f" +{self.manual_max:g}" if self.manual_max else ""
+        return f"{self.auto_score:g}/{self.auto_max:g}{waiting}"
+
+
+def read_table(results: pathlib.Path) -> dict[tuple[str, str], DemoRow]:
+    """grades.csv and tests.csv of a results folder, as (student, notebook) -> DemoRow; the automatic points
+    are the tests' that no TA grades (tests.csv's `manual` column), the written answers' are counted apart."""
+    with open(results / "tests.csv", encoding="utf-8", newline="") as f:
+        tests = list(csv.DictReader(f))
+    with open(results / "grades.csv", encoding="utf-8", newline="") as f:
+        grades = list(csv.DictReader(f))
+    table = {}
+    for g in grades:
+        mine = [t for t in tests if t["student_id"] == g["student_id"] and t["notebook"] == g["notebook"]]
+        auto = [t for t in mine if t["manual"] != "yes"]
+        table[(g["student_id"], g["notebook"])] = DemoRow(
+            status=g["status"], auto_score=sum(float(t["score"]) for t in auto),
+            auto_max=sum(float(t["max_score"]) for t in auto),
+            manual_max=sum(float(t["max_score"]) for t in mine if t["manual"] == "yes"))
+    return table
 
 
 def demo() -> int:
@@ -30,29 +67,37 @@ def demo() -> int:
     summary = grade.grade(class_dir, DEMO_OUT / "results", assignments=assignments,
                           workers=default_workers(), timeout=240, force=True, stream=sys.stdout,
                           unsafe=True)  # our own made-up class: safe to grade without isolation
-    rows = list(csv.DictReader(open(DEMO_OUT / "results" / "grades.csv", encoding="utf-8")))
+    results = DEMO_OUT / "results"
+    table = read_table(results)
     print()
     short = [a.split("_", 1)[0] for a in assignments]
-    print(f"{'student':<12} " + " ".join(f"{s:>9}" for s in short) + "      total")
+    print(f"{'student':<12} " + " ".join(f"{s:>11}" for s in short) + "   auto total")
     problems = []
     for sid in students:
         cells, total, top = [], 0.0, 0.0
         for a in assignments:
-            r = next(r for r in rows if r["student_id"] == sid and r["notebook"] == a)
-            total += float(r["score"])
-            top += float(r["max_score"])
-            cells.append(f"{r['score']:>4}/{r['max_score']:<4}" if r["status"] == "graded" else f"{r['status']:>9}")
-            if sid == "ada_full" and (r["status"] != "graded" or r["score"] != r["max_score"]):
-                problems.append(f"reference solution of {a} scored {r['score']}/{r['max_score']} ({r['status']})")
-            if sid == "ben_blank" and (r["status"] != "graded" or float(r["score"]) != 0):
-                problems.append(f"untouched release of {a} scored {r['score']} ({r['status']})")
-        print(f"{sid:<12} " + " ".join(cells) + f"  {total:g}/{top:g}")
+            row = table.get((sid, a))
+            if row is None:
+                if sid in ("ada_full", "ben_blank"):
+                    problems.append(f"{sid}'s {a} has no row in grades.csv")
+                cells.append(f"{'-':>11}")
+                continue
+            total += row.auto_score
+            top += row.auto_max
+            cells.append(f"{row.cell():>11}")
+            if sid == "ada_full" and not row.full_auto_marks():
+                problems.append(f"reference solution of {a} scored {row.auto_score:g}/{row.auto_max:g} of the "
+                                f"automatic points ({row.status})")
+            if sid == "ben_blank" and (row.status != "graded" or row.auto_score != 0):
+                problems.append(f"untouched release of {a} scored {row.auto_score:g} ({row.status})")
+        print(f"{sid:<12} " + " ".join(cells) + f"   {total:g}/{top:g}")
+    print("(auto points earned/possible; '+N' are written-answer points waiting for a TA in formgrader)")
     print()
     print("\n".join(grade.summary_lines(summary)))
     print(f"feedback pages: {(DEMO_OUT / 'results' / 'feedback').relative_to(REPO)}/<student>/<notebook>/<notebook>.html")
     for p in problems:
         print(f"PROBLEM: {p}")
-    verdict = "every reference solution earns full marks and every untouched release earns 0" \
-        if not problems else f"{len(problems)} problems"
+    verdict = ("every reference solution earns full automatic marks (its written answers wait for a TA) and "
+               "every untouched release earns 0") if not problems else f"{len(problems)} problems"
     print(f"{verdict} ({time.monotonic() - start:.0f} s)")
     return 1 if problems else 0
