@@ -33,8 +33,8 @@ class DemoRow:
 
 
 def read_table(results: pathlib.Path) -> dict[tuple[str, str], DemoRow]:
-    """grades.csv and tests.csv of a results folder, as (student, notebook) -> DemoRow; the automatic points
-    are the tests' that no TA grades (tests.csv's `manual` column), the written answers' are counted apart."""
+    """grades.csv and tests.csv of a results folder, as (student, notebook) -> DemoRow: the automatic points
+    are the test cells' (tests.csv), the rest of grades.csv's maximum is written answers that a TA grades."""
     with open(results / "tests.csv", encoding="utf-8", newline="") as f:
         tests = list(csv.DictReader(f))
     with open(results / "grades.csv", encoding="utf-8", newline="") as f:
@@ -42,11 +42,10 @@ def read_table(results: pathlib.Path) -> dict[tuple[str, str], DemoRow]:
     table = {}
     for g in grades:
         mine = [t for t in tests if t["student_id"] == g["student_id"] and t["notebook"] == g["notebook"]]
-        auto = [t for t in mine if t["manual"] != "yes"]
+        auto_max = sum(float(t["max_score"]) for t in mine)
         table[(g["student_id"], g["notebook"])] = DemoRow(
-            status=g["status"], auto_score=sum(float(t["score"]) for t in auto),
-            auto_max=sum(float(t["max_score"]) for t in auto),
-            manual_max=sum(float(t["max_score"]) for t in mine if t["manual"] == "yes"))
+            status=g["status"], auto_score=sum(float(t["score"]) for t in mine), auto_max=auto_max,
+            manual_max=max(0.0, float(g["max_score"]) - auto_max))
     return table
 
 
