@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-demo test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
+.PHONY: demo test test-stacks test-slurm slurm-deps test-demo test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
 
 venv: $(STAMP)
 
@@ -35,6 +35,33 @@ test-shipped: venv
 ## test-demo: `make demo` run by a test exactly as the README shows it (about 2 minutes)
 test-demo: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m demo tests
+
+## test-stacks: every notebook, pretrained model and explorer on Colab's oldest stack (TensorFlow 2.19, Keras 3.10,
+## ipywidgets 7.7; a fresh venv on Python 3.12, the kit installed by the Colab setup cell) and on constraints.txt's,
+## then the student kit resolved for macOS arm64, Windows x86-64 and Linux on Python 3.10 to 3.13 (network)
+test-stacks: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "stacks or platforms" tests
+
+## test-slurm: a class graded by a Slurm array started on this machine (munge, slurmctld, slurmd) and merged, the
+## Kubernetes Indexed Job's manifests validated and its pods' command run here, three shards writing one PostgreSQL
+## gradebook at once; each must equal one machine's grades (Debian's slurm-wlm, munge and postgresql-15 installed
+## when missing; kubernetes-validate and psycopg from PyPI)
+test-slurm: venv slurm-deps
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[scaleout]'
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider -m slurm tests
+
+## slurm-deps: Debian's Slurm, munge and PostgreSQL 15 for `make test-slurm`
+slurm-deps:
+	@if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1 \
+	    || [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ]; then \
+	  if [ -f /etc/debian_version ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's slurm-wlm, munge and postgresql-15 for the scale-out tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge postgresql-15 \
+	      >/dev/null; \
+	  else \
+	    echo "slurm-wlm, munge or postgresql-15 not found and cannot be installed here: their tests will skip"; \
+	  fi; \
+	fi
 
 ## test-other-python: install the course into a fresh venv of another Python (3.12, 3.13 or 3.10:
 ## OTHER_PYTHON=path overrides) with constraints.txt and run the fast tests there

@@ -137,17 +137,64 @@ def weights_path(filename: str) -> pathlib.Path:
     return path
 
 
+# Keys that Keras versions newer than Colab's 3.10 write into a saved model's config.json, with the value
+# that means "as before" (the models here never set them): an older Keras refuses the whole file
+# ("unexpected keyword argument 'input_axes'"), so `load_pretrained` drops them when the first load fails.
+NEWER_KERAS_DEFAULTS = {"input_axes": None, "output_axes": None, "quantization_config": None}
+
+
+def _without_newer_defaults(config):
+    """A saved model's config with every `NEWER_KERAS_DEFAULTS` key that holds its default value removed."""
+    if isinstance(config, dict):
+        return {k: _without_newer_defaults(v) for k, v in config.items()
+                if not (k in NEWER_KERAS_DEFAULTS and v == NEWER_KERAS_DEFAULTS[k])}
+    if isinstance(config, list):
+        return [_without_newer_defaults(v) for v in config]
+    return config
+
+
+def _for_older_keras(path: pathlib.Path, out: pathlib.Path) -> bool:
+    """Write to `out` a copy of the `.keras` file `path` whose config an older Keras reads; False if nothing changes."""
+    import json
+
+    with zipfile.ZipFile(path) as src:
+        config = json.loads(src.read("config.json"))
+        plain = _without_newer_defaults(config)
+        if plain == config:
+            return False
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                body = json.dumps(plain).encode() if info.filename == "config.json" else src.read(info)
+                dst.writestr(info, body)
+    return True
+
+
 def load_pretrained(filename: str):
     """Load a pretrained Keras model (architecture and weights) from `data/weights/`.
+
+    The files are saved by the Keras of constraints.txt; an older Keras of the supported range (Colab's
+    3.10) reads them once the config keys it does not know, all at their defaults, are dropped.
 
     Raises:
         DataError: the file is missing or cannot be read as a Keras model.
     """
+    import tempfile
+
     import tensorflow as tf
 
     path = weights_path(filename)
     try:
         return tf.keras.models.load_model(path, compile=False)
     except Exception as exc:
-        raise DataError(f"pretrained model {path} is unreadable ({type(exc).__name__}): restore it with "
-                        f"`git checkout data/weights` or rebuild it with the script named in data/README.md") from None
+        first = exc
+    try:
+        with tempfile.TemporaryDirectory(prefix="aekit-model-") as tmp:
+            older = pathlib.Path(tmp) / path.name
+            if _for_older_keras(path, older):
+                return tf.keras.models.load_model(older, compile=False)
+    except Exception as exc:
+        first = exc
+    keras_version = getattr(tf.keras, "__version__", "?")
+    raise DataError(f"pretrained model {path} is unreadable ({type(first).__name__}, Keras {keras_version}): "
+                    f"restore it with `git checkout data/weights` or rebuild it with the script named in "
+                    f"data/README.md") from None

@@ -25,15 +25,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
-from . import codec
+from . import codec, sanitize
 from .confine import RUNNER_PID
 from .kernel_server import CALLBACK_PREFIX, REQUEST_PROMPT
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 OUTPUT_CHARS_PER_CELL = 100_000
 OUTPUTS_PER_CELL = 50
+GRACE_SECONDS = 3.0  # what a function that already ran past its limit gets on its later calls (and their cells)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FRAME = re.compile(r"\bin ([A-Za-z_][A-Za-z0-9_]*) *(?:\(|$)", re.M)  # "..., in f(args)" or "... in f"
 
 
 class CallTimeout(Exception):
@@ -55,6 +59,11 @@ class Kernel:
         self.pending: str | None = None  # the request of the call under way, until the kernel reads it
         self.callback_tapes: dict = {}
         self.replay: list[str] = []   # the cells to run again after a restart
+        self.call_cap = call_seconds  # the limit of one call (the pipeline lowers it to share the tests' time)
+        self.exercises: set[str] = set()  # the exercise functions' names (to tell which one a stopped call was in)
+        self.hung: set[str] = set()   # exercises that ran past a limit: later calls get GRACE_SECONDS
+        self._stopped_trace = ""      # the traceback of the last code stopped by an interrupt
+        self._last_msg_id: str | None = None
         self.km = self.kc = None
         self._start()
 
@@ -114,6 +123,7 @@ class Kernel:
         if seconds <= 0:
             raise KernelGone("the notebook's time ran out")
         hook = _OutputCollector(outputs) if outputs is not None else (lambda msg: None)
+        self._stopped_trace = ""
         try:
             return self._run(code, seconds, expressions or {}, hook, stdin)
         except TimeoutError:
@@ -122,12 +132,16 @@ class Kernel:
             self._interrupt()
             raise CallTimeout() from None
 
-    def _run(self, code: str, seconds: float, expressions: dict, output_hook, stdin: bool) -> dict:
-        """jupyter_client's execute_interactive, checking every half second that the kernel is still alive."""
+    def _run(self, code: str, seconds: float, expressions: dict, output_hook, stdin: bool,
+             stopped: str | None = None) -> dict:
+        """jupyter_client's execute_interactive, checking every half second that the kernel is still alive.
+
+        `stopped`: the id of an execution just interrupted, whose traceback is kept (`stopped_in`)."""
         import zmq
 
         msg_id = self.kc.execute(code, silent=False, store_history=False, user_expressions=expressions,
                                  allow_stdin=stdin)
+        self._last_msg_id = msg_id
         deadline = time.monotonic() + seconds
         poller = zmq.Poller()
         for channel in (self.kc.iopub_channel, self.kc.stdin_channel, self.kc.shell_channel):
@@ -150,6 +164,8 @@ class Kernel:
                     self.kc.input("")
             if self.kc.iopub_channel.socket in events:
                 msg = self.kc.iopub_channel.get_msg(timeout=0)
+                if stopped and msg["parent_header"].get("msg_id") == stopped and msg["header"]["msg_type"] == "error":
+                    self._stopped_trace = "\n".join(str(t) for t in msg["content"].get("traceback", []))[-20000:]
                 if msg["parent_header"].get("msg_id") == msg_id:
                     if msg["header"]["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                         idle = True
@@ -165,7 +181,8 @@ class Kernel:
         """Stop what the kernel is running; restart it when an interrupt does not (a student may ignore SIGINT)."""
         try:
             self.km.interrupt_kernel()
-            self._run("pass", min(5.0, max(0.5, self.left())), {}, lambda msg: None, False)
+            self._run("pass", min(5.0, max(0.5, self.left())), {}, lambda msg: None, False,
+                      stopped=self._last_msg_id)
             return
         except Exception:  # noqa: BLE001  (still busy, or gone)
             pass
@@ -173,15 +190,31 @@ class Kernel:
             raise KernelGone("the notebook's time ran out")
         self.restart()
 
-    def run_cell(self, code: str, record: bool = True, outputs: list | None = None) -> str | None:
-        """Run one of the submission's cells; its error line (None when it ran cleanly)."""
+    def stopped_in(self) -> str | None:
+        """The exercise the code last stopped by an interrupt was running (None when its traceback named none,
+        or the kernel had to be restarted). The traceback comes from the student's kernel: a forged one can only
+        shorten the student's own later calls."""
+        return innermost_exercise(self._stopped_trace, self.exercises)
+
+    def mark_hung(self, *names: str | None) -> None:
+        self.hung.update(n for n in names if n)
+
+    def run_cell(self, code: str, record: bool = True, outputs: list | None = None,
+                 seconds: float | None = None, provided: bool = False) -> str | None:
+        """Run one of the submission's cells (within `seconds`, by default the call limit); its error line
+        (None when it ran cleanly). When a `provided` cell (the notebook's own code, meant to run quickly) is
+        stopped inside an exercise, that exercise gets only GRACE_SECONDS from then on; a cell of the student's
+        own may just be long (training for many epochs), so it marks nothing."""
+        seconds = self.call_seconds if seconds is None else seconds
         try:
-            reply = self._execute(code, self.call_seconds, outputs=outputs)
+            reply = self._execute(code, seconds, outputs=outputs)
         except CallTimeout:
+            if provided:
+                self.mark_hung(self.stopped_in())
             if outputs is not None:
                 outputs.append(error_output("CellTimeoutError", f"this cell ran longer than "
-                                                                 f"{self.call_seconds:g} s and was stopped"))
-            return f"the cell ran longer than {self.call_seconds:g} s and was stopped"
+                                                                 f"{seconds:g} s and was stopped"))
+            return f"the cell ran longer than {seconds:g} s and was stopped"
         if record:
             self.replay.append(code)
         content = reply.get("content", {})
@@ -191,14 +224,25 @@ class Kernel:
 
     # ---- calls -------------------------------------------------------------------------------------
 
-    def _request(self, method: str, request: dict, what: str, swaps: dict | None = None) -> dict:
+    def call_limit(self, name: str | None) -> float:
+        """The time limit of one call of `name`: short for an exercise that already ran past a limit."""
+        return min(GRACE_SECONDS, self.call_cap) if name in self.hung else self.call_cap
+
+    def _request(self, method: str, request: dict, what: str, swaps: dict | None = None,
+                 name: str | None = None) -> dict:
         self.pending = json.dumps(request)
         self.swapped = swaps or {}
+        seconds = self.call_limit(name)
         try:
-            reply = self._execute(f"__aekit_r__ = __aekit__.{method}()", self.call_seconds,
+            reply = self._execute(f"__aekit_r__ = __aekit__.{method}()", seconds,
                                   expressions={"r": "__aekit_r__"}, stdin=True)
         except CallTimeout:
-            raise StudentTimeout(f"{what} did not return within {self.call_seconds:g} s and was stopped") from None
+            earlier = name in self.hung
+            self.mark_hung(name, self.stopped_in())
+            if earlier:
+                raise StudentTimeout(f"{what} did not return within {seconds:g} s and was stopped: it timed out "
+                                     f"earlier, so it no longer gets the full {self.call_cap:g} s") from None
+            raise StudentTimeout(f"{what} did not return within {seconds:g} s and was stopped") from None
         finally:
             self.swapped, self.pending = {}, None
         try:
@@ -241,7 +285,7 @@ class Kernel:
             request["swaps"] = sorted(swaps)
         if compiled:
             request["compiled"] = True
-        payload = self._request("call", request, f"{name}", swaps)
+        payload = self._request("call", request, f"{name}", swaps, name=name if target is None else None)
         try:
             value = codec.decode(payload["value"], hook=lambda t, v: self.objects.decode_hook(t, v, self))
         except StudentError:
@@ -317,6 +361,13 @@ class Kernel:
         return {"value": codec.encode(value), "call": call}
 
 
+def innermost_exercise(traceback_text: str, exercises: set[str]) -> str | None:
+    """The innermost frame of a kernel's traceback (IPython's verbose or minimal style) that is one of
+    `exercises`, or None."""
+    frames = _FRAME.findall(_ANSI.sub("", traceback_text))
+    return next((f for f in reversed(frames) if f in exercises), None)
+
+
 def _leaves(obj):
     """Leaves in the order `codec.encode` visits them (lists, tuples and dicts in their own order)."""
     if isinstance(obj, (list, tuple)):
@@ -342,13 +393,14 @@ class _OutputCollector:
             self.chars = 0
             return
         if kind == "stream":
-            out = {"output_type": "stream", "name": content.get("name", "stdout"), "text": str(content.get("text", ""))}
+            out = {"output_type": "stream", "name": "stderr" if content.get("name") == "stderr" else "stdout",
+                   "text": str(content.get("text", ""))}
         elif kind in ("display_data", "execute_result"):
-            data = {k: v for k, v in content.get("data", {}).items()
-                    if k in ("text/plain", "image/png", "text/html", "text/markdown")}
-            out = {"output_type": kind, "data": data, "metadata": {}}
+            # text and raster images only: a TA's browser shows them in formgrader (sanitize.py)
+            out = {"output_type": kind, "data": sanitize.output_data(content.get("data")), "metadata": {}}
             if kind == "execute_result":
-                out["execution_count"] = content.get("execution_count")
+                count = content.get("execution_count")
+                out["execution_count"] = count if type(count) is int else None
         elif kind == "error":
             out = error_output(content.get("ename", "Error"), content.get("evalue", ""),
                                 content.get("traceback", []))

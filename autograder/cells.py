@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+from . import sanitize
+
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 
@@ -74,6 +76,7 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
     notes: list[str] = []
     cells: list[dict] = []
     seen: set[str] = set()
+    reserved, budget = sanitize.reserved_ids(source_nb), sanitize.RenderBudget()
     for cell in submitted_nb.get("cells", []):
         if not isinstance(cell, dict):
             continue
@@ -92,14 +95,13 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
             cells.append(restored)
             seen.add(gid)
             continue
+        # what the student wrote is shown to a TA in formgrader: rebuilt from what is safe to show (sanitize.py)
         if gid in by_id and nbgrader_meta(by_id[gid]).get("solution"):
-            cell = copy.deepcopy(cell)
+            cell = sanitize.student_cell(cell, by_id[gid].get("cell_type", "code"), reserved, budget)
             cell["metadata"]["nbgrader"] = copy.deepcopy(nbgrader_meta(by_id[gid]))  # no points or ids of its own
-            cell["cell_type"] = by_id[gid].get("cell_type", "code")
             seen.add(gid)
-        elif gid is not None:
-            cell = copy.deepcopy(cell)
-            cell["metadata"].pop("nbgrader", None)  # metadata naming no source cell is the student's invention
+        else:  # no nbgrader metadata: metadata naming no source cell is the student's invention
+            cell = sanitize.student_cell(cell, None, reserved, budget)
         cells.append(cell)
     # cells missing from the submission: locked ones come back where the source has them, tests always do
     merged: list[dict] = []

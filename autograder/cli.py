@@ -57,6 +57,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="map LMS user ids to student ids (see docs/term.md)")
     g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
                    "(groups student_id and notebook)")
+    g.add_argument("--final", action="store_true",
+                   help="record `missing` (0) for every known student without a result for a selected notebook "
+                        "(at the end of the term); without it a notebook not in the input is left as it was")
+    g.add_argument("--adopt", action="store_true",
+                   help="grade into a folder whose nbgrader_config.py or gradebook belongs to another course")
+    g.add_argument("--submission-times", type=pathlib.Path, metavar="CSV",
+                   help="the LMS's submission times: a Moodle grading worksheet, or lms_id|student_id, notebook, "
+                        "submitted_at (see docs/term.md)")
+    g.add_argument("--lms-timezone", metavar="ZONE",
+                   help="time zone of --submission-times without an offset, e.g. Europe/Berlin")
+    g.add_argument("--shard", metavar="K/N", help="grade only shard K of N (0 <= K < N): the students whose id "
+                   "hashes to K, into an --out of this shard's own; auto/N takes K from SLURM_ARRAY_TASK_ID or "
+                   "JOB_COMPLETION_INDEX; then `merge` the shards (docs/courses.md)")
+
+    mg = sub.add_parser("merge", help="merge the results folders of `grade --shard K/N` runs into one")
+    mg.add_argument("shards", type=pathlib.Path, nargs="+", metavar="SHARD_RESULTS")
+    mg.add_argument("--into", type=pathlib.Path, required=True, help="the class's results folder")
+    mg.add_argument("--db", metavar="URL", help="its gradebook's SQLAlchemy URL (default: sqlite in --into)")
+    mg.add_argument("--adopt", action="store_true",
+                    help="merge into a folder whose nbgrader_config.py or gradebook belongs to another course")
+
+    rv = sub.add_parser("review", help="open a results folder in JupyterLab's formgrader (prints the address)")
+    rv.add_argument("results", type=pathlib.Path, metavar="RESULTS", help="the --out folder of `grade`")
+    rv.add_argument("--port", type=_positive_int, default=8888, help="first port to try (default 8888)")
 
     gs = sub.add_parser("gradescope", help="build a Gradescope autograder bundle")
     gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
@@ -83,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00")
     ex.add_argument("--late-policy", default="none", metavar="none|per-day:PCT|zero-after",
                     help="penalty for late submissions (default none)")
+    ex.add_argument("--notebooks", metavar="LIST", help="e.g. 01,04 (default: every notebook in the gradebook)")
+    ex.add_argument("--lms-title", nargs="+", action="extend", metavar="NOTEBOOK=TITLE",
+                    help="the LMS assignment a notebook's column goes to, e.g. 01='Convolution as a matrix (1234)' "
+                         "(default: matched in a Canvas gradebook export given as --roster)")
     return p
 
 
@@ -116,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the machine failed (a full disk, no fork, a lost cgroup): a scheduler retries
+        from . import exitcodes
+
+        if exitcodes.for_exception(exc) is None:
+            raise
+        print(f"autograder: {exitcodes.describe(exc)}", file=sys.stderr)
+        return exitcodes.INFRASTRUCTURE
 
 
 def _dispatch(args) -> int:
@@ -153,16 +188,33 @@ def _dispatch(args) -> int:
 
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"--out {args.out} is a file: give a folder for the results")
+        from . import exitcodes, shard
+
+        shard_part = shard.parse(args.shard) if args.shard else None
+        exitcodes.require_room(args.out)
         summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
                               workers=args.workers, timeout=args.timeout, force=args.force,
                               db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
-                              calls=args.call_timeout, unsafe=args.unsafe, roster=args.roster)
+                              calls=args.call_timeout, unsafe=args.unsafe, roster=args.roster, final=args.final,
+                              adopt=args.adopt, submission_times=args.submission_times,
+                              lms_timezone=args.lms_timezone, shard=shard_part)
         print("\n".join(grade.summary_lines(summary)))
         if not summary["graded_any"]:
             print("autograder: no notebook could be graded (every one crashed or timed out): check the "
                   "environment with `make test`", file=sys.stderr)
             return 1
         return 0
+    if args.command == "merge":
+        from . import exitcodes, merge
+
+        exitcodes.require_room(args.into)
+        done = merge.merge(args.shards, args.into, db_url=args.db, adopt=args.adopt)
+        print("\n".join(done.lines()))
+        return 0
+    if args.command == "review":
+        from . import review
+
+        return review.review(args.results, port=args.port)
     if args.command == "gradescope":
         from . import gradescope
 
@@ -185,9 +237,11 @@ def _dispatch(args) -> int:
         from . import export
 
         done = export.export(args.format, results=args.results, db_url=args.db, roster=args.roster, out=args.out,
-                             due=args.due, late_policy=args.late_policy)
+                             due=args.due, late_policy=args.late_policy,
+                             notebooks=resolve_assignments(args.notebooks) if args.notebooks else None,
+                             titles=args.lms_title)
         print(f"wrote {done['out']} ({done['students']} students, {done['notebooks']} notebooks) "
-              f"and {done['report']}")
+              f"and {done['report']}" + "".join(f", {w}" for w in done["worksheets"]))
         return 0
     if args.command == "demo":
         from .demo import demo

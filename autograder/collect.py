@@ -42,10 +42,11 @@ Renamed and resubmitted notebooks
 A file counts for a notebook when its name is the notebook's name followed by any
 number of resubmission suffixes: `05_vae.ipynb`, `05_vae-1.ipynb` (Canvas's own
 renaming, `Attachment.make_unique_filename`), `05_vae (1).ipynb` (browsers),
-`05_vae_final.ipynb`, `05_vae-v2.ipynb`, `05_VAE - Copy.ipynb`. The latest one wins:
+`05_vae_final.ipynb`, `05_vae-v2.ipynb`, `05_VAE - Copy.ipynb`, and `Copy of 05_vae.ipynb` (Google Drive's and
+Colab's copy, any number of times). The latest one wins:
 
 * attempt number: the largest number in the suffix; a suffix with words only
-  (`_final`, `_new`, ...) is attempt 1; the exact name is attempt 0;
+  (`_final`, `_new`, ...) or a `Copy of ` prefix is attempt 1; the exact name is attempt 0;
 * then, for Canvas, the larger file id (a later upload);
 * then the later modification time (the zip entry's date_time for a zip);
 * then the name, so that the choice never depends on the order of the listing.
@@ -87,7 +88,7 @@ ROSTER_COLUMNS = ("student_id", "lms_id", "name", "email", "id_number", "sis_use
 
 _SUFFIX_TOKEN = (r"(?:\(\d+\)|v?\d+|final|latest|new|updated|fixed|corrected|revised|resubmit(?:ted)?"
                  r"|resubmission|submission|submit(?:ted)?|copy|done)")
-_NOTEBOOK_FILE = re.compile(r"^(?P<nb>" + "|".join(map(re.escape, ASSIGNMENTS)) + r")"
+_NOTEBOOK_FILE = re.compile(r"^(?P<copy>(?:copy of )*)(?P<nb>" + "|".join(map(re.escape, ASSIGNMENTS)) + r")"
                             r"(?P<suffix>(?:[ _.\-]*" + _SUFFIX_TOKEN + r")*)\.ipynb$", re.IGNORECASE)
 _CANVAS_IDS = re.compile(r"_(?P<user_id>\d+)_(?P<file_id>\d+)_")
 _CANVAS_ANON = re.compile(r"^(?:(?P<late>late)_)?(?P<anon>anon_[A-Za-z0-9]+)_(?P<file_id>\d+)_(?P<original>.+)$",
@@ -134,6 +135,10 @@ class Collection:
     late: dict[tuple[str, str], bool] = dataclasses.field(default_factory=dict)
     submitted_at: dict[tuple[str, str], str | None] = dataclasses.field(default_factory=dict)
     names: dict[str, str] = dataclasses.field(default_factory=dict)
+    lms_ids: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # the LMS id a file came under
+    late_marker: dict[tuple[str, str], bool | None] = dataclasses.field(default_factory=dict)  # the LMS's word
+    gradescope_times: dict[str, datetime.datetime] = dataclasses.field(default_factory=dict)  # by student id
+    not_on_roster: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (LMS id, name in the LMS)
 
 
 @dataclasses.dataclass
@@ -154,10 +159,49 @@ class Roster:
     entries: list[RosterEntry]
     by_student: dict[str, RosterEntry]
     by_lms: dict[str, RosterEntry]
+    lms_columns: list[str] = dataclasses.field(default_factory=list)  # a Canvas export's assignment columns
+    lms_points: dict[str, str] = dataclasses.field(default_factory=dict)  # their `Points Possible`
+
+
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+_CANVAS_READ_ONLY = re.compile(r"(?:^|\s)(?:(?:Unposted )?(?:Current|Final) (?:Score|Points|Grade)|Override (?:Score|Grade))"
+                               r"$", re.IGNORECASE)
+
+
+def _canvas_gradebook(path: pathlib.Path, rows: list[list[str]]) -> Roster:
+    """Canvas's own gradebook export (Grades > Export) as a roster: `Student` is the name, `ID` the Canvas user
+    id (the student id, as in a Canvas zip graded without a roster), then SIS ids and `Section`; every other
+    column but Canvas's read-only totals is an assignment (`Title (id)`), kept in `lms_columns` for export."""
+    header = [_unquote(h).strip() for h in rows[0]]
+    col = {h: i for i, h in enumerate(header)}
+    assignments = [h for h in header if h and h not in CANVAS_IDENTITY and not _CANVAS_READ_ONLY.search(h)]
+    entries, by_student, by_lms, points = [], {}, {}, {}
+
+    def cell(row, name):
+        i = col.get(name)
+        return _unquote(row[i]).strip() if i is not None and i < len(row) else ""
+
+    for line, row in enumerate(rows[1:], start=2):
+        name, cid = cell(row, "Student"), cell(row, "ID")
+        if name == "Points Possible":
+            points = {h: cell(row, h) for h in assignments}
+            continue
+        if not cid.isdigit():
+            continue  # Canvas's other header rows ("Manual Posting", "Read Only"), blank lines
+        if name == "Student, Test" or cid in by_student:  # Canvas's test student; a repeated row (two sections)
+            continue
+        entry = RosterEntry(cid, (cid,), name, "", "", cell(row, "SIS User ID"), cell(row, "SIS Login ID"),
+                            cell(row, "Section"))
+        entries.append(entry)
+        by_student[cid] = by_lms[cid] = entry
+    if not entries:
+        raise UsageError(f"roster {path} looks like a Canvas gradebook export but lists no student with an ID")
+    return Roster(entries, by_student, by_lms, assignments, points)
 
 
 def load_roster(path: pathlib.Path | str) -> Roster:
-    """Read a roster CSV (UTF-8, a BOM is fine): one row per student, columns by header name.
+    """Read a roster CSV (UTF-8, a BOM is fine): one row per student, columns by header name; or Canvas's own
+    gradebook export (first columns `Student`, `ID`: see `_canvas_gradebook`).
 
     `student_id` is required (the id the kit grades under); optional: `lms_id` (the Canvas
     user id, or Moodle participant ids separated by `;`), `name`, `email`, `id_number`,
@@ -177,6 +221,8 @@ def load_roster(path: pathlib.Path | str) -> Roster:
         raise UsageError(f"roster {path} cannot be read ({exc}): save it as a UTF-8 CSV") from None
     if not rows:
         raise UsageError(f"roster {path} is empty: give a header row with student_id, lms_id, name")
+    if [_unquote(h).strip() for h in rows[0][:2]] == ["Student", "ID"]:
+        return _canvas_gradebook(path, rows)
     header = [re.sub(r"[\s\-]+", "_", _unquote(h).strip().lower()) for h in rows[0]]
     unknown = [h for h in header if h not in ROSTER_COLUMNS]
     if unknown:
@@ -241,7 +287,7 @@ def match_notebook(filename: str) -> tuple[str, int] | None:
     nb = next(a for a in ASSIGNMENTS if a.lower() == m.group("nb").lower())
     suffix = m.group("suffix")
     numbers = [int(n) for n in re.findall(r"\d+", suffix)]
-    return nb, (max(numbers) if numbers else (1 if suffix else 0))
+    return nb, (max(numbers) if numbers else (1 if suffix or m.group("copy") else 0))
 
 
 def _notebook_named(name: str) -> str | None:
@@ -265,6 +311,8 @@ class _Candidate:
     late: bool = False
     submitted_at: str | None = None
     note: str = ""
+    lms_id: str = ""
+    marker: bool | None = None  # the LMS's late marker (Canvas's LATE, the --lms-regex group `late`), if it has one
 
     def key(self):
         return (self.attempt, self.file_id, self.mtime, self.source)
@@ -280,6 +328,8 @@ class _Collector:
         self.names: dict[str, str] = {}
         self.candidates: dict[tuple[str, str], list[_Candidate]] = {}
         self.poisoned: dict[tuple[str, str], str] = {}
+        self.gradescope_times: dict[str, datetime.datetime] = {}
+        self.not_on_roster: dict[str, str] = {}
 
     def note(self, source, sid, nb, decision, reason):
         self.report.append(ReportEntry(source, sid, nb, decision, reason))
@@ -312,6 +362,7 @@ class _Collector:
             identity = ("lms", lms_id)
             if self.roster is not None:
                 note = f"LMS id {lms_id} is not on the roster: kept under its LMS id"
+                self.not_on_roster.setdefault(lms_id, display or "")
         if display:
             self.names.setdefault(sid, display)
         self.claim(sid, identity, source)
@@ -324,7 +375,7 @@ class _Collector:
         self.poisoned.setdefault((sid, nb), source)
 
     def finish(self) -> Collection:
-        files, late, submitted_at = {}, {}, {}
+        files, late, submitted_at, lms_ids, markers = {}, {}, {}, {}, {}
         for key in sorted(set(self.candidates) | set(self.poisoned)):
             cands = sorted(self.candidates.get(key, []), key=_Candidate.key, reverse=True)
             if key in self.poisoned:
@@ -336,6 +387,8 @@ class _Collector:
             files[key] = best.path
             late[key] = best.late
             submitted_at[key] = best.submitted_at
+            lms_ids[key] = best.lms_id
+            markers[key] = best.marker
             file_id = f", file id {best.file_id}" if best.file_id >= 0 else ""
             why = "the only file for this notebook" if len(cands) == 1 else (
                 f"latest of {len(cands)} (attempt {best.attempt}{file_id}); over "
@@ -350,7 +403,8 @@ class _Collector:
                 entry = self.roster.by_student.get(sid)
                 if entry is not None and entry.name:
                     self.names[sid] = entry.name
-        return Collection(sorted(self.students), files, self.skipped, self.report, late, submitted_at, self.names)
+        return Collection(sorted(self.students), files, self.skipped, self.report, late, submitted_at, self.names,
+                          lms_ids, markers, self.gradescope_times, sorted(self.not_on_roster.items()))
 
 
 def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | None = None,
@@ -434,7 +488,7 @@ def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | N
 
 
 def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times: dict[str, str] | None,
-                  file_id: int = -1) -> None:
+                  file_id: int = -1, lms_id: str = "") -> None:
     """Every file and folder under one student's folder, links rejected and never followed."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         here = pathlib.Path(dirpath)
@@ -457,6 +511,15 @@ def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times
                 c.note(source, sid, None, "rejected", "not a regular file")
                 continue
             m = match_notebook(name)
+            if m is None and name == "submission_metadata.json" and not parts_of(rel_dir):
+                from .submitted import gradescope_time
+
+                when = gradescope_time(here)
+                if when is not None:
+                    c.gradescope_times[sid] = when
+                    c.report.append(ReportEntry(source, sid, None, "used", f"Gradescope's submission time "
+                                                f"(created_at {when.isoformat()})"))
+                    continue
             if m is None:
                 why = ("a notebook whose name is none of the course notebooks (" + ", ".join(ASSIGNMENTS) + ")"
                        if name.lower().endswith(".ipynb") else "not a notebook")
@@ -470,7 +533,12 @@ def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times
                        f"<student>/{nb}.ipynb or <student>/{nb}/{nb}.ipynb only")
                 continue
             stamp = times.get(full.as_posix()) if times is not None else None
-            c.add(_Candidate(source, full, sid, nb, attempt, file_id, st.st_mtime, False, stamp))
+            c.add(_Candidate(source, full, sid, nb, attempt, file_id, st.st_mtime, False, stamp, "", lms_id))
+
+
+def parts_of(rel_dir: pathlib.Path) -> tuple[str, ...]:
+    """The folders of a path relative to a student's folder (none for the folder itself)."""
+    return tuple(p for p in rel_dir.parts if p != ".")
 
 
 def _reject_link(c: _Collector, source: str, sid: str, name: str) -> None:
@@ -557,7 +625,7 @@ def _collect_canvas(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
             continue
         st = os.lstat(path)
         c.add(_Candidate(src, path, sid, nbm[0], nbm[1], file_id, st.st_mtime, late,
-                         times.get(path.as_posix()), note))
+                         times.get(path.as_posix()), note, lms_id, late))
 
 
 def _parse_canvas(name: str):
@@ -606,14 +674,14 @@ def _collect_moodle(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
         if path.is_dir():
             c.report.append(ReportEntry(src, sid, None, "used", f"Moodle participant {lms_id} ({display})"
                                         + (f"; {note}" if note else "")))
-            _walk_student(path, src, sid, c, times)
+            _walk_student(path, src, sid, c, times, lms_id=lms_id)
             continue
         nbm = match_notebook(rest)
         if nbm is None:
             c.note(src, sid, None, "unmatched", f"the submitted file {rest!r} is not a course notebook")
             continue
         c.add(_Candidate(src, path, sid, nbm[0], nbm[1], -1, os.lstat(path).st_mtime, False,
-                         times.get(path.as_posix()), note))
+                         times.get(path.as_posix()), note, lms_id))
 
 
 def _collect_regex(root: pathlib.Path, prefix: str, times: dict[str, str], c: _Collector,
@@ -636,8 +704,9 @@ def _collect_regex(root: pathlib.Path, prefix: str, times: dict[str, str], c: _C
         groups = m.groupdict()
         attempt = int(groups["attempt"]) if groups.get("attempt") and groups["attempt"].isdigit() else nbm[1]
         sid, note = c.lms_student(raw, src, None)
+        marker = bool(groups.get("late")) if "late" in regex.groupindex else None
         c.add(_Candidate(src, path, sid, nbm[0], attempt, -1, os.lstat(path).st_mtime, bool(groups.get("late")),
-                         times.get(path.as_posix()), note))
+                         times.get(path.as_posix()), note, raw, marker))
 
 
 def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> tuple[dict[str, str], list[str]]:

@@ -9,22 +9,26 @@ command when there is no zygote). It reads the job's `sandbox.json`, written by
 - where the grader is root with namespaces: new mount, network, IPC and PID
   namespaces; a fresh root (tmpfs) into which only what a kernel needs is
   bound read-only (the system's `/usr`, `/lib`, `/etc`, the Python
-  installation, the course's `aekit/`, `autograder/` and `data/`, and its own
-  socket folder), with private, size-limited `/tmp`, `/var/tmp`, `/run/lock`,
-  `/dev/shm` and home; then `pivot_root` into it, so sources, results, the
+  installation, the course's `aekit/`, `autograder/` and `data/`), its own
+  socket folder (`ipc/` of the job's folder, read-write), and private `/tmp`,
+  `/var/tmp`, `/run/lock`, `/dev/shm` and home, each a tmpfs limited in bytes
+  and in files; then `pivot_root` into it, so sources, results, the
   gradebook, other jobs and every world-writable folder of the real disk are
   simply not there. The kernel is PID 1 of its namespace: when it ends, every
   process it started ends with it. It works in its home, chosen after the
   mounts, and runs under a user id of its own with no network;
 - where the grader is root without namespaces (uid-only): a user id of its
-  own with no supplementary groups, working in the private 0700 home the
-  grader made for it (`config["home"]`), its caches there too; it sees the
-  real file system, so the grader keeps its secrets unreadable to others
-  (see `autograder.sandbox`);
+  own with no supplementary groups, working in a fresh 0700 home made for
+  this start in the job's root-owned folder (`jobspace.fresh_home`), its
+  caches there too; it sees the real file system, so the grader keeps its
+  secrets unreadable to others (see `autograder.sandbox`);
+- writes its connection file into its home only once it runs as the
+  kernel's user id: root never writes in a folder a kernel can write to;
 - sets the rlimits (CPU time, file size, open files, core dumps, processes).
 
 Imports run one way: this module uses `autograder.sandbox` for the shared
-`Limits`; the grader side never imports this module.
+`Limits` and `autograder.jobspace` for the kernel's home and files; the grader
+side imports from it only constants and the zygote's socket protocol.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ import socket
 import sys
 import time
 
+from . import jobspace
 from .sandbox import Limits
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
@@ -75,9 +80,9 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
                       data.encode() if data else None) == 0, f"cannot mount {target}")
 
 
-def _tmpfs(target: str, size: int, mode: str = "0755") -> None:
+def _tmpfs(target: str, size: int, mode: str = "0755", inodes: int = 16384) -> None:
     os.makedirs(target, exist_ok=True)
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}")
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},nr_inodes={inodes},mode={mode}")
 
 
 def _bind_readonly(source: str, target: str) -> None:
@@ -110,12 +115,13 @@ def visible_paths(config: dict) -> list[str]:
 def _fresh_root(config: dict, limits: Limits) -> None:
     """Build the kernel's root in a tmpfs and pivot into it (see the module docstring)."""
     _check(_c().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
+    # the mount point is in the job's folder, root's (0711): no kernel can have put anything in its place
     new = os.path.join(config["sock_dir"], "root")
     _tmpfs(new, 16 * 1024 * 1024)
     for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"), ("/var/tmp", limits.tmp_bytes // 4, "1777"),
                                ("/run/lock", 1024 * 1024, "1777"), ("/dev/shm", limits.tmp_bytes // 4, "1777"),
                                (HOME, limits.tmp_bytes, "0700")):
-        _tmpfs(new + target, size, mode)
+        _tmpfs(new + target, size, mode, limits.tmp_inodes)
     # after the private /tmp and the rest: a course or Python installed under /tmp stays visible through them
     for path in [p for p in SYSTEM if os.path.isdir(p)] + visible_paths(config):
         _bind_readonly(path, new + path)
@@ -124,9 +130,9 @@ def _fresh_root(config: dict, limits: Limits) -> None:
             os.makedirs(new + "/dev", exist_ok=True)
             open(new + dev, "a").close()
             _mount(dev, new + dev, None, MS_BIND)
-    sock_dir = config["sock_dir"]
-    os.makedirs(new + sock_dir, exist_ok=True)
-    _mount(sock_dir, new + sock_dir, None, MS_BIND)  # the kernel's sockets, and nothing else of /run
+    ipc = os.path.join(config["sock_dir"], "ipc")  # an entry of the root-owned job folder: never a kernel's link
+    os.makedirs(new + ipc, exist_ok=True)
+    _mount(ipc, new + ipc, None, MS_BIND | MS_NOSUID | MS_NODEV)  # the kernel's sockets, and nothing else
     os.makedirs(new + "/proc", exist_ok=True)
     if os.path.isdir("/dev/mqueue"):
         os.makedirs(new + "/dev/mqueue", exist_ok=True)
@@ -212,30 +218,29 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
     with open(connection_file, encoding="utf-8") as f:
         connection = f.read()
     uid = config.get("uid")
-    home = config.get("home") or os.getcwd()
     alive = None
     if config.get("isolated"):
         _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
         _fresh_root(config, limits)
         alive = _init_of_namespace()
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        os.chown(HOME, uid, uid)
+        os.chown(HOME, uid, uid)  # a tmpfs this process mounted a moment ago: nothing of a student's in it
         home = HOME
-    os.chdir(home)  # after the mounts: the working folder is inside the kernel's own root
-    conn_path = os.path.join(home, ".kernel-connection.json")
-    with open(conn_path, "w", encoding="utf-8") as f:
-        f.write(connection)
-    if uid is not None:
-        os.chown(conn_path, uid, uid)
+    else:  # uid-only (or not root): a new home for every kernel start, in the root-owned job folder
+        home = jobspace.fresh_home(config["sock_dir"], uid)
     _set_limits(limits)
     env = {k: v for k, v in env_in.items() if k in ENV_KEEP}
-    caches = home if config.get("home") else "/tmp"  # uid-only: not in the /tmp every kernel shares
+    caches = "/tmp" if config.get("isolated") else home  # uid-only: not in the /tmp every kernel shares
     env.update(HOME=home, MPLCONFIGDIR=f"{caches}/matplotlib", KERAS_HOME=f"{caches}/keras",
                JUPYTER_RUNTIME_DIR=f"{caches}/jupyter-runtime", IPYTHONDIR=f"{caches}/ipython")
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    # only now, as the kernel's own user: root writes nothing in a folder a kernel can write to
+    os.chdir(home)  # after the mounts: the working folder is inside the kernel's own root
+    conn_path = os.path.join(home, ".kernel-connection.json")
+    jobspace.write_new(conn_path, connection)
     die_with_parent()
     if alive is not None:  # PID 1 sees no parent pid: the pipe says whether the process that forked it still runs
         if select.select([alive], [], [], 0)[0]:

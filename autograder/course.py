@@ -95,18 +95,18 @@ class Course:
         import nbformat
         from nbgrader.preprocessors import ComputeChecksums, SaveCells
 
-        from . import gradebook
+        from . import dbretry, gradebook
 
         self.prepare()
         with gradebook.opened(db_url) as gb:
             for a in self.assignments:
-                gb.update_or_create_assignment(a)
+                dbretry.retrying(lambda: gb.update_or_create_assignment(a), rollback=gb.db.rollback)
         for a in self.assignments:
             nb = nbformat.read(str(self.source_notebook(a)), as_version=4)
             resources = {"nbgrader": {"notebook": a, "assignment": a, "db_url": db_url}}
             nb, resources = ComputeChecksums().preprocess(nb, resources)
             try:
-                SaveCells().preprocess(nb, resources)
+                dbretry.retrying(lambda: SaveCells().preprocess(nb, resources), what=f"registering {a}'s cells")
             except RuntimeError as exc:
                 raise UsageError(f"{a}: {exc}: graded cells cannot be added or removed once students are "
                                  "graded; use a new results folder") from None

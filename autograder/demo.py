@@ -62,9 +62,9 @@ def demo() -> int:
     for sid, what in students.items():
         print(f"      {sid:<12} {what}")
     print(f"3/3 grading it: python -m autograder grade {class_dir.relative_to(REPO)} "
-          f"--out {(DEMO_OUT / 'results').relative_to(REPO)} --force")
+          f"--out {(DEMO_OUT / 'results').relative_to(REPO)} --force --final")
     summary = grade.grade(class_dir, DEMO_OUT / "results", assignments=assignments,
-                          workers=default_workers(), timeout=240, force=True, stream=sys.stdout,
+                          workers=default_workers(), timeout=240, force=True, final=True, stream=sys.stdout,
                           unsafe=True)  # our own made-up class: safe to grade without isolation
     results = DEMO_OUT / "results"
     table = read_table(results)

@@ -3,13 +3,22 @@
 Built from the autograded notebook (whose hidden test cells hold only their
 docstring) and the gradebook (a TA's scores and comments). A hidden test's
 code is never shown.
+
+Markdown cells are rendered with mistune, the renderer nbconvert (and so nbgrader's own feedback) uses, with
+raw HTML escaped (a student's `<script>` or `onerror=` is shown as text, never run), `javascript:` links
+neutralised by mistune, and images shown as their alt text (no request leaves the reader's browser for a
+student's URL). Maths (`$...$`, `$$...$$`) is typeset by MathJax with its `Safe` extension, loaded from the URL
+nbconvert's HTML exporter uses, on pages that have maths; offline, the TeX source stays readable.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import pathlib
 import re
+
+import mistune
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -17,10 +26,46 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;
 vertical-align:top}.ok{color:#1a7f37}.fail{color:#c62828}pre{background:#f6f8fa;padding:.6em;overflow:auto;
-white-space:pre-wrap;margin:.3em 0}.muted{color:#777}.cell{margin:1em 0}.md{white-space:pre-wrap;color:#333}
+white-space:pre-wrap;margin:.3em 0}.muted{color:#777}.cell{margin:1em 0}.md{color:#333}
 .verdict{border-left:4px solid #c62828;padding:.2em .8em;background:#fff5f5}.verdict.ok{border-color:#1a7f37;
 background:#f3fbf5}.out{border-left:3px solid #ddd;padding-left:.6em}img{max-width:100%}
 """
+
+
+class _Renderer(mistune.HTMLRenderer):
+    """mistune's HTML with raw HTML escaped and images as their alt text."""
+
+    def __init__(self):
+        super().__init__(escape=True)
+
+    def image(self, text: str, url: str, title=None) -> str:
+        return f"<span class='muted'>[image: {text}]</span>"  # `text`: mistune's rendered, escaped alt text
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    return mistune.create_markdown(renderer=_Renderer(), plugins=["math", "table", "strikethrough"])
+
+
+def markdown(source: str) -> str:
+    """A markdown cell as safe HTML (see the module docstring)."""
+    return _markdown()(source)
+
+
+@functools.lru_cache(maxsize=1)
+def mathjax_url() -> str:
+    """nbconvert's MathJax URL (with the `Safe` extension, which forbids `\\href{javascript:...}` and styles)."""
+    from nbconvert.exporters.html import HTMLExporter
+
+    url = HTMLExporter().mathjax_url
+    return url if "Safe" in url else url + (",Safe" if "config=" in url else "?config=TeX-AMS_CHTML-full,Safe")
+
+
+def verdict(test, grade) -> tuple[float, bool, str]:
+    """(points, passed, who said so) of one test: a TA's override when there is one, else the autograder's."""
+    if grade is not None and grade.manual and grade.score is not None:
+        return grade.score, grade.score >= test.max_score, " (set by a TA)"
+    return test.score, test.passed, ""
 
 
 def _text(value) -> str:
@@ -57,14 +102,14 @@ def render(student_id: str, result, autograded: pathlib.Path, cells: list, score
     rows = []
     for t in result.tests:
         c = by_name.get(t.test_id)
-        points = c.score if c is not None and c.score is not None else t.score
-        verdict = "passed" if t.passed else "failed"
+        points, passed, who = verdict(t, c)
         ta = f"<div class='muted'>TA: {e(c.comment)}</div>" if c and c.comment else ""
-        override = " <span class='muted'>(set by a TA)</span>" if c and c.manual else ""
+        override = f" <span class='muted'>{who.strip()}</span>" if who else ""
         rows.append(f"<tr><td><code>{e(t.test_id)}</code><div class='muted'>"
                     f"{'hidden test: checked when graded' if t.hidden else 'visible test'}</div></td>"
-                    f"<td>{points:g} / {t.max_score:g}{override}</td><td class='{'ok' if t.passed else 'fail'}'>"
-                    f"{verdict}{f'<pre>{e(t.message)}</pre>' if t.message else ''}{ta}</td></tr>")
+                    f"<td>{points:g} / {t.max_score:g}{override}</td><td class='{'ok' if passed else 'fail'}'>"
+                    f"{'passed' if passed else 'failed'}{f'<pre>{e(t.message)}</pre>' if t.message else ''}{ta}"
+                    "</td></tr>")
     for c in cells:
         if c.name not in tests:  # written answers
             mark = "waiting for a TA" if c.needs_manual_grade else f"{c.score or 0:g} / {c.max_score:g}"
@@ -84,18 +129,21 @@ def render(student_id: str, result, autograded: pathlib.Path, cells: list, score
         gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
         src = _text(cell.get("source"))
         if cell.get("cell_type") == "markdown":
-            body.append(f"<div class='cell md'>{e(src)}</div>")
+            body.append(f"<div class='cell md'>{markdown(src)}</div>")
         elif gid in tests:
             t = tests[gid]
-            body.append(f"<div class='cell verdict {'ok' if t.passed else ''}'><b>{e(gid)}</b>: "
-                        f"{'passed' if t.passed else 'failed'} ({t.score:g} / {t.max_score:g})"
+            points, passed, who = verdict(t, by_name.get(gid))
+            body.append(f"<div class='cell verdict {'ok' if passed else ''}'><b>{e(gid)}</b>: "
+                        f"{'passed' if passed else 'failed'} ({points:g} / {t.max_score:g}{who})"
                         f"{f'<pre>{e(t.message)}</pre>' if t.message else ''}</div>")
         elif cell.get("cell_type") == "code":
             body.append(f"<div class='cell'><pre>{e(src)}</pre>{_outputs(cell)}</div>")
         if gid in comments and gid not in tests:
             body.append(f"<div class='cell verdict ok'><b>TA:</b> {e(comments[gid])}</div>")
+    maths = any("class=\"math\"" in part for part in body)
+    script = f"<script src='{e(mathjax_url())}'></script>" if maths else ""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(result.assignment)}: feedback</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{e(result.assignment)}</h1>"
+            f"<style>{_STYLE}</style>{script}</head><body><h1>{e(result.assignment)}</h1>"
             f"<p>Student <b>{e(student_id)}</b>: <b>{score:g} / {max_score:g}</b> points</p>{status}"
             f"{f'<ul class=muted>{notes}</ul>' if notes else ''}"
             f"<table><tr><th>test</th><th>points</th><th>result</th></tr>{''.join(rows)}</table>"

@@ -14,6 +14,7 @@ import os
 import sys
 import warnings
 
+from . import dbretry
 from .paths import COURSE_ID
 
 
@@ -26,16 +27,27 @@ def opened(db_url: str):
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy 2.x notes on nbgrader's own queries
-        with Gradebook(db_url, COURSE_ID) as gb:
+        # a new server gradebook's schema, made by two writers at once: the loser retries (dbretry)
+        with dbretry.retrying(lambda: Gradebook(db_url, COURSE_ID), what="opening the gradebook") as gb:
             yield gb
 
 
-def record(gb, student_id: str, result, timestamp: str | None = None, name: str | None = None) -> None:
-    """Put one notebook's verdicts into the gradebook (an earlier run's rows for it are updated, not duplicated).
+REVIEW_NOTE = "[on an earlier submission] "
+NOT_GRADABLE = ("invalid", "missing")  # no notebook a TA could read: its written answers wait for nobody
 
-    A TA's manual score stays as it is; written answers (manual cells) need a manual grade until one is given.
+
+def record(gb, student_id: str, result, timestamp: str | None = None, name: str | None = None,
+           resubmitted: bool = False) -> list[str]:
+    """Put one notebook's verdicts into the gradebook (an earlier run's rows for it are updated, not duplicated);
+    return what a TA had set that a resubmission cleared.
+
+    A TA's manual score stays as it is while the submission is the same file; written answers (manual cells)
+    need a manual grade until one is given. When the student `resubmitted` a different file, the TA's scores on
+    the old one are cleared (an override of a test, the score and extra credit of a written answer: the new
+    file is graded afresh and its written answers need a grade again) and the TA's comments are kept, flagged
+    `[on an earlier submission]` (docs/term.md, "Resubmissions after review").
     """
-    from nbgrader.api import BaseCell, Grade, MissingEntry
+    from nbgrader.api import BaseCell, Comment, Grade, MissingEntry
 
     gb.update_or_create_student(student_id, **({"last_name": name} if name else {}))
     a = result.assignment
@@ -48,16 +60,37 @@ def record(gb, student_id: str, result, timestamp: str | None = None, name: str 
         gb.add_submission(a, student_id, **kwargs)
     autograded = {t.test_id: t for t in result.tests}
     notebook = gb.find_submission_notebook(a, a, student_id)
+    cleared = []
     # each grade with its cell's name in one query (`grade.name` would load each grade's cell on its own)
     for grade, name in (gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)
                         .filter(Grade.notebook_id == notebook.id)):
         test = autograded.get(name)
+        if resubmitted and (grade.manual_score is not None or grade.extra_credit):
+            what = "override of" if test is not None else "written answer"
+            cleared.append(f"{what} {name}: {grade.manual_score if grade.manual_score is not None else 0:g}")
+            grade.manual_score = None
+            grade.extra_credit = None
         if test is not None:
             grade.auto_score = test.score
             grade.needs_manual_grade = False
+        elif result.status in NOT_GRADABLE:
+            grade.needs_manual_grade = False  # nothing to read: an invalid or missing notebook scores 0
         elif grade.manual_score is None and grade.auto_score is None:
             grade.needs_manual_grade = True
+    if resubmitted:
+        for comment, name in (gb.db.query(Comment, BaseCell.name).join(BaseCell, Comment.cell_id == BaseCell.id)
+                              .filter(Comment.notebook_id == notebook.id)):
+            if comment.manual_comment and not comment.manual_comment.startswith(REVIEW_NOTE):
+                cleared.append(f"comment on {name} kept, flagged")
+                comment.manual_comment = REVIEW_NOTE + comment.manual_comment
     gb.db.commit()
+    return cleared
+
+
+def set_timestamp(gb, student_id: str, assignment: str, timestamp: str | None) -> None:
+    """The time a submission was handed in (nbgrader's `timestamp`, which its lateness is computed from)."""
+    if timestamp:
+        gb.update_or_create_submission(assignment, student_id, timestamp=timestamp)
 
 
 class Writer:
@@ -75,19 +108,25 @@ class Writer:
         self._opened = None
         self._gb = None
 
-    def _record(self, *args) -> None:
+    def _call(self, function, *args):
         if self._gb is None:
             self._opened = opened(self.db_url)
             self._gb = self._opened.__enter__()
-        try:
-            record(self._gb, *args)
+        try:  # one transaction per record, run again when it lost a race with another writer (dbretry)
+            return dbretry.retrying(lambda: function(self._gb, *args), rollback=self._gb.db.rollback,
+                                    what=function.__name__)
         except BaseException:
             self._gb.db.rollback()
             raise
 
-    def record(self, student_id: str, result, timestamp: str | None = None, name: str | None = None) -> None:
-        """`record(...)` into this run's gradebook; raises what it raised."""
-        self._thread.submit(self._record, student_id, result, timestamp, name).result()
+    def record(self, student_id: str, result, timestamp: str | None = None, name: str | None = None,
+               resubmitted: bool = False) -> list[str]:
+        """`record(...)` into this run's gradebook; returns and raises what it did."""
+        return self._thread.submit(self._call, record, student_id, result, timestamp, name, resubmitted).result()
+
+    def set_timestamp(self, student_id: str, assignment: str, timestamp: str | None) -> None:
+        """`set_timestamp(...)` in this run's gradebook."""
+        self._thread.submit(self._call, set_timestamp, student_id, assignment, timestamp).result()
 
     def _close(self) -> None:
         if self._opened is not None:

@@ -45,7 +45,7 @@ import tempfile
 import time
 import zipfile
 
-from . import sandbox
+from . import cgroups, sandbox
 from .course import GradingCourse, test_cells
 from .results import NotebookResult, not_graded
 from .paths import ASSIGNMENTS, REPO
@@ -241,7 +241,8 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
     """Grade `root/submission` and write `root/results/results.json` (a refusal where grading is unsafe)."""
     start = time.monotonic()
     root = pathlib.Path(root)
-    reason = sandbox.unsafe_reason(opt_in=f"set {UNSAFE_ENV}=1 in run_autograder")
+    opt_in = f"set {UNSAFE_ENV}=1 in run_autograder"
+    reason = sandbox.unsafe_reason(opt_in=opt_in) or cgroups.missing_reason(opt_in=opt_in)
     if reason and os.environ.get(UNSAFE_ENV) != "1":
         print(f"refusing to grade: {reason}")
         _write_results(root, refusal_json(reason, time.monotonic() - start))

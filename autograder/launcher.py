@@ -17,7 +17,8 @@ import sys
 import threading
 import time
 
-from . import sandbox, zygote
+from . import jobspace, sandbox, zygote
+from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
 
 MARGIN_SECONDS = 60.0  # kernel start and clean-up on top of a notebook's own time limit
@@ -70,36 +71,52 @@ class Launcher:
         start = time.monotonic()
         if job_dir.exists():
             shutil.rmtree(job_dir)
-        job_dir.mkdir(parents=True, mode=0o700)
         sock = self._zygote_socket()
         limits = dataclasses.replace(self.limits, wall_seconds=timeout,
                                      cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)))
-        box = sandbox.JobSandbox(job_dir, limits, zygote=sock)
-        result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
-        request = {"assignment": assignment, "source": str(source), "submission": str(submission),
-                   "timeout": timeout, "call_seconds": call_seconds, "result": str(result_path),
-                   "autograded": str(autograded), "cwd": str(job_dir),
-                   # what the run builds (models rebuilt from a submission) counts against the job's memory and CPU;
-                   # the process limit and the freezer are the kernel's alone
-                   "cgroups": {k: str(v) for k, v in box.cgroups.items() if k in ("memory", "cpu")},
-                   "kernel_env": box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde"))}
-        request_path = job_dir / "request.json"
-        request_path.write_text(json.dumps(request), encoding="utf-8")
+        box = None
+        try:  # a full disk (ENOSPC) or a folder it cannot make costs this notebook, never the class's run
+            job_dir.mkdir(parents=True, mode=0o700)
+            # graded from a copy of its own, root's (0700): no kernel reads the class folder through the run's paths
+            submission = jobspace.private_copy(submission, job_dir, MAX_NOTEBOOK_BYTES)
+            box = sandbox.JobSandbox(job_dir, limits, zygote=sock)
+            result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
+            request = {"assignment": assignment, "source": str(source), "submission": str(submission),
+                       "timeout": timeout, "call_seconds": call_seconds, "result": str(result_path),
+                       "autograded": str(autograded), "cwd": str(job_dir),
+                       # what the run builds (models rebuilt from a submission) counts against the job's memory and
+                       # CPU
+                       "cgroups": {k: str(v) for k, v in box.cgroups.runner.items()},
+                       "kernel_env": box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde"))}
+            request_path = job_dir / "request.json"
+            request_path.write_text(json.dumps(request), encoding="utf-8")
+        except OSError as exc:
+            if box is not None:
+                box.cleanup()
+            result = not_graded(assignment, "crashed", tests, f"the grader could not prepare this notebook's job "
+                                f"({exc.strerror or exc}): grade it again once the disk has room")
+            result.seconds = time.monotonic() - start
+            return result
         env = zygote.safe_env(NBGRADER_EXECUTION="autograde", JUPYTER_PATH=str(job_dir / "jupyter"))
         try:
             code = self._run_runner(sock, str(request_path), str(job_dir), env, timeout + MARGIN_SECONDS)
         finally:
-            survived = not box.cleanup()
+            survived = not box.cleanup()  # the job's memory report is read before its cgroups go
+        out_of_memory = box.cgroups.memory_report().out_of_memory
+        too_much = f"the notebook used more than {limits.memory_bytes / 2**30:.1f} GB of memory"
         try:
             result = NotebookResult.from_json(json.loads(result_path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
             if code is None:
                 status, detail = "timeout", f"the notebook did not finish within {timeout:g} s"
-            elif box.memory_exceeded():
-                status, detail = "crashed", f"the notebook used more than {limits.memory_bytes / 2**30:.1f} GB of memory"
+            elif out_of_memory:
+                status, detail = "crashed", too_much
             else:
                 status, detail = "crashed", "the grading run stopped before it could report (memory or a crash)"
             result = not_graded(assignment, status, tests, detail)
+        else:
+            if result.status == "crashed" and out_of_memory:  # the kernel died of it, the run reported
+                result.detail = f"{result.detail}: {too_much}" if result.detail else too_much
         if survived:  # cannot happen with a freezer cgroup; say so rather than hide it
             result.notes.append("a process of this job survived its clean-up")
         result.seconds = time.monotonic() - start

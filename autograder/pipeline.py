@@ -11,9 +11,18 @@ student code and is the only one that ever holds a test's source:
 6. `write_autograded`: the notebook in nbgrader's layout, each test cell showing its verdict.
 
 `main(request.json)` writes `result.json` (a `results.NotebookResult`) and the autograded notebook.
+
+Time (`Budget`): the cells may use half of the notebook's time limit, and the tests always get the rest, so
+cells that hang cannot take the tests' turn. One cell, or one call of a test, gets at most a sixth of the
+limit. An exercise that ran past a limit once (in a test call, or in a provided cell: the notebook's own code,
+meant to run quickly) gets `calls.GRACE_SECONDS` on every later call, and so does every later cell that names
+it. When the time runs out, the verdicts already earned stand (status `timeout`); a provisional `result.json`
+is written after every test, so a run that dies (memory, a crash) keeps them too (status `crashed`).
 """
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 import os
 import pathlib
@@ -26,6 +35,39 @@ from .results import MESSAGE_LIMIT, NotebookResult, TestResult, not_graded
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_CELLS = 2000
+CELLS_SHARE = 0.5     # of the notebook's time limit, the most its cells may use: the tests always get the rest
+ONE_SHARE = 1 / 6     # of the notebook's time limit, the most one cell or one test call may use
+OVERRUN_SHARE = 0.1   # after the cells' share: the remaining cells still run, GRACE_SECONDS each, this much longer
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """How one notebook's time limit is shared between its cells and its tests (see the module docstring)."""
+    start: float
+    timeout: float
+    call_seconds: float
+
+    @property
+    def cells_end(self) -> float:
+        return self.start + CELLS_SHARE * self.timeout
+
+    @property
+    def end(self) -> float:
+        return self.start + self.timeout
+
+    @property
+    def one(self) -> float:
+        """The limit of one cell or one test call."""
+        return max(calls.GRACE_SECONDS, min(self.call_seconds, ONE_SHARE * self.timeout))
+
+    def cell_seconds(self, names_hung: bool) -> float | None:
+        """The limit of the next cell (None: not run, the cells' time and its overrun are spent)."""
+        now = time.monotonic()
+        if now >= self.cells_end + OVERRUN_SHARE * self.timeout:
+            return None
+        if names_hung or self.cells_end - now < calls.GRACE_SECONDS:
+            return calls.GRACE_SECONDS
+        return min(self.one, self.cells_end - now)
 
 
 def read_submission(path: pathlib.Path) -> tuple[dict | None, str]:
@@ -62,13 +104,40 @@ def start_kernel(request: dict, deadline: float) -> calls.Kernel:
     return calls.Kernel(request["kernel_env"], request["cwd"], deadline, float(request["call_seconds"]))
 
 
-def run_cells(kernel: calls.Kernel, plan: cells.Plan) -> list[str]:
-    """Run the submission's cells in order; a failing or stopped cell does not stop the next. Their problems."""
+def names_in(code: str) -> set[str]:
+    """The names a cell's code mentions (empty when it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+           {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+
+
+def provided_code(source_nb: dict) -> set[str]:
+    """The code of the source's cells that are neither tests nor exercises (setup, explorers, demonstrations)."""
+    return {cells.source_text(c).strip() for c in source_nb["cells"] if c.get("cell_type") == "code"
+            and not cells.nbgrader_meta(c).get("grade") and not cells.nbgrader_meta(c).get("solution")}
+
+
+def run_cells(kernel: calls.Kernel, plan: cells.Plan, budget: Budget | None = None,
+              provided: set[str] = frozenset()) -> list[str]:
+    """Run the submission's cells in order; a failing or stopped cell does not stop the next. Their problems.
+
+    Each cell within `budget.cell_seconds`: a cell that names an exercise which already ran past its limit gets
+    `calls.GRACE_SECONDS`; cells left when the cells' share of the time is spent are not run. Cells whose code
+    is in `provided` (unchanged from the source) mark the exercise they are stopped in (`calls.Kernel.run_cell`)."""
     problems = []
     for count, (index, label, code) in enumerate(plan.run, 1):
         cell = plan.notebook["cells"][index]
         cell["outputs"], cell["execution_count"] = [], count
-        problem = kernel.run_cell(code, outputs=cell["outputs"])
+        seconds = None if budget is None else budget.cell_seconds(bool(kernel.hung & names_in(code)))
+        if budget is not None and seconds is None:
+            cell["outputs"].append(calls.error_output("CellTimeoutError", "not run: the notebook's cells had used "
+                                                                          "their share of the time limit"))
+            problems.append(f"{label}: not run (the cells' time was used up)")
+            continue
+        problem = kernel.run_cell(code, outputs=cell["outputs"], seconds=seconds, provided=code.strip() in provided)
         if problem:
             problems.append(f"{label}: {problem}")
     return problems
@@ -84,8 +153,11 @@ def trusted_prelude(source_nb: dict) -> list[str]:
     return out
 
 
-def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: float) -> tuple[list[TestResult], str]:
-    """Each test cell's verdict, and the notebook's status ("graded", "timeout" or "crashed")."""
+def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: float,
+              on_verdict=None) -> tuple[list[TestResult], str]:
+    """Each test cell's verdict, and the notebook's status ("graded", "timeout" or "crashed").
+
+    `on_verdict(results)` is called after each test (the pipeline writes a provisional result)."""
     base: dict = {"__name__": "__main__"}
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     for code in trusted_prelude(source_nb):
@@ -118,7 +190,26 @@ def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: 
             status, message = "timeout", _not_run("timeout", timeout)
         results.append(TestResult(test.test_id, 0.0 if message else test.points, test.points,
                                   message[:MESSAGE_LIMIT], test.hidden, round(time.monotonic() - began, 2)))
+        if on_verdict is not None:
+            on_verdict(results)
     return results, status
+
+
+def provisional(assignment: str, tests: list, results: list[TestResult], seconds: float) -> NotebookResult:
+    """What stands if the run dies after `results`: those verdicts, the rest not run (status `crashed`)."""
+    done = {r.test_id for r in results}
+    left = [t for t in tests if t.test_id not in done]
+    what = f"during {left[0].test_id}" if left else "after its tests"
+    detail = f"the grading run stopped {what} (memory or a crash); the verdicts before it stand"
+    rest = not_graded(assignment, "crashed", left, detail)
+    return NotebookResult(assignment, "crashed", sum(r.score for r in results), sum(t.points for t in tests),
+                          list(results) + rest.tests, detail, seconds)
+
+
+def write_result(result: NotebookResult, path: pathlib.Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result.to_json()), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _not_run(status: str, timeout: float) -> str:
@@ -149,7 +240,7 @@ def grade(request: dict) -> NotebookResult:
     """All the steps for one notebook (see the module docstring)."""
     start = time.monotonic()
     timeout = float(request["timeout"])
-    deadline = start + timeout
+    budget = Budget(start, timeout, float(request["call_seconds"]))
     assignment = request["assignment"]
     source_nb = json.loads(pathlib.Path(request["source"]).read_text(encoding="utf-8"))
     submitted, problem = read_submission(pathlib.Path(request["submission"]))
@@ -159,8 +250,10 @@ def grade(request: dict) -> NotebookResult:
     kernel = None
     try:
         try:
-            kernel = start_kernel(request, deadline)
-            problems = run_cells(kernel, plan)
+            kernel = start_kernel(request, budget.end)
+            kernel.exercises = set(plan.exercises)
+            kernel.call_cap = budget.one
+            problems = run_cells(kernel, plan, budget, provided_code(source_nb))
             kernel.install_server()
         except calls.KernelGone as exc:
             status = "timeout" if "time" in str(exc) else "crashed"
@@ -169,13 +262,17 @@ def grade(request: dict) -> NotebookResult:
             result = not_graded(assignment, status, plan.tests, detail, time.monotonic() - start)
             write_autograded(plan, result.tests, pathlib.Path(request["autograded"]))
             return result
-        results, status = run_tests(kernel, plan, source_nb, timeout)
+        result_path = pathlib.Path(request["result"])
+        results, status = run_tests(kernel, plan, source_nb, timeout, on_verdict=lambda done: write_result(
+            provisional(assignment, plan.tests, done, time.monotonic() - start), result_path))
     finally:
         if kernel is not None:
             kernel.close()
+    not_run = [r.test_id for r in results if r.message.startswith("did not run")]
     detail = {"timeout": f"the notebook's time limit of {timeout:g} s ran out before every test ran",
-              "crashed": "the kernel died during the tests"}.get(status, "")
-    stopped = [p for p in problems if "was stopped" in p]
+              "crashed": f"the kernel died during {not_run[0] if not_run else 'the tests'}; the verdicts "
+                         f"before it stand"}.get(status, "")
+    stopped = [p for p in problems if "was stopped" in p or "not run" in p]
     if stopped and not detail:
         detail = "; ".join(stopped)[:MESSAGE_LIMIT]
     write_autograded(plan, results, pathlib.Path(request["autograded"]))
@@ -199,10 +296,7 @@ def main(argv: list[str]) -> int:
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         return 1
-    out = pathlib.Path(request["result"])
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(result.to_json()), encoding="utf-8")
-    os.replace(tmp, out)
+    write_result(result, pathlib.Path(request["result"]))
     return 0
 
 

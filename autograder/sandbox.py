@@ -13,9 +13,12 @@ Three levels of isolation, by what the machine offers (`capabilities()`):
   without sources or results, own PID, IPC and network namespaces;
 - root without namespaces ("uid-only", e.g. a Docker container that forbids
   unshare or mount): a user id of the kernel's own, no supplementary groups,
-  and a private 0700 home; it sees the real file system, so grading is safe
-  only when the secrets are unreadable by other users (`unsafe_reason()`
-  checks solutions/; the results folder and the job folders are 0700);
+  and a new private 0700 home at every kernel start; every process of that
+  user id is killed when the job ends; it sees the real file system, so
+  grading is safe only when the secrets are unreadable by other users
+  (`unsafe_reason()` checks solutions/, the class's submissions, the results
+  folder, and that no folder root imports from is writable by others; the
+  job folders are 0700 and each notebook is graded from a private copy);
 - not root: the kernel runs as the grader's own user and could read anything.
 
 Where the isolation cannot keep solutions/ from a kernel, the grader says so
@@ -29,19 +32,25 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import json
+import logging
 import os
 import pathlib
-import shutil
 import signal
 import sys
 import sysconfig
 import threading
-import time
 
+from . import cgroups, jobspace
+
+log = logging.getLogger(__name__)
+
+# root's Python processes (the kernel launcher) read no user site-packages and, where Python has it (3.11), put no
+# working folder on their import path: nothing they import lies where a job could write
+PYTHON_FLAGS = ("-s", "-P") if sys.version_info >= (3, 11) else ("-s",)
 UID_BASE = 61000
 UID_SPAN = 4000
 NAMESPACES = 0x00020000 | 0x40000000 | 0x08000000 | 0x20000000  # mount, network, IPC, PID
-CONTROLLERS = ("memory", "pids", "cpu", "freezer")
+CONTROLLERS = cgroups.CONTROLLERS
 
 
 @dataclasses.dataclass
@@ -52,6 +61,7 @@ class Limits:
     processes: int = 256
     file_bytes: int = 256 * 1024**2
     tmp_bytes: int = 512 * 1024**2
+    tmp_inodes: int = 16384  # files and folders each of a kernel's writable places may hold
     open_files: int = 1024
     threads: int = 0      # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
     cpu_share: float = 0  # cores a job may use at most (cgroup CPU quota; 0: no quota)
@@ -70,15 +80,6 @@ def _probe_namespaces() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def _cgroup_roots() -> dict[str, pathlib.Path]:
-    roots = {}
-    for ctrl in CONTROLLERS:
-        p = pathlib.Path("/sys/fs/cgroup") / ctrl
-        if p.is_dir() and os.access(p, os.W_OK):
-            roots[ctrl] = p
-    return roots
-
-
 _CAPS = None
 
 
@@ -87,7 +88,7 @@ def capabilities() -> dict:
     global _CAPS
     if _CAPS is None:
         namespaces = os.environ.get("AEKIT_SANDBOX_NAMESPACES") != "off" and _probe_namespaces()
-        _CAPS = {"root": os.geteuid() == 0, "namespaces": namespaces, "cgroups": sorted(_cgroup_roots())}
+        _CAPS = {"root": os.geteuid() == 0, "namespaces": namespaces, "cgroups": cgroups.available()}
     return _CAPS
 
 
@@ -97,15 +98,20 @@ def describe() -> str:
     parts.append("cgroup memory, process, CPU and freezer limits" if set(CONTROLLERS) <= set(caps["cgroups"])
                  else "some cgroup limits missing (" + ", ".join(sorted(set(CONTROLLERS) - set(caps["cgroups"])))
                  + ")")
+    if caps["root"]:
+        parts.append("each job's folder a tmpfs limited in bytes and files" if jobspace.mountable() else
+                     "job folders NOT limited in bytes or files (this machine cannot mount)")
     if caps["namespaces"]:
         parts.append("own user id, own root with sources and results absent, own PID, IPC and empty network "
                      "namespaces")
         return "sandbox: " + ", ".join(parts)
     if caps["root"]:
-        parts.append("own user id without groups, private home")
+        parts.append("own user id without groups (every process of it killed when its job ends), a fresh private "
+                     "home for every kernel start")
         return ("sandbox: " + ", ".join(parts) + "; REDUCED isolation (no namespaces): no private root (a kernel "
-                "can read every world-readable file, the course's code among them, and write to /tmp), no PID "
-                "namespace (it sees every process), shared network and IPC")
+                "can read every world-readable file, the course's code among them, and write to /tmp, /var/tmp "
+                "and /dev/shm without a limit on their total), no PID namespace (it sees every process), shared "
+                "network and IPC")
     return "sandbox: " + ", ".join(parts) + "; REDUCED isolation (not root): a submission could read solutions/"
 
 
@@ -128,9 +134,10 @@ def readable_by_others(root: pathlib.Path) -> pathlib.Path | None:
     return None
 
 
-def unsafe_reason(opt_in: str = "--unsafe") -> str | None:
+def unsafe_reason(opt_in: str = "--unsafe", private: tuple = ()) -> str | None:
     """Why grading here would let a submission read the sources, with what to do about it (None: it cannot).
-    `opt_in` is how the caller is told to grade anyway."""
+    `opt_in` is how the caller is told to grade anyway; `private`: more folders no kernel may read (the class's
+    submissions, the results folder), checked with solutions/ when there are no namespaces."""
     caps = capabilities()
     if caps["namespaces"]:
         return None
@@ -138,14 +145,35 @@ def unsafe_reason(opt_in: str = "--unsafe") -> str | None:
         return f"not root: a kernel could read solutions/ and the results (run as root on Linux, or pass {opt_in})"
     from .paths import REPO
 
-    exposed = readable_by_others(REPO / "solutions")
-    if exposed is not None:
-        return (f"no namespaces: a kernel could read {exposed} (chmod -R go-rwx {REPO / 'solutions'} to grade "
-                f"with separate user ids only, or pass {opt_in})")
+    for folder in (REPO / "solutions", *map(pathlib.Path, private)):
+        exposed = readable_by_others(folder)
+        if exposed is not None:
+            return (f"no namespaces: a kernel could read {exposed} (chmod -R go-rwx {folder} to grade "
+                    f"with separate user ids only, or pass {opt_in})")
+    planted = writable_import_path()
+    if planted is not None:
+        return (f"no namespaces: a kernel could write to {planted}, from which the grader imports code as root "
+                f"(run the grader from, and install it in, folders only root can write to, or pass {opt_in})")
     blocked = unreachable_by_others(kernel_needs())
     if blocked is not None:  # not a leak, but every kernel would die at its first import: say so now
         return (f"no namespaces: a kernel, under a user id of its own, cannot reach {blocked} (make the folders "
                 f"above it searchable by others, chmod o+x, or install Python and the course where they are)")
+    return None
+
+
+def writable_import_path(entries: list[str] | None = None) -> pathlib.Path | None:
+    """A folder on this Python's import path (or one above it) that a user other than root and this process's
+    could change: a file put there, or the folder replaced, would be imported by root (None: there is none)."""
+    for entry in sys.path if entries is None else entries:
+        if not entry or not os.path.isdir(entry):
+            continue
+        path = pathlib.Path(os.path.realpath(entry))
+        for folder in (path, *path.parents):
+            st = folder.stat()
+            foreign = st.st_uid not in (0, os.geteuid())
+            open_to_all = st.st_mode & 0o002 and not (folder != path and st.st_mode & 0o1000)  # job ids: no groups
+            if foreign or open_to_all:
+                return folder
     return None
 
 
@@ -172,12 +200,8 @@ def _searchable_by_others(folders) -> bool:
 
 
 def socket_base() -> pathlib.Path:
-    """The folder of every job's socket folder and the zygote's socket (0755: each job's folder is 0700)."""
-    base = pathlib.Path("/run" if os.access("/run", os.W_OK) else "/tmp") / "aekit"
-    base.mkdir(parents=True, exist_ok=True)
-    if base.stat().st_mode & 0o777 != 0o755 and base.stat().st_uid == os.geteuid():
-        os.chmod(base, 0o755)
-    return base
+    """The folder of every job's folder and the zygote's socket (root's, 0755; see `jobspace.base`)."""
+    return jobspace.base()
 
 
 def remove_stale(base: pathlib.Path | None = None) -> None:
@@ -195,29 +219,14 @@ def remove_stale(base: pathlib.Path | None = None) -> None:
 
     base = base or socket_base()
     for entry in base.iterdir() if base.is_dir() else []:
-        if stale(entry):
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-    _remove_job_cgroups(stale)
-
-
-def remove_cgroups_of(grader_pid: int) -> None:
-    """Empty and remove the cgroups of a grader's jobs: its zygote does this when the grader is gone, so a job
-    the grader was killed in the middle of (even one it had just frozen) ends with it."""
-    _remove_job_cgroups(lambda entry: entry.name.startswith(f"aekit-{grader_pid}-"))
-
-
-def _remove_job_cgroups(chosen) -> None:
-    """Each job whose cgroup `chosen(path)` picks: all its controllers at once, so a frozen job is thawed and
-    killed in one pass (emptying its memory cgroup alone would wait on processes the freezer holds)."""
-    roots = _cgroup_roots()
-    names = {entry.name for root in roots.values() for entry in root.glob("aekit-*") if chosen(entry)}
-    for name in sorted(names):
-        job = {ctrl: root / name for ctrl, root in roots.items() if (root / name).is_dir()}
-        _empty_cgroups(job)
-        _remove_cgroups(job)
+        try:  # whatever a job left (a deep tree, links, a mount, a file): removed, or logged and left
+            if stale(entry):
+                jobspace.remove_tree(entry)
+        except Exception:  # noqa: BLE001  (one entry never stops the run)
+            log.exception("could not remove the stale %s", entry)
+    if os.geteuid() == 0:  # processes a killed grader's jobs left outside every cgroup (uid-only): by user id
+        jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
+    cgroups.remove_jobs(stale)
 
 
 def kill_tree(pid: int) -> None:
@@ -241,55 +250,6 @@ def kill_tree(pid: int) -> None:
     psutil.wait_procs(procs, timeout=5)
 
 
-def _cgroup_pids(cgroups: dict) -> set[int]:
-    pids = set()
-    for path in cgroups.values():
-        try:
-            pids |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
-        except OSError:
-            pass
-    return pids
-
-
-def _empty_cgroups(cgroups: dict, seconds: float = 10.0) -> bool:
-    """Freeze, kill everything, thaw, until no process is left in the cgroups; True when empty."""
-    freezer = cgroups.get("freezer")
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        pids = _cgroup_pids(cgroups)
-        if not pids:
-            return True
-        if freezer is not None:  # frozen processes cannot fork away while being killed
-            try:
-                (freezer / "freezer.state").write_text("FROZEN")
-            except OSError:
-                pass
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if freezer is not None:
-            try:
-                (freezer / "freezer.state").write_text("THAWED")
-            except OSError:
-                pass
-        time.sleep(0.05)
-    return not _cgroup_pids(cgroups)
-
-
-def _remove_cgroups(cgroups: dict) -> None:
-    for path in cgroups.values():
-        for _ in range(50):
-            try:
-                path.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.05)
-
-
 class JobSandbox:
     """Grader-side handle of one job's confinement: cgroups, socket folder, user id, kernel spec, clean-up."""
 
@@ -304,56 +264,37 @@ class JobSandbox:
         self.limits = limits
         caps = capabilities()
         self.isolated = caps["namespaces"]
-        self.uid = UID_BASE + (os.getpid() * 64 + n) % UID_SPAN if caps["root"] else None
+        # a user id of its own, locked against every other job of every grader on this machine
+        self.uid, self._uid_lock = (jobspace.claim_uid(UID_BASE, UID_SPAN, os.getpid() * 64 + n) if caps["root"]
+                                    else (None, None))
         self.name = f"aekit-{os.getpid()}-{n}"
+        # the job's folder (root's, 0711; a bounded tmpfs where this machine can mount): its `ipc/` holds the
+        # kernel's sockets, and in uid-only mode each kernel start gets a fresh home in it (see jobspace.py)
         self.sock_dir = socket_base() / self.name
-        # uid-only: the kernel's working folder, its own (with namespaces it gets one in its private root)
-        self.home = self.sock_dir / "home" if self.uid is not None and not self.isolated else None
-        self.cgroups: dict[str, pathlib.Path] = {}
-        for ctrl, root in _cgroup_roots().items():
-            path = root / self.name
-            try:
-                path.mkdir()
-                self.cgroups[ctrl] = path
-                self._configure(ctrl, path)
-            except OSError:
-                pass
+        self.bounded = False
+        self.cgroups = cgroups.JobCgroups.create(self.name, memory_bytes=limits.memory_bytes,
+                                                 processes=limits.processes, cpu_share=limits.cpu_share)
         self.zygote = zygote
-        self._write_spec()
-
-    def _configure(self, ctrl: str, path: pathlib.Path) -> None:
-        limits = self.limits
-        if ctrl == "memory":
-            for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.max"):
-                try:
-                    (path / name).write_text(str(limits.memory_bytes))
-                except OSError:
-                    pass
-        elif ctrl == "pids":
-            (path / "pids.max").write_text(str(limits.processes))
-        elif ctrl == "cpu" and limits.cpu_share > 0:
-            period = 100_000
-            (path / "cpu.cfs_period_us").write_text(str(period))
-            (path / "cpu.cfs_quota_us").write_text(str(int(period * limits.cpu_share)))
+        try:
+            self._write_spec()
+        except BaseException:  # a full disk, say: nothing of the job is left behind
+            self.cleanup()
+            raise
 
     def _write_spec(self) -> None:
         spec_dir = self.job_dir / "jupyter" / "kernels" / "python3"
         spec_dir.mkdir(parents=True, exist_ok=True)
-        self.sock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.uid is not None:
-            os.chown(self.sock_dir, self.uid, self.uid)
-        if self.home is not None:
-            self.home.mkdir(mode=0o700)
-            os.chown(self.home, self.uid, self.uid)
+        self.bounded = jobspace.make_job_folder(self.sock_dir, self.uid, size_bytes=self.limits.tmp_bytes,
+                                                inodes=self.limits.tmp_inodes, mount=jobspace.mountable())
         from .paths import REPO
 
         config = {"limits": dataclasses.asdict(self.limits), "uid": self.uid, "sock_dir": str(self.sock_dir),
-                  "home": str(self.home) if self.home else None,
                   "repo": str(REPO), "zygote": self.zygote, "isolated": self.isolated,
-                  "cgroups": {k: str(v) for k, v in self.cgroups.items()}}
+                  "cgroups": {k: str(v) for k, v in self.cgroups.kernel.items()}}
         cfg_path = self.job_dir / "sandbox.json"
         cfg_path.write_text(json.dumps(config))
-        spec = {"argv": [sys.executable, "-m", "autograder.confine", str(cfg_path), "{connection_file}"],
+        spec = {"argv": [sys.executable, *PYTHON_FLAGS, "-m", "autograder.confine", str(cfg_path),
+                         "{connection_file}"],
                 "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": False},
                 "interrupt_mode": "signal"}
         (spec_dir / "kernel.json").write_text(json.dumps(spec))
@@ -366,22 +307,18 @@ class JobSandbox:
                 env[name] = str(self.limits.threads)
             env["TF_NUM_INTEROP_THREADS"] = "1"
         env["JUPYTER_PATH"] = str(self.job_dir / "jupyter")
-        env["AEKIT_KERNEL_IP"] = str(self.sock_dir / "k")
+        env["AEKIT_KERNEL_IP"] = str(self.sock_dir / "ipc" / "k")
         return env
-
-    def memory_exceeded(self) -> bool:
-        mem = self.cgroups.get("memory")
-        if mem is None:
-            return False
-        try:
-            return int((mem / "memory.failcnt").read_text()) > 0 and \
-                int((mem / "memory.max_usage_in_bytes").read_text()) >= self.limits.memory_bytes * 0.98
-        except (OSError, ValueError):
-            return False
 
     def cleanup(self) -> bool:
         """End every process of the job and remove its cgroups and sockets; False if a process survived."""
-        empty = _empty_cgroups(self.cgroups)
-        _remove_cgroups(self.cgroups)
-        shutil.rmtree(self.sock_dir, ignore_errors=True)
+        empty = self.cgroups.empty()
+        self.cgroups.remove()
+        if self.uid is not None:  # each job has a user id of its own: whatever escaped its cgroups dies here
+            empty = jobspace.kill_uid(self.uid) and empty
+            if not self.isolated:  # it had the machine's /tmp, /var/tmp, /dev/shm: what it left there goes too
+                jobspace.remove_files_of(self.uid)
+        jobspace.remove_tree(self.sock_dir)  # logged when something stays; never raises
+        jobspace.release_uid(self._uid_lock)
+        self._uid_lock = None
         return empty

@@ -25,6 +25,7 @@ python_version marker.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 import stat
@@ -50,6 +51,15 @@ python -m venv .venv
 ```
 
 Conda instead: `conda env create -f environment.yml && conda activate aekit`.
+
+Already have TensorFlow (a JupyterHub image, a conda environment of your own)? Keep it, and add only the
+course package: `python -m pip install --no-deps .`. The course works with TensorFlow 2.19 to 2.21,
+Keras 3.10 or later, NumPy 1.26 to 2.x and ipywidgets 7.7 to 8.x except 8.1.9 (which draws nothing in
+VS Code); `import aekit` tells you in one line if yours are outside that.
+
+On Google Colab, run each notebook's first code cell: it installs the course package and leaves Colab's
+TensorFlow alone. The visible tests work there; the Validate check below needs the notebook on your own
+disk, so download the notebook (File > Download > Download .ipynb) to hand it in.
 
 ## Work
 
@@ -249,18 +259,19 @@ def lock(pythons: dict[str, str]) -> str:
 
 
 def find_pythons() -> dict[str, str]:
-    """An interpreter for each supported version: pythonX.Y on PATH, or pyenv's."""
+    """An interpreter for each supported version that runs: pyenv's own (newest patch first), or pythonX.Y on
+    PATH (a pyenv shim of a version that is not selected is on PATH but fails, so each is tried)."""
     import shutil
 
+    root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv")) / "versions"
     found = {}
     for v in PYTHONS:
-        exe = shutil.which(f"python{v}")
-        if not exe:
-            pyenv = pathlib.Path.home() / ".pyenv" / "versions"
-            cands = sorted(pyenv.glob(f"{v}.*/bin/python")) if pyenv.is_dir() else []
-            exe = str(cands[-1]) if cands else None
-        if exe:
-            found[v] = exe
+        cands = [str(p) for p in sorted(root.glob(f"{v}.*/bin/python"), reverse=True)] if root.is_dir() else []
+        cands += [p for p in [shutil.which(f"python{v}")] if p]
+        for exe in cands:
+            if subprocess.run([exe, "-c", "import venv, ensurepip"], capture_output=True, timeout=60).returncode == 0:
+                found[v] = exe
+                break
     return found
 
 

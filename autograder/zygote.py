@@ -29,19 +29,24 @@ import socket
 import subprocess
 import sys
 
+from . import jobspace
 from .confine import connect, die_with_parent, recv_line
-from .sandbox import remove_cgroups_of
+from .cgroups import remove_cgroups_of
+from .sandbox import PYTHON_FLAGS, UID_BASE, UID_SPAN
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
 SAFE_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "AEKIT_REPO", "AEKIT_GRADE_SEED", "OPENBLAS_CORETYPE",
-            "OPENBLAS_L2_SIZE")
+            "OPENBLAS_L2_SIZE", jobspace.BASE_ENV, "AEKIT_SANDBOX_NAMESPACES")
 
 
 def safe_env(**extra: str) -> dict[str, str]:
     """The grader's environment cut to an allow-list, plus `extra` (what every zygote child starts from)."""
     env = {k: v for k, v in os.environ.items() if k in SAFE_ENV}
-    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg", HOME="/tmp")
+    # HOME root's own (0700), never /tmp: a kernel without namespaces can write /tmp, and what root's processes
+    # read from their home (matplotlibrc, keras.json, Jupyter's runtime folder, a user site-packages) is trusted
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg", HOME=str(jobspace.private_home()),
+               PYTHONNOUSERSITE="1")
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "/usr/bin:/bin")])
     env.update(extra)
     return env
@@ -57,7 +62,7 @@ class Zygote:
     def spawn(self) -> None:
         """Start the process (call from a thread that lives as long as the run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote", str(self.sock_path),
+        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS, "-m", "autograder.zygote", str(self.sock_path),
                                       str(os.getpid())],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=safe_env(), start_new_session=True, text=True,
@@ -125,6 +130,8 @@ def serve(sock_path: str, parent: int) -> None:
         try:
             if os.getppid() != parent:
                 remove_cgroups_of(parent)
+                if os.geteuid() == 0:  # and, cgroups or not, every process of a job user id no live job holds
+                    jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
         finally:
             os._exit(0)
 

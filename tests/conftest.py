@@ -126,3 +126,15 @@ print("uid", _os.getuid(), "control", _control, "read", _read[:5])
         return selftest.build_submission(a, {name: f"{snoop}\n{code}\nif BREACHED:\n    del {name}\n"})
 
     return build
+
+
+OWN_TARGET_MARKERS = ("cgroup2", "container", "stacks", "platforms", "slurm")  # slow checks run only by their own make target (-m NAME)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out the tests of OWN_TARGET_MARKERS unless `-m` names their marker."""
+    chosen = config.getoption("markexpr") or ""
+    keep = [i for i in items if not any(i.get_closest_marker(m) and m not in chosen for m in OWN_TARGET_MARKERS)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep

@@ -43,7 +43,12 @@ HONEST = ("honest_one", "honest_two")
 # in-process by tests/test_students.py, and every forger of every notebook is in the class)
 BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:1]
                     + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1])
-HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "05_vae": "train_step"}
+# the exercise of each notebook that the helper-and-hang student's hangs (by default the last): one that no other
+# exercise uses, called by as many provided cells as can be (where fewer than HANG_CALLS do, as in 01 and 03, the
+# student runs the last of them again in cells of its own)
+HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "04_gaussian_generative_models": "fit_mixture_em",
+                 "05_vae": "estimate_log_likelihood", "06_checkerboard_artifacts": "checkerboard_score"}
+HANG_CALLS = 3  # cells that call the hanging exercise in each helper-and-hang notebook, at least
 LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
 # and a pre-flight are reused only under the same limits
 CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
@@ -62,6 +67,22 @@ def rows_of_tests(out: pathlib.Path, sid: str, assignment: str) -> dict:
 def hang_exercise(assignment: str) -> str:
     """The exercise of the helper-and-hang student that never returns (never the one kept in a helper)."""
     return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
+
+
+def _names(code: str) -> set[str]:
+    import ast
+
+    try:
+        return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def cells_calling(nb: dict, name: str) -> list[int]:
+    """The code cells of `nb` (tests and exercise cells aside) that name `name`."""
+    return [i for i, c in enumerate(nb["cells"]) if c.get("cell_type") == "code"
+            and not {"grade", "solution"} & {k for k, v in c.get("metadata", {}).get("nbgrader", {}).items() if v}
+            and name in _names("".join(c["source"]) if isinstance(c["source"], list) else c["source"])]
 
 
 def helper_hang_id(assignment: str) -> str:
@@ -85,10 +106,19 @@ def _exercise_index(nb: dict, name: str) -> int:
 
 def helper_student(assignment: str) -> dict:
     """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's
-    own, and with `hang_exercise(assignment)` a function that never returns (it waits in `time.sleep`)."""
+    own, and with `hang_exercise(assignment)` a function that never returns (it waits in `time.sleep`), called
+    from at least HANG_CALLS cells (the provided ones, and copies of them as the student's own where the notebook
+    has fewer)."""
     hang = hang_exercise(assignment)
     nb = selftest.build_submission(assignment, {hang: (
         f"import time\n\ndef {hang}(*args, **kwargs):\n    while True:\n        time.sleep(0.05)\n")})
+    calling = cells_calling(nb, hang)
+    assert calling, (assignment, hang)
+    for n in range(HANG_CALLS - len(calling)):  # the student runs the last provided one again, in cells of its own
+        last = calling[-1] + n
+        copy = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                "source": nb["cells"][calling[-1]]["source"]}
+        nb["cells"].insert(last + 1, copy)
     name, code = next(iter(selftest.solution_sources(assignment).items()))
     assert name != hang, (assignment, name)
     i = _exercise_index(nb, name)
@@ -380,7 +410,8 @@ def grade(root: pathlib.Path) -> GradedClass:
     thread.start()
     cls, out = root / "class", root / "out"
     make(cls, server.getsockname()[1])
-    args = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out), *LIMITS, "--workers", str(WORKERS)]
+    args = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out), *LIMITS, "--workers", str(WORKERS),
+            "--final"]  # the whole class at once: a notebook a student did not hand in is recorded `missing`
     grader = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=dict(os.environ, AEKIT_TEST_SECRET=SECRET))
     stdout, stderr = grader.communicate(timeout=1500)

@@ -193,3 +193,73 @@ def test_a_gradient_of_the_wrong_shape_is_refused():
         total = tf.reduce_sum(value)
     with pytest.raises(calls.StudentError):
         tape.gradient(total, var)
+
+
+# ---- time: what a hang may cost (autograder.pipeline.Budget, calls.Kernel's limits) ---------------------------
+
+VERBOSE_TRACE = ("\x1b[31mKeyboardInterrupt\x1b[39m Traceback (most recent call last)\n\x1b[36mCell\x1b[39m "
+                 "\x1b[32mIn[1]\x1b[39m\x1b[32m, line 2\x1b[39m\n----> 2 fit_mixture_em(x, 3)\n\x1b[36mCell\x1b[39m "
+                 "\x1b[32mIn[1]\x1b[39m\x1b[32m, line 4\x1b[39m, in \x1b[36mgaussian_pdf\x1b[39m\x1b[34m(*a)\x1b[39m\n"
+                 "----> 4 time.sleep(0.05)\n\x1b[31mKeyboardInterrupt\x1b[39m: ")
+MINIMAL_TRACE = ("Traceback \x1b[36m(most recent call last)\x1b[39m:\n  Cell \x1b[92mIn[1]\x1b[39m\x1b[92m, line 4"
+                 "\x1b[39m\n    w = fit_mixture_em(prices, 3)\n\x1b[36m  Cell In[1], line 9\x1b[39m\x1b[36m in "
+                 "\x1b[39m\x1b[35mfit_mixture_em\x1b[39m\n    time.sleep(0.05)\n  File /x/y.py:3 in helper\n"
+                 "\x1b[31mKeyboardInterrupt\x1b[39m\n")
+
+
+def test_the_exercise_a_stopped_call_was_in_is_read_from_either_traceback_style():
+    """Is the innermost exercise named in an interrupted cell's traceback found, in IPython's verbose and minimal
+    styles (helpers and code lines that merely mention an exercise skipped), and nothing when none is in it?"""
+    names = {"fit_mixture_em", "gaussian_pdf", "flag_outliers"}
+    assert calls.innermost_exercise(VERBOSE_TRACE, names) == "gaussian_pdf"
+    assert calls.innermost_exercise(MINIMAL_TRACE, names) == "fit_mixture_em"
+    assert calls.innermost_exercise(MINIMAL_TRACE, {"flag_outliers"}) is None
+    assert calls.innermost_exercise("", names) is None
+
+
+def test_a_function_that_timed_out_gets_only_a_grace_on_later_calls():
+    """Does an exercise marked as having run past its limit get GRACE_SECONDS per call, and every other one the
+    full (shared) call limit?"""
+    kernel = calls.Kernel.__new__(calls.Kernel)  # no kernel started: only the bookkeeping of limits
+    kernel.call_cap, kernel.hung = 20.0, set()
+    kernel.mark_hung(None, "fit_mixture_em")
+    assert kernel.hung == {"fit_mixture_em"}
+    assert kernel.call_limit("fit_mixture_em") == calls.GRACE_SECONDS
+    assert kernel.call_limit("flag_outliers") == 20.0 and kernel.call_limit(None) == 20.0
+
+
+def test_cells_get_half_the_time_and_the_tests_always_get_their_turn():
+    """Does the budget give one cell at most a sixth of the limit, a cell naming a hung exercise a grace, the cells
+    past their half of the limit a grace each for a short overrun and then nothing, and the tests until the end?"""
+    import time
+
+    from autograder.pipeline import Budget, names_in
+
+    now = time.monotonic()
+    fresh = Budget(now, 120.0, 90.0)
+    assert fresh.one == 20.0 and fresh.end == pytest.approx(now + 120.0) and fresh.cells_end == pytest.approx(now + 60)
+    assert fresh.cell_seconds(False) == 20.0 and fresh.cell_seconds(True) == calls.GRACE_SECONDS
+    assert Budget(now, 300.0, 30.0).one == 30.0  # the call limit when it is the smaller
+    late = Budget(now - 55.0, 120.0, 90.0)  # 5 s of the cells' 60 left
+    assert late.cell_seconds(False) == pytest.approx(5.0, abs=0.5)
+    assert Budget(now - 62.0, 120.0, 90.0).cell_seconds(False) == calls.GRACE_SECONDS  # overrun: a grace each
+    assert Budget(now - 73.0, 120.0, 90.0).cell_seconds(False) is None  # past the overrun: not run
+    assert names_in("w, mu, sd = fit_mixture_em(prices, 3)\nnp.sort(mu)") >= {"fit_mixture_em", "np", "sort"}
+    assert names_in("def (:") == set()
+
+
+def test_a_run_that_dies_keeps_the_verdicts_already_written():
+    """Is the provisional result (written after each test) the verdicts so far with their points, the rest not
+    run, status crashed and the test it stopped in named?"""
+    from autograder.cells import TestCell
+    from autograder.pipeline import provisional
+    from autograder.results import NotebookResult, TestResult
+
+    tests = [TestCell("test_a", 1.0, False, ""), TestCell("test_a_hidden", 2.0, True, ""),
+             TestCell("test_b", 1.0, False, "")]
+    done = [TestResult("test_a", 1.0, 1.0, "", False), TestResult("test_a_hidden", 0.0, 2.0, "AssertionError: x", True)]
+    result = NotebookResult.from_json(json.loads(json.dumps(provisional("nb", tests, done, 3.0).to_json())))
+    assert (result.status, result.score, result.max_score) == ("crashed", 1.0, 4.0)
+    assert [t.test_id for t in result.tests] == ["test_a", "test_a_hidden", "test_b"]
+    assert result.tests[1].message == "AssertionError: x" and "stopped" in result.tests[2].message
+    assert "during test_b" in result.detail

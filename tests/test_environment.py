@@ -70,8 +70,10 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
 
 def test_bounds_agree_between_pyproject_and_environment_yml():
     """Does every package carry the same version range in both files, with an upper bound?"""
-    pyproject = {Requirement(r).name.lower(): Requirement(r).specifier
-                 for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]}
+    # a package with a range per Python (nbgrader: 0.9.6 needs 3.11) is compared at 3.12's, conda's default
+    reqs = [Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]]
+    pyproject = {r.name.lower(): r.specifier for r in reqs
+                 if r.marker is None or "platform" in str(r.marker) or r.marker.evaluate({"python_version": "3.12"})}
     conda, pip = _env_items()
     for item in conda:
         name, spec = _conda_spec(item)

@@ -102,7 +102,7 @@ def test_canvas_file_has_the_documented_header_and_every_roster_student(results,
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A1, A5, "Final Points"]
     assert rows[1] == ["Points Possible", "", "", "", "", "10", "10", "20"]
     assert [r[1] for r in rows[2:]] == ["12345", "99999", "55555"]
-    assert rows[4] == ["Nobody, Dana", "55555", "", "dnobody", "S2", "0", "0", "0"]
+    assert rows[4] == ["Nobody, Dana", "55555", "", "dnobody", "S2", "", "", "0"]  # no due date: not missing yet
     assert rows[3][5:] == ["10", "7", "17"]
     assert "stray" in capsys.readouterr().err
     report = _dicts(done["report"])
@@ -225,3 +225,109 @@ def test_every_grade_reads_what_nbgraders_objects_say(results):
     assert got == expected
     assert got[("12345", A1)][1] == {"t2": "see me"} and ("t2", 5.0, 6.0, True, False, "see me") in got[("12345", A1)][0]
     assert ("t1", 7.0, 10.0, False, True, "") in got[("99999", A5)][0]
+
+
+def _record(out, sid, nb, **time):
+    """A grade run's record of one submission's time (results/.state/<student>/<notebook>.json)."""
+    import json
+
+    path = out / ".state" / sid / f"{nb}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"student_id": sid, "lms_id": time.pop("lms_id", ""), "time": time,
+                                "result": {"assignment": nb}}), encoding="utf-8")
+
+
+def test_a_notebook_not_handed_in_is_empty_until_its_due_date_then_missing(results, capsys):
+    """Is a roster student's ungraded notebook an empty cell before its due date and 0 (missing) after it, and is
+    every roster student without a grade named on stderr and in the report?"""
+    out, roster = results
+    early = export("canvas", results=out, roster=roster, due=[f"01={DUE.isoformat()}+00:00"],
+                   now=DUE - datetime.timedelta(days=1))
+    assert _rows(early["out"])[4][5] == ""
+    err = capsys.readouterr().err
+    assert "55555 is on the roster but has no grade" in err and early["ungraded"] == ["55555"]
+    late = export("canvas", results=out, roster=roster, now=DUE + datetime.timedelta(days=1))
+    assert _rows(late["out"])[4][5:8] == ["0", "", "0"]  # 01 is due and past; 05 has no due date
+    report = {(r["student_id"], r["notebook"]): r["note"] for r in _dicts(late["report"])}
+    assert "roster student without a grade" in report[("55555", A1)] and "missing" in report[("55555", A1)]
+    assert "no due date" in report[("55555", A5)]
+
+
+def test_notebooks_selects_the_exported_columns(results):
+    """Does --notebooks export only the notebooks named (not every notebook in the gradebook)?"""
+    out, roster = results
+    done = export("canvas", results=out, roster=roster, notebooks=[A5])
+    rows = _rows(done["out"])
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A5, "Final Points"]
+    assert rows[2][5:] == ["8", "8"]
+    assert cli.main(["export", "--format", "csv", "--results", str(out), "--notebooks", "03"]) == 2
+
+
+CANVAS_EXPORT = (
+    'Student,ID,SIS User ID,SIS Login ID,Section,01_conv_as_matrix (501),Week 5: VAE (505),Quiz 1 (600),'
+    'Current Points,Final Points,Current Score,Unposted Current Score,Final Score,Unposted Final Score\n'
+    '    Points Possible,,,,,10.00,10.00,5.00,(read only),(read only),(read only),(read only),(read only),'
+    '(read only)\n'
+    '"Smith, Bob",12345,S-1,bsmith,S1,,,,0,0,,,,\n'
+    '"Smith, Bob",99999,S-2,bsmith2,S1,,,,0,0,,,,\n'
+    '"Student, Test",777,,,S1,,,,,,,,,\n')
+
+
+def test_canvas_gradebook_export_is_a_roster_and_names_the_columns(results, tmp_path, capsys):
+    """Is Canvas's own gradebook export accepted as the roster (its test student and read-only columns left
+    out), and does each notebook's column take the matching Canvas assignment's `Title (id)` header, matched by
+    name or named by --lms-title, so that Canvas updates that assignment instead of making a new one?"""
+    out, _ = results
+    export_csv = tmp_path / "canvas_export.csv"
+    export_csv.write_text(CANVAS_EXPORT, encoding="utf-8")
+    with pytest.raises(Exception, match="--lms-title 05="):
+        export("canvas", results=out, roster=export_csv)  # "Week 5: VAE" is not matched by guessing
+    done = export("canvas", results=out, roster=export_csv, titles=["05=Week 5: VAE"])
+    rows = _rows(done["out"])
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_conv_as_matrix (501)",
+                       "Week 5: VAE (505)", "Final Points"]
+    assert [r[1] for r in rows[2:]] == ["12345", "99999"]
+    assert rows[2][2:5] == ["S-1", "bsmith", "S1"] and rows[2][5:7] == ["9", "8"]
+    assert done["not_on_roster"] == ["stray"]
+    assert "01_conv_as_matrix -> the LMS's column '01_conv_as_matrix (501)'" in capsys.readouterr().err
+
+
+def test_moodle_export_writes_each_notebook_s_grading_worksheet(results, tmp_path):
+    """Beside the gradebook CSV, is there one Moodle grading worksheet per notebook, whose `Identifier` is the
+    participant id the notebook was graded under, with the exported grade and a feedback comment?"""
+    out, _ = results
+    roster = tmp_path / "moodle.csv"
+    roster.write_text("student_id,lms_id,name,email\n12345,7001;7005,Bob Smith,b@x.org\n"
+                      "99999,8001,Bob Smith,b2@x.org\n", encoding="utf-8")
+    _record(out, "12345", A5, lms_id="7005", at=None, source="first seen by the grader", zone="UTC")
+    done = export("moodle", results=out, roster=roster, due=[f"05={DUE.isoformat()}+00:00"],
+                  late_policy="per-day:10")
+    assert len(done["worksheets"]) == 2
+    sheet = {r["Identifier"]: r for r in _dicts(next(w for w in done["worksheets"] if A5 in w))}
+    assert list(next(iter(sheet.values()))) == ["Identifier", "Full name", "Email address", "Status", "Grade",
+                                                "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+                                                "Last modified (grade)", "Feedback comments"]
+    assert sheet["Participant 7005"]["Grade"] == "5" and "late penalty 3" in sheet["Participant 7005"]["Feedback comments"]
+    assert sheet["Participant 8001"]["Grade"] == "7"
+    a1 = {r["Identifier"] for r in _dicts(next(w for w in done["worksheets"] if A1 in w))}
+    assert a1 == {"Participant 8001"}  # 12345's 01 participant id is one of two: not guessed
+    report = {(r["student_id"], r["notebook"]): r["note"] for r in _dicts(done["report"])}
+    assert "no Moodle participant id known" in report[("12345", A1)]
+
+
+def test_the_lms_late_marker_decides_whether_work_is_late(results):
+    """Is a file the LMS marked on time never penalised (whatever its timestamp), one it marked late counted late
+    though its timestamp is not, and does the report say where each time came from and in which zone?"""
+    out, roster = results
+    _record(out, "12345", A5, at="2026-03-04T11:59:00+00:00", source="first seen by the grader", zone="UTC",
+            late_marker=False)
+    _record(out, "99999", A5, at="2026-03-01T22:59:00+00:00", source="Moodle grading worksheet g.csv",
+            zone="Europe/Berlin", late_marker=True)
+    done = export("csv", results=out, roster=roster, due=[f"05={DUE.isoformat()}+00:00"], late_policy="per-day:10")
+    row = {r["student_id"]: r for r in _dicts(done["out"])}
+    assert (row["12345"][A5], row["12345"][f"{A5} late seconds"]) == ("8", "0")
+    assert (row["99999"][A5], row["99999"][f"{A5} penalty"]) == ("6", "1")
+    report = {(r["student_id"], r["notebook"]): r for r in _dicts(done["report"])}
+    assert report[("99999", A5)]["time_source"] == "Moodle grading worksheet g.csv"
+    assert report[("99999", A5)]["time_zone"] == "Europe/Berlin" and report[("99999", A5)]["lms_late_marker"] == "late"
+    assert report[("12345", A5)]["timestamp"].endswith("+00:00") and "on time by the LMS" in report[("12345", A5)]["note"]

@@ -206,35 +206,181 @@ def test_a_cell_that_never_ends_is_stopped_and_the_rest_graded(attacked_class):
     assert row["status"] == "graded" and failed == {"test_conv2d_as_matmul", "test_conv2d_as_matmul_hidden"}, row
     assert "stopped" in row["detail"]
 
+@CLASS
+def test_a_link_in_a_kernels_home_changes_no_file_of_the_grader(attacked_class):
+    """Issue 26, hole 1: the attacker linked its connection file and caches to the grader's own code and forced a
+    restart. Is that code unchanged and root's, is its only loss the call it hung, and did its kernel after the
+    restart find a new home (else its exercise is deleted: more lost)?"""
+    import autograder
+
+    code = pathlib.Path(autograder.__file__)
+    assert code.stat().st_uid == 0 and "signature_scheme" not in code.read_text()
+    failed = {t: r for t, r in rows_of_tests(attacked_class.out, "kernel_home_link", A).items()
+              if float(r["score"]) < float(r["max_score"])}
+    assert len(failed) == 1 and "did not return" in next(iter(failed.values()))["message"], failed
+
+
+@CLASS
+def test_a_job_fills_only_its_own_bounded_places(attacked_class):
+    """Issue 26, hole 4: did the attacker that fills every place it can write find each one bounded in bytes
+    (at most the job's tmp size) and in files (at most its inode count), its socket folder included?"""
+    limits = sandbox.Limits()
+    nb = json.loads((attacked_class.out / "autograded" / "fill_job_space" / A / f"{A}.ipynb").read_text())
+    printed = "".join(str(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    places = re.findall(r"^(\S+) (\d+) MB (\d+) files$", printed, re.M)
+    assert len(places) == 5, printed
+    for place, mb, files in places:
+        assert 0 < int(mb) <= limits.tmp_bytes >> 20 and 0 < int(files) <= limits.tmp_inodes, (place, mb, files)
+
+
+def test_a_job_that_fills_the_disk_fails_alone(tmp_path):
+    """Issue 26, hole 4, scaled down: with the socket base, the class and the results on one small file system
+    (400 MB, 30,000 inodes), a student fills every place it can write while two honest students are graded beside
+    it. Does the run end with exit 0 and its tables, the honest students with full marks, the attacker with its
+    own (each of its places is a bounded tmpfs of its own), and nothing left in the socket base?"""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400m,nr_inodes=30000,mode=0755", "tmpfs", str(disk)]
+                      ).returncode != 0:
+        pytest.skip("needs to mount a small file system (root with CAP_SYS_ADMIN)")
+    try:
+        cls, out = disk / "class", disk / "out"
+        for sid in ("honest_one", "honest_two"):
+            _put(cls, sid, selftest.build_submission(CHEAP))
+        _put(cls, "fill_job_space", _attacker("fill_job_space"))
+        env = dict(os.environ, AEKIT_SOCKET_BASE=str(disk / "aekit"))
+        graded = subprocess.run([sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
+                                 "--notebooks", CHEAP[:2], "--workers", "3"], env=env, cwd=REPO,
+                                capture_output=True, text=True, timeout=900)
+        assert graded.returncode == 0, graded.stderr[-3000:]
+        with open(out / "grades.csv", encoding="utf-8") as f:
+            rows = {r["student_id"]: r for r in csv.DictReader(f)}
+        assert (out / "tests.csv").is_file()
+        for sid in ("honest_one", "honest_two", "fill_job_space"):
+            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(CHEAP), rows[sid]
+        assert [p.name for p in (disk / "aekit").iterdir() if p.name.startswith("aekit-")] == []
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])
+
+
 # ---- uid-only isolation: root without namespaces (a container that forbids them) -----------------------
 
 def _copy_checkout(dest: pathlib.Path) -> pathlib.Path:
     """The checkout's tracked files copied to `dest` (whose modes a test may change; never the real checkout's)."""
-    files = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True, check=True).stdout
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "--cached", "--others", "--exclude-standard"],
+                           capture_output=True, text=True, check=True).stdout
     for name in files.splitlines():
+        if not (REPO / name).is_file():  # deleted in the working tree
+            continue
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, dest / name)
     return dest
 
 
+CHEAP = "04_gaussian_generative_models"  # the uid-only and full-disk classes: the cheapest notebook to grade
+UID_ONLY_ATTACKS = ("kernel_home_link", "deep_folders", "fill_job_space", "classmates_answers", "escaped_survivor")
+
+
+def _attacker(name: str, assignment: str = CHEAP) -> dict:
+    """The reference notebook of `assignment` with the attack tests/attacks/`name`.py run first in its first exercise
+    cell (as tests/graded_class.py builds notebook 01's attackers: a breach deletes the exercise's function)."""
+    case = selftest.load_case(pathlib.Path(__file__).parent / "attacks" / f"{name}.py")
+    exercise, code = next(iter(selftest.solution_sources(assignment).items()))
+    return selftest.build_submission(assignment, {exercise: f"{case.overrides['attack']}\n{code}\n"
+                                                            f"if globals().get('BREACHED'):\n    del {exercise}\n"})
+
+
+def _put(cls: pathlib.Path, sid: str, nb: dict, assignment: str = CHEAP) -> None:
+    (cls / sid).mkdir(parents=True, exist_ok=True)
+    (cls / sid / f"{assignment}.ipynb").write_text(json.dumps(nb))
+
+
+def _outputs(out: pathlib.Path, sid: str, assignment: str = CHEAP) -> str:
+    """Every text a student's cells printed, from its autograded notebook."""
+    nb = json.loads((out / "autograded" / sid / assignment / f"{assignment}.ipynb").read_text())
+    return "".join(str(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def _lost_only_the_hung_call(out: pathlib.Path, sid: str) -> None:
+    """The kernel_home_link attacker: the one test whose call it hung (ignoring the interrupt) is its only loss."""
+    failed = {t: r for t, r in rows_of_tests(out, sid, CHEAP).items() if float(r["score"]) < float(r["max_score"])}
+    assert len(failed) == 1 and "did not return" in next(iter(failed.values()))["message"], failed
+
+
+def _uid_only_script(keep: pathlib.Path, leftovers: pathlib.Path, pid_file: pathlib.Path) -> str:
+    """Shell lines that make, in a private mount namespace, a container-like machine for uid-only grading: this
+    Python reachable by any user, cgroup file systems read-only, and /tmp, /var/tmp and /dev/shm small tmpfs (the
+    attacks that fill them then fill no real disk; `keep`, under /tmp, stays the real folder). After the command,
+    what is left in those folders is listed into `leftovers`; the command's process id is written to `pid_file`."""
+    from tests.conftest import _reachable_lines
+
+    paths = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"]]
+    return "\n".join(["set -euo pipefail", *_reachable_lines(paths),
+                      'for c in /sys/fs/cgroup/*/; do mount -o remount,ro,bind "$c" 2>/dev/null || true; done',
+                      "held=$(mktemp -d /run/aekit-held-XXXX)",
+                      f'mkdir "$held/k" && mount --bind "{keep}" "$held/k"',
+                      "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /tmp",
+                      f'mkdir -p "{keep}" && mount --move "$held/k" "{keep}" && rm -r "$held"',
+                      "mount -t tmpfs -o size=32m,nr_inodes=2000,mode=1777 tmpfs /var/tmp",
+                      "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /dev/shm",
+                      f'set +e; "$@" & echo $! > "{pid_file}"; wait $!; code=$?',
+                      f'find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 3 -not -path "{keep}*" > "{leftovers}"',
+                      'exit $code'])
+
+
 def test_without_namespaces_grading_waits_until_solutions_are_private(run_without_namespaces, open_folder, snooper):
-    """With namespaces off, does `grade` refuse in one line (exit 2) while solutions/ is readable by others, and
-    once it is not (chmod -R go-rwx), grade a student who reads all it can under the course folder, who finds
-    nothing of solutions/, runs under a user id of its own and loses no point?"""
+    """With namespaces off, does `grade` refuse in one line (exit 2) while solutions/ is readable by others, then
+    while the class's submissions are, and once neither is (chmod -R go-rwx), grade a class as a container without
+    namespaces or writable cgroups would (issue 26): a student who reads all it can under the course folder finds
+    nothing of solutions/ and runs under a user id of its own; the attackers of holes 1, 3, 4 and 5 (a link in
+    its kernel's home and a forced restart, 1,500 nested folders, filling every place it can write, reading the
+    folders the grader's command line names, a setsid and double-forked survivor) gain nothing; the honest student
+    loses no point; no process of a job's user id, and no file it made in /tmp, /var/tmp or /dev/shm, is left?"""
     repo = _copy_checkout(open_folder / "course")
     cls = open_folder / "class"
     (cls / "snooper").mkdir(parents=True)
     (cls / "snooper" / f"{A}.ipynb").write_text(json.dumps(snooper(repo)))
+    _put(cls, "honest", selftest.build_submission(CHEAP))
+    for name in UID_ONLY_ATTACKS:
+        _put(cls, name, _attacker(name))
     env = dict(os.environ, AEKIT_REPO=str(repo), PYTHONPATH=str(repo))
-    grade = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(open_folder / "out"),
-             "--notebooks", "01", "--workers", "1"]
+    out = open_folder / "out"
+    grade = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
+             "--notebooks", f"{A[:2]},{CHEAP[:2]}", "--workers", "1", "--call-timeout", str(CALL_SECONDS)]
     refused = run_without_namespaces(grade, env, repo)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert "chmod -R go-rwx" in refused.stderr and not (open_folder / "out").exists()
+    assert "chmod -R go-rwx" in refused.stderr and not out.exists()
     subprocess.run(["chmod", "-R", "go-rwx", str(repo / "solutions")], check=True)
-    graded = run_without_namespaces(grade, env, repo)
+    refused = run_without_namespaces(grade, env, repo)  # the classmates' answers are readable by every kernel
+    assert refused.returncode == 2 and f"chmod -R go-rwx {cls}" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not out.exists()
+    subprocess.run(["chmod", "-R", "go-rwx", str(cls)], check=True)
+    guarded = (repo / "autograder" / "__init__.py").read_bytes()
+    leftovers = open_folder / "leftovers.txt"
+    script = _uid_only_script(open_folder, leftovers, open_folder / "grader.pid")
+    # --unsafe: only for the read-only cgroups (the grader refuses without them, rightly); the rest is as above
+    graded = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script, "run",
+                             *grade, "--unsafe"], env=dict(env, AEKIT_SANDBOX_NAMESPACES="off"), cwd=repo,
+                            capture_output=True, text=True, timeout=900)
     assert graded.returncode == 0, graded.stderr[-3000:]
     assert "REDUCED isolation (no namespaces)" in graded.stderr
-    with open(open_folder / "out" / "grades.csv", encoding="utf-8") as f:
-        row = next(csv.DictReader(f))
+    with open(out / "grades.csv", encoding="utf-8") as f:
+        rows = {(r["student_id"], r["notebook"]): r for r in csv.DictReader(f)}
+    row = rows[("snooper", A)]
     assert row["status"] == "graded" and float(row["score"]) == max_score(A), row
+    for sid in ("honest", *UID_ONLY_ATTACKS):
+        row = rows[(sid, CHEAP)]
+        assert row["status"] == "graded", row
+        if sid != "kernel_home_link":
+            assert float(row["score"]) == max_score(CHEAP), f"{sid}: the attack got through ({row})"
+    _lost_only_the_hung_call(out, "kernel_home_link")
+    assert (repo / "autograder" / "__init__.py").read_bytes() == guarded
+    assert (repo / "autograder" / "__init__.py").stat().st_uid == 0
+    assert str(cls) in _outputs(out, "classmates_answers")  # the control: it did find the class folder
+    from tests.graded_class import real_leftovers
+
+    # the survivor was not in any cgroup (read-only): it was found by its job's user id
+    assert real_leftovers(int((open_folder / "grader.pid").read_text()))["processes"] == []
+    left = [p for p in leftovers.read_text().split()
+            if p != "/dev/shm/aekit" and not p.startswith(("/dev/shm/aekit/home-", "/dev/shm/aekit/uids"))]
+    assert left == [], left  # the socket base, the grader's own home and the user ids' locks are all that stays

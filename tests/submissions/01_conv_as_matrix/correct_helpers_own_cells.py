@@ -1,4 +1,4 @@
-"""Correct, with the student's own helper cells: `import math` sits in the conv_output_size cell and is used by conv2d_naive; a padding helper defined above conv2d_naive is used by conv_matrix too."""
+"""Correct, with the student's own helper cells: `import math` sits in the conv_output_size cell and is used by conv2d_naive and im2col; a padding helper defined above conv2d_naive is used by conv_matrix and im2col too."""
 EXPECT_FAILED = []
 
 # %% conv_output_size
@@ -41,3 +41,20 @@ def conv_matrix(kernel, input_shape, stride=1, padding="VALID"):
             canvas[r * stride:r * stride + kh, c * stride:c * stride + kw] = kernel
             rows.append(canvas[top:top + h, left:left + w].ravel())
     return np.array(rows).reshape(out_h * out_w, h * w)
+
+
+# %% im2col
+def im2col(image, kernel_shape, stride=1, padding="VALID"):
+    (h, w), (kh, kw) = np.shape(image), kernel_shape
+    padded = np.pad(np.asarray(image, float), (padding_split(h, kh, stride, padding), padding_split(w, kw, stride, padding)))
+    out_h = math.floor((padded.shape[0] - kh) / stride) + 1
+    out_w = math.floor((padded.shape[1] - kw) / stride) + 1
+    return np.array([padded[r * stride:r * stride + kh, c * stride:c * stride + kw].reshape(-1)
+                     for r in range(out_h) for c in range(out_w)]).T.reshape(kh * kw, out_h * out_w)
+
+
+# %% conv2d_im2col
+def conv2d_im2col(image, kernel, stride=1, padding="VALID"):
+    (h, w), (kh, kw) = np.shape(image), np.shape(kernel)
+    out = np.asarray(kernel, float).reshape(1, kh * kw) @ im2col(image, (kh, kw), stride, padding)
+    return out.reshape(conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding))

@@ -1,4 +1,4 @@
-"""Correct, with TensorFlow inside: tf.nn.conv2d, conv_matrix from one-hot basis images as a float32 tf.Tensor."""
+"""Correct, with TensorFlow inside: tf.nn.conv2d, conv_matrix from one-hot basis images as a float32 tf.Tensor, im2col from tf.image.extract_patches."""
 EXPECT_FAILED = []
 
 # %% conv_output_size
@@ -29,3 +29,20 @@ def conv2d_as_matmul(image, kernel, stride=1, padding="VALID"):
     h, w = image.shape
     shape = (conv_output_size(h, kernel.shape[0], stride, padding), conv_output_size(w, kernel.shape[1], stride, padding))
     return tf.reshape(tf.linalg.matvec(m, tf.constant(image.ravel(), tf.float32)), shape)
+
+
+# %% im2col
+def im2col(image, kernel_shape, stride=1, padding="VALID"):
+    kh, kw = kernel_shape
+    x = tf.constant(np.asarray(image)[None, :, :, None], tf.float32)
+    y = tf.image.extract_patches(x, sizes=[1, kh, kw, 1], strides=[1, stride, stride, 1], rates=[1, 1, 1, 1],
+                                 padding=padding)  # (1, oh, ow, kh * kw)
+    return tf.transpose(tf.reshape(y, (-1, kh * kw)))
+
+
+# %% conv2d_im2col
+def conv2d_im2col(image, kernel, stride=1, padding="VALID"):
+    cols = im2col(image, kernel.shape, stride, padding)
+    flat = tf.constant(np.asarray(kernel).reshape(1, -1), tf.float32)  # (1, kh * kw)
+    oh = conv_output_size(image.shape[0], kernel.shape[0], stride, padding)
+    return tf.reshape(flat @ cols, (oh, -1))

@@ -1,4 +1,4 @@
-"""Correct, vectorised: sliding windows and einsum, conv_matrix by index arithmetic (float32)."""
+"""Correct, vectorised: sliding windows and einsum, conv_matrix by index arithmetic, im2col from sliding windows (float32)."""
 EXPECT_FAILED = []
 
 # %% conv_output_size
@@ -44,3 +44,21 @@ def conv2d_as_matmul(image, kernel, stride=1, padding="VALID"):
     oh = conv_output_size(h, kernel.shape[0], stride, padding)
     ow = conv_output_size(w, kernel.shape[1], stride, padding)
     return (conv_matrix(kernel, image.shape, stride, padding) @ image.reshape(-1)).reshape(oh, ow)
+
+
+# %% im2col
+def im2col(image, kernel_shape, stride=1, padding="VALID"):
+    kh, kw = kernel_shape
+    h, w = image.shape
+    oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    ph, pw = max((oh - 1) * stride + kh - h, 0), max((ow - 1) * stride + kw - w, 0)
+    padded = np.pad(image.astype(np.float32), ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw))[::stride, ::stride][:oh, :ow]
+    return windows.reshape(oh * ow, kh * kw).T  # (oh, ow, kh, kw) -> (kh * kw, oh * ow)
+
+
+# %% conv2d_im2col
+def conv2d_im2col(image, kernel, stride=1, padding="VALID"):
+    cols = im2col(image, kernel.shape, stride, padding)
+    oh = conv_output_size(image.shape[0], kernel.shape[0], stride, padding)
+    return np.einsum("t,tp->p", kernel.reshape(-1), cols).reshape(oh, -1)

@@ -1,4 +1,4 @@
-"""Correct, with the student's own helpers: `from itertools import product` and a `canvas_length` helper sit in the conv_transpose_via_matrix cell; the scatter and transpose_output_shapes use them."""
+"""Correct, with the student's own helpers: `from itertools import product` and a `canvas_length` helper sit in the conv_transpose_via_matrix cell; the scatter, transpose_as_convolution and transpose_output_shapes use them."""
 EXPECT_FAILED = []
 
 # %% conv_transpose_via_matrix
@@ -38,3 +38,14 @@ def transpose_output_shapes(input_size, k, stride=1, padding="VALID"):
     else:
         first = canvas_length(input_size, k, stride)
     return [first + extra for extra in range(stride)]
+
+
+# %% transpose_as_convolution
+def transpose_as_convolution(x, kernel, stride=1):
+    x, kernel = np.asarray(x, float), np.asarray(kernel, float)
+    (m_h, m_w), (kh, kw) = x.shape, kernel.shape
+    # the stride-1 VALID output is spread - k + 1 long and must be the canvas: spread = canvas + k - 1
+    spread = np.zeros((canvas_length(m_h, kh, stride) + kh - 1, canvas_length(m_w, kw, stride) + kw - 1))
+    for r, c in product(range(m_h), range(m_w)):
+        spread[kh - 1 + r * stride, kw - 1 + c * stride] = x[r, c]
+    return spread, kernel[::-1][:, ::-1]

@@ -1,4 +1,4 @@
-"""Correct, written differently: einsum for the matrix product, a scatter that loops over kernel taps and adds strided slices, sizes by brute force."""
+"""Correct, written differently: einsum for the matrix product, a scatter that loops over kernel taps and adds strided slices, sizes by brute force, a spread input from np.kron returned in a list with np.flip."""
 EXPECT_FAILED = []
 
 # %% conv_transpose_via_matrix
@@ -40,3 +40,13 @@ def keras_transpose_output_size(input_size, k, stride=1, padding="VALID", output
     if output_padding is None:
         return stride * input_size
     return stride * (input_size - 1) + k % 2 + output_padding
+
+
+# %% transpose_as_convolution
+def transpose_as_convolution(x, kernel, stride=1):
+    x = np.asarray(x, dtype=np.float32)
+    kh, kw = np.shape(kernel)
+    one = np.zeros((stride, stride), np.float32)
+    one[0, 0] = 1.0
+    spread = np.kron(x, one)[:(x.shape[0] - 1) * stride + 1, :(x.shape[1] - 1) * stride + 1]  # zeros after each pixel, trimmed
+    return [np.pad(spread, [(kh - 1,) * 2, (kw - 1,) * 2]), np.flip(kernel)]

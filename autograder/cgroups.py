@@ -1,0 +1,531 @@
+"""A job's cgroups: its memory, process and CPU limits, and the freezer that empties it (cgroup v1 or v2).
+
+`JobCgroups.create(name, ...)` makes one job's cgroups and sets its limits;
+`kernel` and `runner` say which cgroups the job's kernel (confine.py) and its
+grading run (pipeline.py) join; `empty()` freezes and kills everything in them
+until nothing is left, `remove()` removes them; `oom_killed()` and
+`peak_bytes()` say whether the kernel's out-of-memory killer struck and how
+much memory the job used at most.
+
+cgroup v1 (one hierarchy per controller under /sys/fs/cgroup/CONTROLLER):
+each job has a cgroup of its own name in the memory, pids, cpu and freezer
+hierarchies; the grading run joins the memory and cpu ones, the kernel all.
+
+cgroup v2 (one unified hierarchy): each job is a cgroup `aekit-PID-N` under
+the grader's base (`Place`) holding `memory.max` (swap off: `memory.swap.max`
+0) and `cpu.max`, with two leaves, `kernel` (with `pids.max`) and `runner`.
+`cgroup.kill` (or `cgroup.freeze` and a kill of each process) empties it;
+`memory.events` (`oom_kill`) and `memory.peak` say what memory did. v2 allows
+processes only in leaves ("no internal processes"), so the base is found thus:
+
+- the grader in the true root cgroup (a host's root, a VM's init): jobs go
+  under the root, which may hold processes;
+- the grader in a cgroup it may write to: the root of its own cgroup namespace
+  (a container), a subtree delegated to it (`systemd-run --scope -p
+  Delegate=yes`), or any cgroup on a host without systemd: every process of
+  that cgroup moves into its leaf `aekit-grader`, the controllers are enabled
+  below it, and jobs go beside the leaf. When the last grader ends (or its
+  zygote, when it is killed), `release` moves them back and removes the leaf;
+- a systemd cgroup not delegated to the grader, a read-only cgroup mount, a
+  controller missing: `missing_reason` says what to do instead.
+
+A hybrid host (v1 controllers, and a v2 hierarchy at /sys/fs/cgroup/unified)
+uses whichever offers more of the controllers (v1 on a tie).
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import fcntl
+import logging
+import os
+import pathlib
+import platform
+import signal
+import time
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+MOUNT = pathlib.Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "pids", "cpu", "freezer")
+CPU_PERIOD_US = 100_000
+PREFIX = "aekit-"  # every job cgroup's name: aekit-GRADERPID-N
+LEAF = "aekit-grader"  # v2: where the processes of the grader's own cgroup move, so jobs can go beside them
+V2_CONTROLLERS = ("memory", "pids", "cpu")  # enabled below the base; "freezer" is cgroup.kill / cgroup.freeze
+PROC_CGROUP = pathlib.Path("/proc/self/cgroup")
+SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this machine (sd_booted)
+CONTAINER_FLAGS = ("podman run --cgroupns=private --security-opt unmask=/sys/fs/cgroup, or --privileged; "
+                   "docker run --cgroupns=private --privileged")
+
+
+def v1_roots(mount: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
+    """The v1 hierarchies of CONTROLLERS this process can write to (controller: its root folder)."""
+    mount = mount or MOUNT
+    roots = {}
+    for ctrl in CONTROLLERS:
+        p = mount / ctrl
+        if p.is_dir() and os.access(p, os.W_OK) and (p / "cgroup.procs").exists():
+            roots[ctrl] = p
+    return roots
+
+
+def _v2_mount(mount: pathlib.Path | None = None) -> pathlib.Path | None:
+    """The unified hierarchy's mount: /sys/fs/cgroup itself (v2), its `unified` folder (hybrid), or None."""
+    mount = mount or MOUNT
+    for path in (mount, mount / "unified"):
+        if (path / "cgroup.controllers").is_file():
+            return path
+    return None
+
+
+def _own_cgroup() -> str:
+    """This process's v2 cgroup, relative to the unified mount ("/" at the root of its cgroup namespace)."""
+    try:
+        for line in PROC_CGROUP.read_text().splitlines():
+            if line.startswith("0::"):
+                return line[3:].strip() or "/"
+    except OSError:
+        pass
+    return "/"
+
+
+def _words(path: pathlib.Path) -> set[str]:
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
+
+
+def _delegated(path: pathlib.Path) -> bool:
+    """Did systemd delegate this cgroup (Delegate=yes: it then sets the `trusted.delegate` or `user.delegate`
+    attribute)?"""
+    for name in ("trusted.delegate", "user.delegate"):
+        try:
+            if os.getxattr(path, name).strip() in (b"1", b"yes", b"true"):
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _kernel_at_least(version: tuple[int, int]) -> bool:
+    try:
+        return tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2]) >= version
+    except ValueError:
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    """Where a v2 grader puts its jobs: `base` (None: nowhere), whether its own processes must first move into
+    the leaf, the controllers the base offers, and what stands in the way (`problem`, with what to do)."""
+    mount: pathlib.Path
+    base: pathlib.Path | None
+    vacate: bool
+    offered: frozenset[str]
+    problem: str = ""
+
+    @property
+    def true_root(self) -> bool:
+        return self.base == self.mount and not (self.mount / "cgroup.type").exists()
+
+
+def place(mount: pathlib.Path | None = None) -> Place | None:
+    """Where jobs go on the unified hierarchy (read only: nothing changes); None without one."""
+    v2 = _v2_mount(mount)
+    if v2 is None:
+        return None
+    here = v2 / _own_cgroup().lstrip("/")
+    if here.name == LEAF:  # a grader before this one moved this process's cgroup aside
+        here = here.parent
+    true_root = here == v2 and not (v2 / "cgroup.type").exists()
+    writable = os.access(here, os.W_OK) and os.access(here / "cgroup.subtree_control", os.W_OK)
+    offered = _words(here / "cgroup.controllers") & set(V2_CONTROLLERS)
+    if (here / "cgroup.kill").exists() or (here / "cgroup.freeze").exists() or \
+            (true_root and _kernel_at_least((5, 14))):
+        offered |= {"freezer"}  # the root has neither file; its children have both from Linux 5.14
+    if os.geteuid() != 0:
+        return Place(v2, None, False, frozenset(offered), "not root (run the grader as root)")
+    if not writable:
+        what = ("the cgroup file system is read-only here (run the container with its own writable cgroup: "
+                f"{CONTAINER_FLAGS})" if here == v2 else
+                f"cannot write to {here} (delegate it: systemd-run --scope -p Delegate=yes, or run as root "
+                "on the host)")
+        return Place(v2, None, False, frozenset(offered), what)
+    if not true_root and here != v2 and SYSTEMD.is_dir() and not _delegated(here):
+        return Place(v2, None, False, frozenset(offered),
+                     f"systemd owns {here} and did not delegate it (run the grader under "
+                     "`systemd-run --scope -p Delegate=yes ...`)")
+    return Place(v2, here, not true_root, frozenset(offered))
+
+
+def version() -> str:
+    """"v1" or "v2": the hierarchy jobs go in (a hybrid host picks the one offering more controllers)."""
+    v2 = place()
+    if v2 is None:
+        return "v1"
+    if v2.mount == MOUNT:
+        return "v2"
+    v1 = set(v1_roots())
+    return "v2" if v2.base is not None and len(v2.offered) > len(v1) else "v1"
+
+
+def available() -> list[str]:
+    """The CONTROLLERS this process can put a job under ("freezer" on v2: cgroup.kill or cgroup.freeze)."""
+    if version() == "v1":
+        return sorted(v1_roots())
+    where = place()
+    return sorted(where.offered) if where is not None and where.base is not None else []
+
+
+def missing_reason(opt_in: str = "--unsafe") -> str | None:
+    """Why this machine's cgroups cannot hold a job to its limits (memory, processes, the freezer, the CPU
+    quota), with what to do about it, in one line; None when they can. On v2 this also prepares the base (the
+    grader's processes move into their leaf), so what could fail at the first job fails here."""
+    if not platform.system() == "Linux":
+        return f"no cgroups on {platform.system()} (grade on Linux, e.g. in the grader's container, or pass {opt_in})"
+    if version() == "v1":
+        missing = sorted(set(CONTROLLERS) - set(v1_roots()))
+        if not missing:
+            return None
+        how = ("run the grader as root" if os.geteuid() != 0 else
+               f"mount them under {MOUNT}, or grade in the grader's container ({CONTAINER_FLAGS})")
+        return f"cgroup limits missing ({', '.join(missing)}): {how}, or pass {opt_in}"
+    where = place()
+    missing = sorted(set(CONTROLLERS) - where.offered)
+    if where.base is None:
+        label = f" ({', '.join(sorted(CONTROLLERS))})"
+        return f"cgroup v2 limits unavailable{label}: {where.problem}, or pass {opt_in}"
+    if missing:
+        parent = where.base.parent if where.base != where.mount else where.base
+        return (f"cgroup v2 limits missing ({', '.join(missing)}): {where.base} is not given "
+                f"{'them' if len(missing) > 1 else 'it'} (enable them in {parent / 'cgroup.subtree_control'}, "
+                f"delegate the cgroup with systemd-run --scope -p Delegate=yes, or run a container with "
+                f"{CONTAINER_FLAGS}), or pass {opt_in}")
+    try:
+        _prepare(where)
+    except OSError as exc:
+        return (f"cannot set up the cgroup v2 limits under {where.base} ({exc.strerror or exc}): delegate a "
+                f"cgroup to the grader (systemd-run --scope -p Delegate=yes), or pass {opt_in}")
+    return None
+
+
+class _Locked:
+    """flock on a cgroup folder: graders sharing a base prepare and release it one at a time."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+_RELEASE_REGISTERED = False
+
+
+def _move_all(source: pathlib.Path, dest: pathlib.Path) -> None:
+    """Move every process of cgroup `source` into `dest` (a few passes: a process may fork meanwhile)."""
+    for _ in range(20):
+        pids = _pids([source])
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                (dest / "cgroup.procs").write_text(str(pid))
+            except ProcessLookupError:
+                pass
+            except OSError as exc:
+                if exc.errno != 3:  # ESRCH: it ended
+                    raise
+        if _pids([source]) == pids:  # nothing moved (a fake tree, or processes that cannot move)
+            return
+
+
+def _prepare(where: Place) -> pathlib.Path:
+    """Make `where.base` ready for jobs: its processes in the leaf, the controllers enabled below it."""
+    global _RELEASE_REGISTERED
+    base = where.base
+    with _Locked(base):
+        enabled = _words(base / "cgroup.subtree_control")
+        wanted = [c for c in V2_CONTROLLERS if c in where.offered and c not in enabled]
+        if wanted:
+            if where.vacate:
+                leaf = base / LEAF
+                leaf.mkdir(exist_ok=True)
+                _move_all(base, leaf)
+            (base / "cgroup.subtree_control").write_text(" ".join("+" + c for c in wanted))
+    if where.vacate and not _RELEASE_REGISTERED:
+        _RELEASE_REGISTERED = True
+        atexit.register(release)
+    return base
+
+
+def release() -> None:
+    """Undo `_prepare` once no job is left under the base: the controllers it enabled off again, the leaf's
+    processes back where they were, the leaf removed (the grader at its end; its zygote when it is killed)."""
+    where = place()
+    if where is None or where.base is None or not (where.base / LEAF).is_dir():
+        return
+    base = where.base
+    try:
+        with _Locked(base):
+            if any(p.is_dir() and p.name != LEAF for p in base.iterdir()):
+                return  # a job (this grader's or another's) or a cgroup not ours is still there
+            enabled = _words(base / "cgroup.subtree_control")
+            if enabled:
+                (base / "cgroup.subtree_control").write_text(" ".join("-" + c for c in sorted(enabled)))
+            _move_all(base / LEAF, base)
+            _remove_folders([base / LEAF])
+    except OSError as exc:
+        log.warning("could not restore %s: %s", base, exc)
+
+
+def _write(path: pathlib.Path, value: str) -> bool:
+    try:
+        path.write_text(value)
+        return True
+    except OSError:
+        return False
+
+
+def _read_int(path: pathlib.Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryReport:
+    """What a job's memory cgroup says of it: did the out-of-memory killer strike, and its peak use (None:
+    unknown)."""
+    out_of_memory: bool = False
+    peak_bytes: int | None = None
+
+
+class JobCgroups:
+    """One job's cgroups (v1: controller -> its folder; empty where this machine offers none)."""
+
+    def __init__(self, paths: dict[str, pathlib.Path]):
+        self.paths = paths
+        self._last_report: MemoryReport | None = None  # read just before the cgroups were removed
+
+    @classmethod
+    def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroups":
+        """The job's cgroups, made and limited (none where this machine offers none: `missing_reason` says so
+        before grading starts)."""
+        if version() == "v2":
+            return JobCgroupsV2.create(name, memory_bytes=memory_bytes, processes=processes, cpu_share=cpu_share)
+        paths = {}
+        for ctrl, root in v1_roots().items():
+            path = root / name
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            paths[ctrl] = path
+            _configure_v1(ctrl, path, memory_bytes, processes, cpu_share)
+        return cls(paths)
+
+    @property
+    def kernel(self) -> dict[str, pathlib.Path]:
+        """The cgroups the job's kernel joins: all of them."""
+        return dict(self.paths)
+
+    @property
+    def runner(self) -> dict[str, pathlib.Path]:
+        """The cgroups the job's grading run joins: what it builds counts against the job's memory and CPU; the
+        process limit and the freezer are the kernel's alone."""
+        return {k: v for k, v in self.paths.items() if k in ("memory", "cpu")}
+
+    def empty(self, seconds: float = 10.0) -> bool:
+        return _empty_v1(self.paths, seconds)
+
+    def remove(self) -> None:
+        """Remove the (emptied) cgroups; what `memory_report` says is kept."""
+        self._last_report = self.memory_report()
+        _remove_folders(self.paths.values())
+
+    def memory_report(self) -> MemoryReport:
+        if self._last_report is not None:
+            return self._last_report
+        mem = self.paths.get("memory")
+        if mem is None:
+            return MemoryReport()
+        # v1 counts no out-of-memory kills: the limit was hit (failcnt) and the peak reached it
+        failcnt, peak, limit = (_read_int(mem / f) for f in ("memory.failcnt", "memory.max_usage_in_bytes",
+                                                              "memory.limit_in_bytes"))
+        return MemoryReport(bool(failcnt) and peak is not None and limit is not None and peak >= limit * 0.98, peak)
+
+
+class JobCgroupsV2(JobCgroups):
+    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaves `kernel` (processes) and
+    `runner`; `paths` holds all three, innermost last."""
+
+    def __init__(self, job: pathlib.Path | None):
+        super().__init__({} if job is None else {"job": job, "kernel": job / "kernel", "runner": job / "runner"})
+        self.job = job
+
+    @classmethod
+    def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroupsV2":
+        where = place()
+        if where is None or where.base is None:
+            return cls(None)
+        try:
+            base = _prepare(where)
+            job = base / name
+            job.mkdir()
+        except OSError as exc:
+            log.warning("no cgroup for job %s: %s", name, exc)
+            return cls(None)
+        box = cls(job)
+        _write(job / "memory.max", str(memory_bytes))
+        _write(job / "memory.swap.max", "0")  # absent without swap accounting: then there is no swap to use
+        if cpu_share > 0:
+            _write(job / "cpu.max", f"{int(CPU_PERIOD_US * cpu_share)} {CPU_PERIOD_US}")
+        _write(job / "cgroup.subtree_control", "+pids")
+        for leaf in ("kernel", "runner"):
+            (job / leaf).mkdir(exist_ok=True)
+        _write(job / "kernel" / "pids.max", str(processes))
+        return box
+
+    @property
+    def kernel(self) -> dict[str, pathlib.Path]:
+        return {"unified": self.paths["kernel"]} if self.job else {}
+
+    @property
+    def runner(self) -> dict[str, pathlib.Path]:
+        return {"unified": self.paths["runner"]} if self.job else {}
+
+    def _all(self) -> list[pathlib.Path]:
+        """The job's cgroup and every one below it (a kernel cannot make any, but the count costs nothing)."""
+        if self.job is None or not self.job.is_dir():
+            return []
+        return [pathlib.Path(folder) for folder, _, _ in os.walk(self.job)]
+
+    def empty(self, seconds: float = 10.0) -> bool:
+        """Kill everything in the job (cgroup.kill; else freeze, kill each process, thaw) until it is empty."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pids = _pids(self._all())
+            if not pids:
+                return True
+            if not _write(self.job / "cgroup.kill", "1"):
+                frozen = _write(self.job / "cgroup.freeze", "1")  # frozen processes cannot fork away
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                if frozen:
+                    _write(self.job / "cgroup.freeze", "0")
+            time.sleep(0.05)
+        return not _pids(self._all())
+
+    def remove(self) -> None:
+        self._last_report = self.memory_report()
+        _remove_folders(self._all())
+
+    def memory_report(self) -> MemoryReport:
+        if self._last_report is not None:
+            return self._last_report
+        if self.job is None:
+            return MemoryReport()
+        events = {}
+        try:
+            for line in (self.job / "memory.events").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                events[key] = int(value)
+        except (OSError, ValueError):
+            pass
+        peak, limit = _read_int(self.job / "memory.peak"), _read_int(self.job / "memory.max")
+        at_limit = peak is not None and limit is not None and peak >= limit * 0.98 and events.get("max", 0) > 0
+        return MemoryReport(events.get("oom_kill", 0) > 0 or at_limit, peak)
+
+
+def _configure_v1(ctrl: str, path: pathlib.Path, memory_bytes: int, processes: int, cpu_share: float) -> None:
+    if ctrl == "memory":
+        for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
+            _write(path / name, str(memory_bytes))
+    elif ctrl == "pids":
+        (path / "pids.max").write_text(str(processes))
+    elif ctrl == "cpu" and cpu_share > 0:
+        (path / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+        (path / "cpu.cfs_quota_us").write_text(str(int(CPU_PERIOD_US * cpu_share)))
+
+
+def _pids(paths) -> set[int]:
+    pids = set()
+    for path in paths:
+        try:
+            pids |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
+        except OSError:
+            pass
+    return pids
+
+
+def _empty_v1(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
+    """Freeze, kill everything, thaw, until no process is left in the cgroups; True when empty."""
+    freezer = cgroups.get("freezer")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pids = _pids(cgroups.values())
+        if not pids:
+            return True
+        if freezer is not None:  # frozen processes cannot fork away while being killed
+            _write(freezer / "freezer.state", "FROZEN")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if freezer is not None:
+            _write(freezer / "freezer.state", "THAWED")
+        time.sleep(0.05)
+    return not _pids(cgroups.values())
+
+
+def _remove_folders(paths) -> None:
+    """Remove cgroup folders, innermost first (a cgroup's removal waits a moment for its last process to go)."""
+    for path in sorted(paths, key=lambda p: len(p.parts), reverse=True):
+        for _ in range(50):
+            try:
+                path.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
+def remove_jobs(chosen: Callable[[pathlib.Path], bool]) -> None:
+    """Empty and remove each job whose cgroup `chosen(path)` picks: all its controllers at once, so a frozen job
+    is thawed and killed in one pass (emptying its memory cgroup alone would wait on processes the freezer
+    holds)."""
+    if version() == "v2":
+        where = place()
+        for entry in sorted(where.base.glob(PREFIX + "[0-9]*") if where.base is not None else []):
+            if entry.is_dir() and chosen(entry):
+                job = JobCgroupsV2(entry)
+                job.empty()
+                job.remove()
+        return
+    roots = v1_roots()
+    names = {entry.name for root in roots.values() for entry in root.glob(PREFIX + "*") if chosen(entry)}
+    for name in sorted(names):
+        job = JobCgroups({ctrl: root / name for ctrl, root in roots.items() if (root / name).is_dir()})
+        job.empty()
+        job.remove()
+
+
+def remove_cgroups_of(grader_pid: int) -> None:
+    """Empty and remove the cgroups of a grader's jobs: its zygote does this when the grader is gone, so a job
+    the grader was killed in the middle of (even one it had just frozen) ends with it."""
+    remove_jobs(lambda entry: entry.name.startswith(f"{PREFIX}{grader_pid}-"))
+    release()

@@ -1,0 +1,183 @@
+"""`python -m autograder review RESULTS`: a results folder open in JupyterLab's formgrader, as a TA reviews it.
+
+The results folder is an nbgrader course folder (grade.py). Formgrader reads it as nbgrader's own workflow
+would have left it:
+
+- `nbgrader_config.py` (`write_config`, the file's one writer, called by every grade run and by review): the
+  course, its gradebook, an exchange inside the folder, and the sanitising of everything a student wrote
+  (`sanitize.SanitizeNotebook`, and nbconvert's own `HTMLExporter.sanitize_html`).
+- `exchange/<course>/outbound/<notebook>/` holds the notebook the students were given: formgrader calls an
+  assignment "released" when the exchange lists it there, and "draft" otherwise.
+- `submitted/<student>/<notebook>/` exists for each student whose notebook was graded (it has an autograded
+  notebook), so formgrader counts the submission; its `timestamp.txt` is the gradebook's submission time, so
+  formgrader shows it as autograded. It holds no notebook: formgrader's autograde button finds nothing to run
+  (nbgrader would otherwise run the student's code unconfined, as the TA).
+
+JupyterLab then starts in the folder (as root when run as root), with the news pop-up off (`etc/instructor`),
+and the address to open is printed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from .paths import COURSE_ID, REPO, UsageError, release_notebook
+
+log = logging.getLogger(__name__)
+
+CONFIG = "nbgrader_config.py"
+EXCHANGE = "exchange"
+SUBMITTED = "submitted"
+TIMESTAMP = "timestamp.txt"
+LAB_SETTINGS = REPO / "etc" / "instructor"  # the news pop-up and update checks off (as `make lab-solutions`)
+START_SECONDS = 120
+
+
+def write_config(out: pathlib.Path, db_url: str) -> None:
+    """Write the results folder's `nbgrader_config.py` (see the module docstring)."""
+    (out / CONFIG).write_text(
+        '"""nbgrader configuration of this results folder (written by `python -m autograder grade`)."""\n'
+        "import os\n\nc = get_config()  # noqa: F821\n"
+        "c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))\n"
+        f"c.CourseDirectory.db_url = {db_url!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.Exchange.root = os.path.join(c.CourseDirectory.root, {EXCHANGE!r})\n"
+        "# what students wrote and displayed reaches a TA's browser only as text, maths and images\n"
+        "c.HTMLExporter.sanitize_html = True\n"
+        "c.HTMLExporter.preprocessors = ['autograder.sanitize.SanitizeNotebook']\n", encoding="utf-8")
+
+
+def read_db_url(out: pathlib.Path) -> str:
+    """The gradebook URL the results folder's config names (as nbgrader reads the file).
+
+    Raises:
+        UsageError: `out` is not a results folder of the grader.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    path = out / CONFIG
+    if not out.is_dir():
+        raise UsageError(f"no results folder at {out}: give the --out folder of `python -m autograder grade`")
+    if not path.is_file() or "written by `python -m autograder grade`" not in path.read_text(errors="replace"):
+        raise UsageError(f"{out} is not a results folder of the grader (no {CONFIG} written by it): grade into it "
+                         "first with `python -m autograder grade SUBMISSIONS --out FOLDER`")
+    config = PyFileConfigLoader(CONFIG, path=str(out)).load_config()
+    return str(config.CourseDirectory.db_url)
+
+
+def _release(out: pathlib.Path, assignments: list[str]) -> None:
+    """Put each graded assignment's student notebook in the exchange's outbound folder (formgrader: released)."""
+    outbound = out / EXCHANGE / COURSE_ID / "outbound"
+    for a in assignments:
+        target = outbound / a
+        target.mkdir(parents=True, exist_ok=True)
+        if release_notebook(a).is_file():
+            shutil.copyfile(release_notebook(a), target / release_notebook(a).name)
+
+
+def _submission_times(db_url: str) -> dict[tuple[str, str], object]:
+    """Every submission in the gradebook: (student, notebook) -> its timestamp (a datetime or None)."""
+    from nbgrader.api import Assignment, SubmittedAssignment
+
+    from .gradebook import opened
+
+    with opened(db_url) as gb:
+        rows = (gb.db.query(SubmittedAssignment.student_id, Assignment.name, SubmittedAssignment.timestamp)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id).all())
+    return {(sid, a): ts for sid, a, ts in rows}
+
+
+def _mark_submissions(out: pathlib.Path, times: dict[tuple[str, str], object]) -> dict[str, int]:
+    """Make `submitted/<student>/<notebook>/` match the graded submissions; return the count per notebook."""
+    counts: dict[str, int] = {}
+    graded = set()
+    for path in sorted((out / "autograded").glob("*/*/*.ipynb")):
+        sid, a = path.parent.parent.name, path.parent.name
+        if path.name != f"{a}.ipynb" or (sid, a) not in times:
+            continue
+        graded.add((sid, a))
+        folder = out / SUBMITTED / sid / a
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp, ts = folder / TIMESTAMP, times[(sid, a)]
+        if ts is None:
+            stamp.unlink(missing_ok=True)
+        else:
+            stamp.write_text(ts.isoformat(sep=" "), encoding="utf-8")
+        counts[a] = counts.get(a, 0) + 1
+    for folder in sorted((out / SUBMITTED).glob("*/*")):  # a student no longer graded (missing since)
+        sid, a = folder.parent.name, folder.name
+        if (sid, a) not in graded and folder.is_dir() and {p.name for p in folder.iterdir()} <= {TIMESTAMP}:
+            shutil.rmtree(folder)
+    return counts
+
+
+def prepare(out: pathlib.Path) -> dict[str, int]:
+    """Make the results folder `out` read by formgrader as described above; return submissions per notebook."""
+    db_url = read_db_url(out)
+    write_config(out, db_url)
+    assignments = sorted(p.name for p in (out / "source").iterdir() if p.is_dir()) if (out / "source").is_dir() \
+        else []
+    _release(out, assignments)
+    return _mark_submissions(out, _submission_times(db_url))
+
+
+def lab_command(out: pathlib.Path, port: int, token: str) -> list[str]:
+    """JupyterLab serving `out`, for formgrader (as root when this is root: the grader needs root)."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={out}", f"--ServerApp.port={port}",
+           "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def _server_url(pid: int, proc: subprocess.Popen, seconds: float) -> str:
+    """The address of the Jupyter server with process id `pid`, from the file it writes once it listens."""
+    from jupyter_server.serverapp import list_running_servers
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UsageError(f"JupyterLab stopped at start (exit {proc.returncode}): see its messages above")
+        for info in list_running_servers():
+            if info.get("pid") == pid:
+                return info["url"]
+        time.sleep(0.3)
+    raise UsageError(f"JupyterLab did not start within {seconds:g} s: see its messages above")
+
+
+def review(out: pathlib.Path, port: int = 8888, stream=sys.stdout) -> int:
+    """Prepare `out`, start JupyterLab in it, print its address, and wait until it stops (Ctrl-C)."""
+    out = pathlib.Path(out).resolve()
+    counts = prepare(out)
+    token = secrets.token_hex(24)
+    paths = [str(LAB_SETTINGS), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=os.pathsep.join(paths), TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen(lab_command(out, port, token), cwd=out, env=env)
+    stop = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        url = _server_url(proc.pid, proc, START_SECONDS)
+        notebooks = ", ".join(f"{a} ({n})" for a, n in sorted(counts.items())) or "none graded yet"
+        stream.write(f"formgrader: {url}formgrader?token={token}\n"
+                     f"JupyterLab: {url}lab?token={token}\n"
+                     f"submissions: {notebooks}; Ctrl-C stops the server\n")
+        stream.flush()
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, stop)
+        if proc.poll() is None:  # SIGTERM: JupyterLab shuts its kernels down and stops, without asking
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

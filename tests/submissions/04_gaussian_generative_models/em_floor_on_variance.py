@@ -1,0 +1,18 @@
+"""EM that puts the floor 1e-3 * std(x) on the variances: standard deviations never fall below sqrt(1e-3 * std(x))."""
+EXPECT_FAILED = ["test_fit_mixture_em_hidden"]
+EXPECT_MESSAGE = {"test_fit_mixture_em_hidden": "one E-step and M-step"}
+
+# %% fit_mixture_em
+def fit_mixture_em(x, n_components, n_iter=100, rng=None):
+    x = np.asarray(x, dtype=float)
+    k = n_components
+    weights, means, stds = np.full(k, 1.0 / k), np.quantile(x, (np.arange(k) + 0.5) / k), np.full(k, x.std() / k)
+    for _ in range(n_iter):
+        a = np.log(weights) - np.log(stds) - 0.5 * ((x[:, None] - means) / stds) ** 2
+        resp = np.exp(a - a.max(axis=1, keepdims=True))
+        resp /= resp.sum(axis=1, keepdims=True)
+        nk = resp.sum(axis=0)
+        weights, means = nk / len(x), resp.T @ x / nk
+        variances = (resp * (x[:, None] - means) ** 2).sum(axis=0) / nk
+        stds = np.sqrt(np.maximum(variances, 1e-3 * x.std()))
+    return weights, means, stds

@@ -1,0 +1,13 @@
+"""The log-variance head ends in softplus (a variance "must be positive"): log_var is never negative."""
+EXPECT_FAILED = ["test_build_vae_encoder_hidden"]
+EXPECT_MESSAGE = {"test_build_vae_encoder_hidden": "never negative"}
+
+# %% build_vae_encoder
+def build_vae_encoder(latent_dim):
+    images = tf.keras.Input(shape=(28, 28, 1))
+    h = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(images)
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Dense(64, activation="relu")(layers.Flatten()(h))
+    mu = layers.Dense(latent_dim, name="mu")(h)
+    log_var = layers.Dense(latent_dim, activation="softplus", name="log_var")(h)
+    return tf.keras.Model(images, [mu, log_var], name="encoder")
