@@ -36,6 +36,11 @@ test-shipped: venv
 test-demo: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m demo tests
 
+## test-hangs: a hanging student of every notebook graded at --timeout 120 and at the default: each loses only
+## its hanging exercise (about 6 minutes)
+test-hangs: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m hangs tests
+
 ## test-stacks: every notebook, pretrained model and explorer on Colab's oldest stack (TensorFlow 2.19, Keras 3.10,
 ## ipywidgets 7.7; a fresh venv on Python 3.12, the kit installed by the Colab setup cell) and on constraints.txt's,
 ## then the student kit resolved for macOS arm64, Windows x86-64 and Linux on Python 3.10 to 3.13 (network)
@@ -124,3 +129,37 @@ check-release: venv
 
 clean:
 	rm -rf .nbgrader build *.egg-info .pytest_cache
+
+## test-cgroup2: a class of notebook 04 graded inside a cgroup v2 kernel (Debian's user-mode-linux where it can
+## run Python here, else Debian's kernel in QEMU) from the root, a delegated cgroup and a container's cgroup
+## namespace, and the refusal without the memory controller (about 25 minutes under QEMU's TCG)
+.PHONY: test-cgroup2 cgroup2-deps test-container container-deps
+test-cgroup2: venv cgroup2-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m cgroup2 tests/test_cgroup2_uml.py
+
+cgroup2-deps:
+	@if ! command -v linux.uml >/dev/null 2>&1 || ! command -v qemu-system-x86_64 >/dev/null 2>&1 \
+	    || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then \
+	  if [ -f /etc/debian_version ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's user-mode-linux, qemu-system-x86, linux-image-amd64 and busybox-static"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      user-mode-linux qemu-system-x86 linux-image-amd64 busybox-static cpio >/dev/null; \
+	  else \
+	    echo "user-mode-linux or QEMU with a Debian kernel not found and cannot be installed here: cgroup2 tests will skip"; \
+	  fi; \
+	fi
+
+## test-container: build the grader's image (Containerfile, container/build.sh: mmdebstrap, no registry) and grade
+## a small class in it with the full sandbox, and without privileges (a refusal) (about 10 minutes)
+test-container: venv container-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m container tests/test_container.py
+
+container-deps:
+	@if ! command -v podman >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then \
+	  if [ -f /etc/debian_version ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's podman, runc and mmdebstrap for the container tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null; \
+	  else \
+	    echo "podman or mmdebstrap not found and cannot be installed here: container tests will skip"; \
+	  fi; \
+	fi

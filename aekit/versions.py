@@ -12,8 +12,8 @@ course was tested with:
   notebooks go on;
 - not installed: nothing (the import of that package fails by itself where a notebook needs it).
 
-`SUPPORTED` is the one home of these ranges: pyproject.toml's requirements and environment.yml carry
-the same bounds (tests/test_platforms.py checks that they agree).
+`SUPPORTED` is the one home of these ranges: pyproject.toml's requirements carry the same bounds
+(tests/test_platforms.py checks them against this) and environment.yml pyproject's (tests/test_environment.py).
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ class Supported:
 SUPPORTED = (
     # 2.19 with Keras 3.10 is Colab's stack (tests/test_stacks.py runs every notebook on it); 2.21 is constraints.txt's
     Supported("TensorFlow", ("tensorflow", "tensorflow-cpu"), "2.19", "2.22"),
-    # Keras 3.10 loads the .keras files saved with 3.15 (tests/test_stacks.py)
+    # Keras 3.10 loads the .keras files saved with 3.15 (aekit.data drops three newer config keys) and runs
+    # notebook 02 with aekit.kerascompat's adaptation (tests/test_stacks.py)
     Supported("Keras", ("keras",), "3.10", "4"),
     Supported("NumPy", ("numpy",), "1.26", "3"),
     # 7.7 is Colab's; 8.1.9's widgets render nothing in VS Code's notebook view (microsoft/vscode-jupyter#17504)

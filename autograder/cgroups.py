@@ -199,10 +199,13 @@ def missing_reason(opt_in: str = "--unsafe") -> str | None:
         return f"cgroup v2 limits unavailable{label}: {where.problem}, or pass {opt_in}"
     if missing:
         parent = where.base.parent if where.base != where.mount else where.base
-        return (f"cgroup v2 limits missing ({', '.join(missing)}): {where.base} is not given "
-                f"{'them' if len(missing) > 1 else 'it'} (enable them in {parent / 'cgroup.subtree_control'}, "
-                f"delegate the cgroup with systemd-run --scope -p Delegate=yes, or run a container with "
-                f"{CONTAINER_FLAGS}), or pass {opt_in}")
+        enable = " ".join("+" + c for c in missing if c != "freezer")
+        how = [f"enable {enable} in {parent / 'cgroup.subtree_control'}"] if enable else []
+        if "freezer" in missing:
+            how.append("use Linux 5.14 or later (cgroup.kill)")
+        how += ["delegate a cgroup (systemd-run --scope -p Delegate=yes)", f"run the container with {CONTAINER_FLAGS}"]
+        return (f"cgroup v2 limits missing ({', '.join(missing)}) in {where.base}: {', '.join(how)}; "
+                f"or pass {opt_in}")
     try:
         _prepare(where)
     except OSError as exc:
@@ -301,6 +304,18 @@ def _read_int(path: pathlib.Path) -> int | None:
         return None
 
 
+def _events(path: pathlib.Path) -> dict[str, int]:
+    """A flat-keyed cgroup file ("name value" lines: memory.events, memory.oom_control) as a dict."""
+    events = {}
+    try:
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            events[key] = int(value)
+    except (OSError, ValueError):
+        pass
+    return events
+
+
 @dataclasses.dataclass(frozen=True)
 class MemoryReport:
     """What a job's memory cgroup says of it: did the out-of-memory killer strike, and its peak use (None:
@@ -358,10 +373,11 @@ class JobCgroups:
         mem = self.paths.get("memory")
         if mem is None:
             return MemoryReport()
-        # v1 counts no out-of-memory kills: the limit was hit (failcnt) and the peak reached it
-        failcnt, peak, limit = (_read_int(mem / f) for f in ("memory.failcnt", "memory.max_usage_in_bytes",
-                                                              "memory.limit_in_bytes"))
-        return MemoryReport(bool(failcnt) and peak is not None and limit is not None and peak >= limit * 0.98, peak)
+        # memory.oom_control counts the out-of-memory killer's kills (Linux 4.13+); before, a peak at the limit
+        events = _events(mem / "memory.oom_control")
+        peak, limit = _read_int(mem / "memory.max_usage_in_bytes"), _read_int(mem / "memory.limit_in_bytes")
+        at_limit = peak is not None and limit is not None and peak >= limit * 0.98
+        return MemoryReport(events["oom_kill"] > 0 if "oom_kill" in events else at_limit, peak)
 
 
 class JobCgroupsV2(JobCgroups):
@@ -437,13 +453,7 @@ class JobCgroupsV2(JobCgroups):
             return self._last_report
         if self.job is None:
             return MemoryReport()
-        events = {}
-        try:
-            for line in (self.job / "memory.events").read_text().splitlines():
-                key, _, value = line.partition(" ")
-                events[key] = int(value)
-        except (OSError, ValueError):
-            pass
+        events = _events(self.job / "memory.events")
         peak, limit = _read_int(self.job / "memory.peak"), _read_int(self.job / "memory.max")
         at_limit = peak is not None and limit is not None and peak >= limit * 0.98 and events.get("max", 0) > 0
         return MemoryReport(events.get("oom_kill", 0) > 0 or at_limit, peak)

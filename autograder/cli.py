@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
     g.add_argument("--call-timeout", type=_positive_float, metavar="SECONDS",
                    help="seconds one test call or one of the student's cells may run before it is stopped "
-                        "(default: 30, or more for the notebooks that train in their tests)")
+                        "(default: 30, or more for the notebooks that train in their tests; never more than a sixth of "
+                        "--timeout)")
     g.add_argument("--unsafe", action="store_true",
                    help="grade even where the kernels cannot be isolated (not root, no namespaces): a submission "
                         "could then read solutions/ and the results")

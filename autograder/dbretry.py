@@ -8,6 +8,7 @@ again, a few times, after a short random wait; the second time the row is found 
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -56,3 +57,45 @@ def retrying(action: Callable[[], T], *, rollback: Callable[[], object] | None =
                      str(getattr(exc, "orig", exc)).splitlines()[0][:120], wait)
             time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+# A server gradebook's registration (nbgrader's SaveCells replaces a notebook that has no submission yet, and with
+# it any submission another writer adds meanwhile) runs alone: it holds this advisory lock, and every record
+# transaction takes it shared first, so no record interleaves with a registration. SQLite needs none: a gradebook
+# file is one run's (the run lock) and SQLite serialises its writers.
+ADVISORY_KEY = 0x61656B6974  # "aekit"
+
+
+def _server(db_url: str) -> bool:
+    return db_url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+@contextlib.contextmanager
+def registering(db_url: str):
+    """Hold the gradebook's registration lock (a PostgreSQL advisory lock) for the `with` block."""
+    if not _server(db_url):
+        yield
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+def after_registrations(session) -> None:
+    """In a record's transaction (`session`: nbgrader's `Gradebook.db`), wait until no registration runs; the shared
+    lock is released when the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        import sqlalchemy
+
+        session.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": ADVISORY_KEY})

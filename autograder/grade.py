@@ -32,6 +32,7 @@ import time
 from . import collect as collect_mod
 from . import cgroups, csvsafe, feedback, gradebook, resultsdir, runlock, sandbox, submitted
 from . import review
+from . import dbretry
 from . import shard as shard_mod
 from .cells import nbgrader_meta
 from .course import GradingCourse, environment_key, sources_key, test_cells
@@ -394,7 +395,8 @@ def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, a
             shutil.rmtree(target)
         shutil.copytree(course.course.source / a, target)
     review.write_config(out, db)  # its one writer: the course, the exchange, formgrader's sanitising
-    course.course.register(db)
+    with dbretry.registering(db):  # a server gradebook: one registration at a time, no record meanwhile
+        course.course.register(db)
 
 
 def _preflight_one(course: GradingCourse, work: pathlib.Path, assignment: str, timeout: float,

@@ -112,9 +112,12 @@ class Writer:
         if self._gb is None:
             self._opened = opened(self.db_url)
             self._gb = self._opened.__enter__()
+        def attempt():
+            dbretry.after_registrations(self._gb.db)
+            return function(self._gb, *args)
+
         try:  # one transaction per record, run again when it lost a race with another writer (dbretry)
-            return dbretry.retrying(lambda: function(self._gb, *args), rollback=self._gb.db.rollback,
-                                    what=function.__name__)
+            return dbretry.retrying(attempt, rollback=self._gb.db.rollback, what=function.__name__)
         except BaseException:
             self._gb.db.rollback()
             raise

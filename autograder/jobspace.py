@@ -112,6 +112,11 @@ def private_home() -> pathlib.Path:
     return home
 
 
+def private_tmp() -> pathlib.Path:
+    """TMPDIR of the grader's own processes: in `private_home()`, root's, 0700."""
+    return _own_folder(private_home() / "tmp", 0o700)
+
+
 def can_mount() -> bool:
     """Can this process mount a tmpfs (a job's bounded folder)? Tried on a fresh folder, then undone.
     `AEKIT_SANDBOX_NAMESPACES=off` says no, as a container that forbids unshare and mount would."""
@@ -197,19 +202,31 @@ def private_copy(src: pathlib.Path, job_dir: pathlib.Path, limit: int) -> pathli
         os.close(fd)
 
 
-def claim_uid(first: int, span: int, start: int) -> tuple[int, int]:
-    """A user id for one job that no other job on this machine holds, any grader's: the first of
-    `first + (start + i) % span` whose lock file (in the socket base's root-only `uids/`) this process can lock.
-    Returns it and the lock's descriptor (`release_uid`). Whatever still runs under it (a job of a grader that was
-    killed) is killed first, so the job starts with a user id of its own alone."""
-    folder = base() / "uids"
+def _own_folder(path: pathlib.Path, mode: int) -> pathlib.Path:
+    """`path`, made if missing, checked to be a folder of this user's (never a link), with `mode`."""
     try:
-        os.mkdir(folder, 0o700)
+        os.mkdir(path, mode)
     except FileExistsError:
         pass
-    st = os.lstat(folder)
+    st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(f"{folder} is not a folder of this user's: remove it (rm -rf {folder}) and grade again")
+        raise UnsafeBase(f"{path} is not a folder of this user's (a link, or another user's): remove it "
+                         f"(rm -rf {path}) and grade again")
+    return path
+
+
+def uid_locks() -> pathlib.Path:
+    """The folder of the job user ids' locks: one for the whole machine (/run/aekit-uids, root's, 0700), whatever
+    socket base a grader uses, so no two graders' jobs ever share a user id."""
+    return _own_folder(pathlib.Path("/run/aekit-uids") if os.access("/run", os.W_OK) else base() / "uids", 0o700)
+
+
+def claim_uid(first: int, span: int, start: int) -> tuple[int, int]:
+    """A user id for one job that no other job on this machine holds, any grader's: the first of
+    `first + (start + i) % span` whose lock file (in `uid_locks()`) this process can lock.
+    Returns it and the lock's descriptor (`release_uid`). Whatever still runs under it (a job of a grader that was
+    killed) is killed first, so the job starts with a user id of its own alone."""
+    folder = uid_locks()
     for i in range(span):
         uid = first + (start + i) % span
         fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -244,7 +261,7 @@ def kill_unclaimed(first: int, span: int) -> list[int]:
     """Kill every process of each job user id that no live job holds and under which an orphan runs (its parent
     gone: what a killed grader's job left running, even out of every cgroup, after a setsid and a double fork);
     the ids whose processes were killed."""
-    folder = base() / "uids"
+    folder = uid_locks()
     killed = []
     for uid in sorted(u for u in _orphan_owners() if first <= u < first + span):
         try:

@@ -16,7 +16,7 @@ Time (`Budget`): the cells may use half of the notebook's time limit, and the te
 cells that hang cannot take the tests' turn. One cell, or one call of a test, gets at most a sixth of the
 limit. An exercise that ran past a limit once (in a test call, or in a provided cell: the notebook's own code,
 meant to run quickly) gets `calls.GRACE_SECONDS` on every later call, and so does every later cell that names
-it. When the time runs out, the verdicts already earned stand (status `timeout`); a provisional `result.json`
+it (once the cells' half is spent, such cells are not run at all). When the time runs out, the verdicts already earned stand (status `timeout`); a provisional `result.json`
 is written after every test, so a run that dies (memory, a crash) keeps them too (status `crashed`).
 """
 from __future__ import annotations
@@ -61,9 +61,11 @@ class Budget:
         return max(calls.GRACE_SECONDS, min(self.call_seconds, ONE_SHARE * self.timeout))
 
     def cell_seconds(self, names_hung: bool) -> float | None:
-        """The limit of the next cell (None: not run, the cells' time and its overrun are spent)."""
+        """The limit of the next cell (`names_hung`: it names an exercise that already timed out). None: not run,
+        because the cells' time and its overrun are spent, or the cells' time is and the cell names such an
+        exercise (so that any number of cells calling a hanging function cost at most the cells' share)."""
         now = time.monotonic()
-        if now >= self.cells_end + OVERRUN_SHARE * self.timeout:
+        if now >= self.cells_end + OVERRUN_SHARE * self.timeout or (names_hung and now >= self.cells_end):
             return None
         if names_hung or self.cells_end - now < calls.GRACE_SECONDS:
             return calls.GRACE_SECONDS

@@ -43,10 +43,12 @@ SAFE_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "AEKIT_REPO", "AEKIT_GRADE_S
 def safe_env(**extra: str) -> dict[str, str]:
     """The grader's environment cut to an allow-list, plus `extra` (what every zygote child starts from)."""
     env = {k: v for k, v in os.environ.items() if k in SAFE_ENV}
-    # HOME root's own (0700), never /tmp: a kernel without namespaces can write /tmp, and what root's processes
-    # read from their home (matplotlibrc, keras.json, Jupyter's runtime folder, a user site-packages) is trusted
-    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg", HOME=str(jobspace.private_home()),
-               PYTHONNOUSERSITE="1")
+    # HOME and TMPDIR root's own (0700), never /tmp: a kernel without namespaces can write /tmp, and what root's
+    # processes read from their home (matplotlibrc, keras.json, a user site-packages) or put in a temporary file
+    # (jupyter_client's connection files, the kernels' keys) is theirs alone
+    home = jobspace.private_home()
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg", HOME=str(home),
+               TMPDIR=str(jobspace.private_tmp()), PYTHONNOUSERSITE="1")
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "/usr/bin:/bin")])
     env.update(extra)
     return env

@@ -12,9 +12,7 @@ base=localhost/aekit-debian:bookworm
 podman=${PODMAN:-podman}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if ! $podman image exists "$base"; then
-    echo "building $base with mmdebstrap (Debian bookworm, minbase, python3)"
-    mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,ca-certificates bookworm - \
-        | $podman import --quiet - "$base"
+    PODMAN="$podman" sh "$repo/container/build-base.sh"
 fi
 set -- --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)"
 if [ -n "${PIP_CERT:-}" ]; then

@@ -230,7 +230,8 @@ def test_a_function_that_timed_out_gets_only_a_grace_on_later_calls():
 
 def test_cells_get_half_the_time_and_the_tests_always_get_their_turn():
     """Does the budget give one cell at most a sixth of the limit, a cell naming a hung exercise a grace, the cells
-    past their half of the limit a grace each for a short overrun and then nothing, and the tests until the end?"""
+    past their half of the limit a grace each for a short overrun (none to one naming a hung exercise) and then
+    nothing, and the tests until the end?"""
     import time
 
     from autograder.pipeline import Budget, names_in
@@ -243,6 +244,7 @@ def test_cells_get_half_the_time_and_the_tests_always_get_their_turn():
     late = Budget(now - 55.0, 120.0, 90.0)  # 5 s of the cells' 60 left
     assert late.cell_seconds(False) == pytest.approx(5.0, abs=0.5)
     assert Budget(now - 62.0, 120.0, 90.0).cell_seconds(False) == calls.GRACE_SECONDS  # overrun: a grace each
+    assert Budget(now - 62.0, 120.0, 90.0).cell_seconds(True) is None  # ... but no more cells calling a hung one
     assert Budget(now - 73.0, 120.0, 90.0).cell_seconds(False) is None  # past the overrun: not run
     assert names_in("w, mu, sd = fit_mixture_em(prices, 3)\nnp.sort(mu)") >= {"fit_mixture_em", "np", "sort"}
     assert names_in("def (:") == set()

@@ -46,6 +46,7 @@ class GuestRun:
     rc: int | None
     stderr: str
     grades: dict[str, dict]     # student id -> grades.csv row of notebook 04
+    tests: dict[str, list]      # student id -> tests.csv rows of notebook 04
     processes: list[str]
     cgroups: list[str]
     files: list[str]
@@ -80,7 +81,7 @@ def make_class(folder: pathlib.Path, students: list[str]) -> pathlib.Path:
 # ---- booting a guest ------------------------------------------------------------------------------------------
 
 
-def _guest_env(place: str, klass: pathlib.Path) -> list[str]:
+def _guest_env(place: str, klass: str) -> list[str]:
     """init's parameters (the kernel hands each NAME=VALUE of its command line it does not know to init)."""
     return [f"AEKIT_GUEST_PLACE={place}", f"AEKIT_GUEST_CLASS={klass}", f"AEKIT_GUEST_PYTHON={PYTHON}",
             f"AEKIT_GUEST_TIMEOUT={NOTEBOOK_SECONDS}"]
@@ -162,15 +163,15 @@ def boot(tmp: pathlib.Path, place: str, klass: pathlib.Path, how: str) -> GuestR
     report.mkdir()
     if how == "uml":
         cmd = ["linux.uml", "mem=4G", "rootfstype=hostfs", "rootflags=/", "ro", f"init={GUEST_INIT}",
-               f"AEKIT_GUEST_OUT={report}", *_guest_env(place, klass), "con=null", "con0=fd:0,fd:1"]
+               f"AEKIT_GUEST_OUT={report}", *_guest_env(place, str(klass)), "con=null", "con0=fd:0,fd:1"]
     else:
         image, release = _kernel()
-        accel = ["-enable-kvm", "-cpu", "host"] if os.environ.get("AEKIT_VM_ACCEL") == "kvm" else ["-accel", "tcg"]
+        accel = ["-enable-kvm", "-cpu", "host"] if os.environ.get("AEKIT_VM_ACCEL") == "kvm" else ["-accel", "tcg", "-cpu", "max"]
         cmd = ["qemu-system-x86_64", *accel, "-m", "4G", "-smp", "2", "-nographic", "-no-reboot", "-monitor",
                "none", "-serial", f"file:{tmp / f'console-{place}.log'}", "-kernel", str(image),
                "-initrd", str(_initramfs(tmp / place, release)),
                "-append", " ".join(["console=ttyS0", "quiet", "panic=-1", f"AEKIT_GUEST_INIT={GUEST_INIT}",
-                                    "AEKIT_GUEST_OUT_TAG=out", *_guest_env(place, klass)]),
+                                    "AEKIT_GUEST_OUT_TAG=out", *_guest_env(place, f"/host{klass}")]),
                "-virtfs", "local,path=/,mount_tag=root,security_model=passthrough,readonly=on",
                "-virtfs", f"local,path={report},mount_tag=out,security_model=passthrough"]
     subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -180,12 +181,15 @@ def boot(tmp: pathlib.Path, place: str, klass: pathlib.Path, how: str) -> GuestR
         path = report / name
         return path.read_text(errors="replace") if path.exists() else ""
 
-    grades = {}
+    grades, tests = {}, {}
     if (report / "grades.csv").exists():
         with open(report / "grades.csv", encoding="utf-8", newline="") as f:
             grades = {r["student_id"]: r for r in csv.DictReader(f) if r["notebook"] == A}
+        with open(report / "tests.csv", encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                tests.setdefault(r["student_id"], []).append(r)
     rc = text("rc").strip()
-    return GuestRun(int(rc) if rc else None, text("grade.err"), grades, text("processes").split("\n"),
+    return GuestRun(int(rc) if rc else None, text("grade.err"), grades, tests, text("processes").split("\n"),
                     text("cgroups").split(), text("files").split(), text("subtree_control").strip(),
                     text("guest.log"))
 
@@ -223,8 +227,11 @@ def nothing_left(run: GuestRun) -> None:
     assert run.files == [], f"files left: {run.files}"
 
 
-def full_marks(row: dict) -> bool:
-    return row["status"] == "graded" and float(row["score"]) == float(row["max_score"]) > 0
+def full_marks(run: GuestRun, sid: str) -> bool:
+    """Graded, with every automatically graded test passed (the manually graded points wait for a TA)."""
+    auto = [r for r in run.tests.get(sid, []) if not r["manual"]]
+    return run.grades[sid]["status"] == "graded" and bool(auto) and \
+        all(float(r["score"]) == float(r["max_score"]) for r in auto)
 
 
 def test_a_class_is_graded_and_every_attacker_contained_on_cgroup2(root_run):
@@ -234,12 +241,12 @@ def test_a_class_is_graded_and_every_attacker_contained_on_cgroup2(root_run):
     run = root_run
     assert run.rc == 0, f"grade failed in the guest: {run.stderr[-2000:]}\n{run.log[-2000:]}"
     assert set(run.grades) == set(CLASS), run.grades
-    assert full_marks(run.grades["honest"]), run.grades["honest"]
+    assert full_marks(run, "honest"), (run.grades["honest"], run.tests.get("honest"))
     hog = run.grades["memory_hog"]
     assert hog["status"] == "crashed" and float(hog["score"]) == 0, hog
     assert "GB of memory" in hog["detail"], hog
     assert run.grades["fork_bomb"]["status"] == "graded", run.grades["fork_bomb"]
-    assert full_marks(run.grades["forking_implant"]), run.grades["forking_implant"]
+    assert full_marks(run, "forking_implant"), (run.grades["forking_implant"], run.tests.get("forking_implant"))
     hang = run.grades["cell_never_ends"]
     assert hang["status"] == "graded" and 0 < float(hang["score"]) < float(hang["max_score"]), hang
     assert "was stopped" in hang["detail"], hang
@@ -252,7 +259,7 @@ def test_a_delegated_cgroup_is_used_and_given_back(tmp_path_factory, guest):
     was (no job, no leaf, no controller left enabled below it)?"""
     run = run_class(tmp_path_factory, guest, "delegated", ["honest", "memory_hog"])
     assert run.rc == 0, f"grade failed in the guest: {run.stderr[-2000:]}\n{run.log[-2000:]}"
-    assert full_marks(run.grades["honest"]) and run.grades["memory_hog"]["status"] == "crashed", run.grades
+    assert full_marks(run, "honest") and run.grades["memory_hog"]["status"] == "crashed", run.grades
     nothing_left(run)
 
 
@@ -260,7 +267,7 @@ def test_a_containers_own_cgroup_namespace_is_used_and_given_back(tmp_path_facto
     """At the root of a cgroup namespace of its own (a Docker or Podman container on a v2 host): the same?"""
     run = run_class(tmp_path_factory, guest, "container", ["honest", "memory_hog"])
     assert run.rc == 0, f"grade failed in the guest: {run.stderr[-2000:]}\n{run.log[-2000:]}"
-    assert full_marks(run.grades["honest"]) and run.grades["memory_hog"]["status"] == "crashed", run.grades
+    assert full_marks(run, "honest") and run.grades["memory_hog"]["status"] == "crashed", run.grades
     nothing_left(run)
 
 
@@ -272,3 +279,12 @@ def test_without_the_memory_controller_grading_is_refused_in_one_line(tmp_path_f
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "memory" in lines[0] and "--unsafe" in lines[0], run.stderr
     assert run.grades == {}
+
+
+def test_a_killed_grader_leaves_nothing_behind(tmp_path_factory, guest):
+    """The grader killed with `kill -9` while a job's kernel runs (its zygote then kills every child and empties
+    and removes the jobs' cgroups): is no process, cgroup or job folder of it left on the v2 kernel?"""
+    run = run_class(tmp_path_factory, guest, "killed", ["honest"])
+    assert "killed the grader" in run.log, run.log
+    assert run.rc == 137, (run.rc, run.stderr[-2000:])
+    nothing_left(run)

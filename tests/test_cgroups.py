@@ -219,7 +219,7 @@ def test_grade_and_gradescope_refuse_where_a_limit_is_missing(fake, tmp_path, mo
     cgroup(mount, root=True)
     cgroup(mount / "grader", "cpu pids")
     own("/grader")
-    monkeypatch.setattr(grade_mod.sandbox, "unsafe_reason", lambda opt_in="--unsafe": None)
+    monkeypatch.setattr(grade_mod.sandbox, "unsafe_reason", lambda *args, **kwargs: None)
     (tmp_path / "class" / "ada").mkdir(parents=True)
     with pytest.raises(UsageError) as refused:
         grade_mod.grade(tmp_path / "class", tmp_path / "out", assignments=[], workers=1, timeout=10)
@@ -231,3 +231,27 @@ def test_grade_and_gradescope_refuse_where_a_limit_is_missing(fake, tmp_path, mo
     assert gradescope.run(root) == 0
     results = (root / "results" / "results.json").read_text()
     assert '"tests": []' in results and "memory" in results and gradescope.UNSAFE_ENV in results
+
+
+@pytest.mark.skipif("memory" not in cgroups.v1_roots(), reason="needs a writable v1 memory cgroup (root on a v1 host)")
+def test_a_v1_job_killed_at_its_memory_limit_reports_it():
+    """On this machine's v1 cgroups: a process that allocates past its job's memory limit is killed, and does
+    the job's report say so (memory.oom_control's oom_kill), before and after its cgroups are removed?"""
+    import subprocess
+    import sys
+
+    job = cgroups.JobCgroups.create(f"aekit-{os.getpid()}-oom", memory_bytes=128 * 2**20, processes=50, cpu_share=0)
+    try:
+        hog = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline(); "
+                                "hog = [bytearray(32 * 2**20) for _ in range(20)]"], stdin=subprocess.PIPE)
+        for path in job.kernel.values():
+            (path / "cgroup.procs").write_text(str(hog.pid))
+        assert not job.memory_report().out_of_memory
+        hog.communicate(b"go\n", timeout=60)
+        assert hog.returncode == -9
+        assert job.memory_report().out_of_memory
+    finally:
+        job.empty()
+        job.remove()
+    assert not any(path.exists() for path in job.paths.values())
+    assert job.memory_report().out_of_memory and job.memory_report().peak_bytes >= 120 * 2**20

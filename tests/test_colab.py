@@ -26,7 +26,8 @@ RECORDER = pathlib.Path(__file__).resolve().parent / "colab_cell_recorder.py"
 def _run_cell(tmp_path, env_extra=None, colab_module=False, files=()):
     for name in files:
         (tmp_path / name).write_bytes(b"")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLAB_") and k != "AEKIT_WHEEL_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("COLAB_") and k not in ("AEKIT_WHEEL_URL", "NBGRADER_EXECUTION")}
     env.update(env_extra or {})
     proc = subprocess.run([sys.executable, str(RECORDER), "--fake-colab-module" if colab_module else "--no-colab"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
@@ -37,6 +38,14 @@ def test_cell_does_nothing_off_colab(tmp_path):
     """Off Colab (no google.colab module, no COLAB_ variable: JupyterLab, VS Code, the grader's kernel), does
     the cell call no pip and print nothing?"""
     proc = _run_cell(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"pip": [], "printed": ""}
+
+
+def test_cell_does_nothing_while_graded_even_on_colab(tmp_path):
+    """When nbgrader or the grader runs the notebook (NBGRADER_EXECUTION set), does the cell stay a no-op even
+    where Colab's variables are set?"""
+    proc = _run_cell(tmp_path, {"COLAB_RELEASE_TAG": "x", "NBGRADER_EXECUTION": "autograde"}, colab_module=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1]) == {"pip": [], "printed": ""}
 

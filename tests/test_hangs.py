@@ -58,12 +58,6 @@ def build_resize_conv_decoder(latent_dim):
 '''
 
 
-@pytest.fixture(autouse=True)
-def _own_target(request):
-    if "hangs" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("runs only with -m hangs (make test-hangs): it grades 16 notebooks twice, about 6 minutes")
-
-
 def _rows(out: pathlib.Path, name: str) -> list[dict]:
     with open(out / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))

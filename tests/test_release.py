@@ -114,7 +114,9 @@ def test_release_check_names_a_stale_notebook(tmp_path):
 def test_setup_cell_is_locked_and_tests_are_graded_code_cells(path):
     """Is the first code cell a locked setup cell, and is every graded cell a locked code cell or a written answer?"""
     nb = _nb(path)
-    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    from aekit import colab  # the Colab setup cell, an unmarked cell, may come before it
+
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code" and not colab.is_colab_cell(c))
     meta = first.get("metadata", {}).get("nbgrader", {})
     assert meta.get("locked") and meta.get("grade_id", "").startswith("setup"), \
         "the first code cell must be the locked setup cell (grade_id 'setup')"

@@ -557,3 +557,24 @@ def test_the_grading_runs_socket_clean_up_removes_planted_links_not_what_they_na
     km.shell_port, km.iopub_port, km.stdin_port, km.hb_port, km.control_port = 1, 2, 3, 4, 5
     km.cleanup_ipc_files()
     assert list(ipc.iterdir()) == [] and target.read_text() == "SAFE = True\n" and target.stat().st_nlink == 1
+
+
+def test_roots_processes_keep_their_home_and_temporary_files_out_of_reach():
+    """Hole 1: do the zygote, the grading runs and the kernel launchers (`zygote.safe_env`) get a HOME and a TMPDIR
+    of this user's own (0700, not a link, not /tmp, where a kernel without namespaces can write: a planted
+    matplotlibrc or keras.json, or the kernels' connection files and keys), and no user site-packages?"""
+    import tempfile
+
+    from autograder import zygote
+
+    env = zygote.safe_env()
+    for name in ("HOME", "TMPDIR"):
+        path = pathlib.Path(env[name])
+        st = os.lstat(path)
+        assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700 and not path.is_symlink(), (name, path)
+        assert pathlib.Path(tempfile.gettempdir()) not in path.parents, (name, path)
+    assert env["PYTHONNOUSERSITE"] == "1"
+    code = "import tempfile; print(tempfile.mkstemp('.json')[1])"  # where jupyter_client writes a connection file
+    made = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert pathlib.Path(made.stdout.strip()).parent == pathlib.Path(env["TMPDIR"])
+    os.unlink(made.stdout.strip())

@@ -141,6 +141,20 @@ def _job_states(job: str, env: dict) -> list[str]:
                           next(x for x in line.split() if x.startswith("ExitCode=")))]]
 
 
+def _job_times(job: str, env: dict) -> list[tuple[str, float, float]]:
+    """(task, seconds from submission to start, seconds it ran) of each task of `job` (Slurm's whole seconds)."""
+    import datetime
+
+    out = subprocess.run(["scontrol", "-o", "show", "job", job], env=env, capture_output=True, text=True).stdout
+    times = []
+    for line in out.splitlines():
+        field = dict(word.split("=", 1) for word in line.split() if "=" in word)
+        at = {k: datetime.datetime.fromisoformat(field[k]) for k in ("SubmitTime", "StartTime", "EndTime")}
+        times.append((field.get("ArrayTaskId", field["JobId"]), (at["StartTime"] - at["SubmitTime"]).total_seconds(),
+                      (at["EndTime"] - at["StartTime"]).total_seconds()))
+    return times
+
+
 def test_a_class_graded_by_a_slurm_array_and_merged_equals_one_machine(slurm, tmp_path_factory):
     """Does `sbatch --array=0-2%2 deploy/slurm/grade-array.sbatch 3 ...` grade each of the class's students in
     exactly one of three shards, the dependent `deploy/slurm/merge.sbatch` merge them, and the merged grades.csv
@@ -171,5 +185,9 @@ def test_a_class_graded_by_a_slurm_array_and_merged_equals_one_machine(slurm, tm
     assert sorted(sum(graded, [])) == students and all(graded), graded  # each once, no shard idle
     scaleout_class.assert_same_grades(grading / "results", one_machine)
     assert "3 results folders (0/3, 1/3, 2/3)" in (grading / "merge.out").read_text()
+    merge_job = merged.stdout.split()[-1] if merged.stdout.split() else ""
+    tasks = "; ".join(f"task {t}: queued {q:.0f} s, ran {r:.0f} s" for t, q, r in _job_times(job, env))
+    print(f"\nSlurm's own times: {tasks}; merge job: " + "; ".join(
+        f"queued {q:.0f} s, ran {r:.0f} s" for _, q, r in _job_times(merge_job, env)))
     print(f"\nmeasured: one machine (N = 1) {one_seconds:.1f} s; Slurm N = {N} (at most {AT_ONCE} at once, 1 CPU "
           f"each, on 2 CPUs) plus the merge {seconds:.1f} s; {len(students)} students of {scaleout_class.A}")

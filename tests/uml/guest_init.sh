@@ -6,12 +6,13 @@
 # Its parameters come from the kernel command line (the kernel gives init each NAME=VALUE it does not know):
 #   AEKIT_GUEST_OUT     host folder for the report (mounted read-write through hostfs), or
 #   AEKIT_GUEST_OUT_TAG the 9p share that holds it (a virtual machine)
-#   AEKIT_GUEST_CLASS   host folder of the class;  AEKIT_GUEST_PYTHON  the venv's python;  AEKIT_GUEST_TIMEOUT  seconds
+#   AEKIT_GUEST_CLASS   folder of the class (a VM sees the host's root at /host);  AEKIT_GUEST_PYTHON  the venv's python;  AEKIT_GUEST_TIMEOUT  seconds
 #   AEKIT_GUEST_PLACE   where the grader runs:
 #     root       in the root cgroup (a host's or VM's root)
 #     delegated  in a cgroup of its own given memory, pids and cpu (what systemd-run -p Delegate=yes gives)
 #     container  at the root of a cgroup namespace of its own, given memory, pids and cpu (a container)
 #     nomemory   in a cgroup of its own given pids and cpu but not memory (must refuse)
+#     killed     as root, but the grader is killed (kill -9) while a job's kernel runs
 #     probe      only run the python, and report its exit status
 #   AEKIT_GUEST_STAGE   set by this script when it runs itself again inside the container's namespaces
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -22,14 +23,28 @@ REPORT=/tmp/host-out
 grade() {
     cd /tmp || exit 1
     "$AEKIT_GUEST_PYTHON" -m autograder grade /run/class --out /tmp/out --notebooks 04 --workers 1 \
-        --memory 1 --timeout "$AEKIT_GUEST_TIMEOUT" >"$REPORT/grade.out" 2>"$REPORT/grade.err"
+        --memory 1 --timeout "$AEKIT_GUEST_TIMEOUT" >"$REPORT/grade.out" 2>"$REPORT/grade.err" &
+    grader=$!
+    if [ "$AEKIT_GUEST_PLACE" = killed ]; then  # kill -9 the grader once a job's kernel runs, then wait a little
+        for i in $(seq 600); do
+            [ -n "$(find $CG -path '*aekit-*/kernel/cgroup.procs' -size +0 2>/dev/null | xargs cat 2>/dev/null)" ] && break
+            sleep 1
+        done
+        kill -9 $grader
+        echo "killed the grader after $i s"
+        sleep 20
+    fi
+    wait $grader
     echo $? >"$REPORT/rc"
     cp /tmp/out/*.csv "$REPORT/" 2>/dev/null
     # what is left: processes (but this shell, ps and init), aekit cgroups, the jobs' files
-    ps -e -o pid=,user=,args= | grep -v -e ' ps -e' -e 'guest_init.sh' -e '\[' >"$REPORT/processes"
+    ps -e -o pid=,user=,args= | grep -v -e ' ps -e' -e 'guest_init.sh' -e '\[' -e '^ *1 ' >"$REPORT/processes"
     find $CG -name 'aekit*' >"$REPORT/cgroups"
     cat $CG/cgroup.subtree_control >"$REPORT/subtree_control"
-    { ls -A /run/aekit; ls -A /dev/shm; ls -A /tmp | grep -v -x -e out -e host-out; } >"$REPORT/files" 2>/dev/null
+    # (the grader's own private home, /run/aekit/home-0, is no job's and stays)
+    { ls -A /run/aekit | grep '^aekit-'; ls -A /dev/shm; ls -A /tmp | grep -v -x -e out -e host-out; } \
+        >"$REPORT/files" 2>/dev/null
+    dmesg >"$REPORT/dmesg" 2>&1  # the kernel's word on what died (the out-of-memory killer)
 }
 
 if [ "$AEKIT_GUEST_STAGE" = container ]; then  # inside the cgroup namespace: the container's own view
@@ -38,8 +53,9 @@ if [ "$AEKIT_GUEST_STAGE" = container ]; then  # inside the cgroup namespace: th
     exit 0
 fi
 
-grep -q "^proc /proc " /proc/mounts 2>/dev/null || mount -t proc proc /proc  # (a VM's first stage did)
-grep -q "^sysfs /sys " /proc/mounts || mount -t sysfs sysfs /sys
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+grep -q "^devtmpfs /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=0755 tmpfs /run
 if [ -n "$AEKIT_GUEST_CLASS" ]; then  # the class lives in the host's /tmp, which the guest's own /tmp covers
     mkdir /run/class && mount --bind "$AEKIT_GUEST_CLASS" /run/class
@@ -61,19 +77,21 @@ case "$AEKIT_GUEST_PLACE" in
 probe)  # can this guest run the grader's Python at all?
     "$AEKIT_GUEST_PYTHON" -c pass
     echo $? >"$REPORT/probe" ;;
-root)
+root|killed)
     grade ;;
 delegated|nomemory)
     if [ "$AEKIT_GUEST_PLACE" = delegated ]; then echo "+memory +pids +cpu"; else echo "+pids +cpu"; fi \
         >$CG/cgroup.subtree_control
     mkdir $CG/grader && echo $$ >$CG/grader/cgroup.procs
     grade
-    find $CG/grader -mindepth 1 >>"$REPORT/cgroups" ;;
+    find $CG/grader -mindepth 1 -type d >>"$REPORT/cgroups"
+    [ -z "$(cat $CG/grader/cgroup.subtree_control)" ] || echo "controllers left on" >>"$REPORT/cgroups" ;;
 container)
     echo "+memory +pids +cpu" >$CG/cgroup.subtree_control
     mkdir $CG/container && echo $$ >$CG/container/cgroup.procs
     AEKIT_GUEST_STAGE=container unshare --cgroup --mount --propagation private /bin/sh "$0"
-    find $CG/container -mindepth 1 >>"$REPORT/cgroups" ;;
+    find $CG/container -mindepth 1 -type d >>"$REPORT/cgroups"
+    [ -z "$(cat $CG/container/cgroup.subtree_control)" ] || echo "controllers left on" >>"$REPORT/cgroups" ;;
 esac
 echo "guest done"
 sync

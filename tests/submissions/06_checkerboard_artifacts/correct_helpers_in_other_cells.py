@@ -1,4 +1,4 @@
-"""Correct: an import and helpers kept in other cells (`itertools` imported in the overlap cell and used by the score; a sign-vector helper defined in the upsample cell and used by the score); upsampling by fancy indexing; Sequential decoders with 4x4 stride-2 transposes; sample_prior with rng.normal in float64 and decoder.predict in batches of 500."""
+"""Correct: an import and helpers kept in other cells (`itertools` imported in the overlap cell and used by the score; a sign-vector helper defined in the upsample cell and used by the score; a pair-sum helper defined in the upsample cell and used by resize_conv_stamp); upsampling by fancy indexing; Sequential decoders with 4x4 stride-2 transposes; sample_prior with rng.normal in float64 and decoder.predict in batches of 500."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -16,6 +16,11 @@ def overlap_counts(input_size, kernel_size, stride):
 def alternating(n):
     """(+1, -1, +1, ...) of length n"""
     return np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+
+
+def pair_sums(v):
+    """the sums of neighbouring entries: (n,) -> (n - 1,)"""
+    return v[:-1] + v[1:]
 
 
 def upsample_nearest(x, factor):
@@ -53,3 +58,8 @@ def sample_prior(decoder, n, latent_dim, seed):
     z = np.random.default_rng(seed).normal(0.0, 1.0, size=(n, latent_dim))
     logits = np.concatenate([decoder.predict(z[i:i + 500], verbose=0) for i in range(0, n, 500)])
     return tf.sigmoid(logits).numpy()
+
+# %% resize_conv_stamp
+def resize_conv_stamp(w):
+    w = np.asarray(w, dtype=np.float64).reshape(3)
+    return np.concatenate([[w[2]], pair_sums(w[::-1]), [w[0]]])

@@ -1,4 +1,4 @@
-"""Correct, another way: scatter loops over every (input pixel, tap) pair, np.kron for the upsampling, functional-API decoders, a per-image loop for the score; a per-image loop for sample_prior (tf.random.Generator, one code and one decoder call at a time, NumPy sigmoid in float64)."""
+"""Correct, another way: scatter loops over every (input pixel, tap) pair, np.kron for the upsampling, functional-API decoders, a per-image loop for the score; resize_conv_stamp read off the response to one input pixel (probing, no formula); a per-image loop for sample_prior (tf.random.Generator, one code and one decoder call at a time, NumPy sigmoid in float64)."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
@@ -62,3 +62,11 @@ def sample_prior(decoder, n, latent_dim, seed):
         logits = np.asarray(decoder(z), dtype=np.float64)
         images.append(1.0 / (1.0 + np.exp(-logits[0])))
     return np.stack(images)
+
+# %% resize_conv_stamp
+def resize_conv_stamp(w):
+    w = [float(v) for v in np.asarray(w).reshape(3)]
+    x = [0.0, 1.0, 0.0]  # one input pixel at i = 1
+    u = [0.0] + [x[t // 2] for t in range(6)] + [0.0]  # upsampled, with SAME's zeros on both sides
+    y = [w[0] * u[t] + w[1] * u[t + 1] + w[2] * u[t + 2] for t in range(6)]
+    return np.array(y[1:5])  # tap a of input 1 lands on output 2 * 1 + a - 1
