@@ -19,10 +19,20 @@ def words(nb: dict) -> int:
     return sum(len(re.findall(r"\w+", cells.source_text(c))) for c in nb["cells"] if c.get("cell_type") == "markdown")
 
 
+def derive_predict(assignment: str) -> int:
+    """Rows of the "Derive / predict" table in the notebook's contract file (docs/contracts/)."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "contracts" / f"{assignment}.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "## Derive / predict" not in text:
+        return 0
+    section = text.split("## Derive / predict", 1)[1].split("\n## ", 1)[0]
+    return sum(1 for line in section.splitlines() if line.startswith("| `"))
+
+
 def main() -> int:
-    print("| notebook | words (student release) | exercises | auto points | manual points | imagined students: "
-          "wrong / correct-but-different / forging |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| notebook | words (student release) | exercises | derive/predict | auto points | manual points | "
+          "imagined students: wrong / correct-but-different / forging |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for a in available_assignments():
         source = json.loads(source_notebook(a).read_text(encoding="utf-8"))
         release = json.loads(release_notebook(a).read_text(encoding="utf-8"))
@@ -33,7 +43,7 @@ def main() -> int:
         forging = [c for c in cs if c.name.startswith("forge")]
         wrong = [c for c in cs if c.expect_failed and c not in forging]
         right = [c for c in cs if not c.expect_failed]
-        print(f"| {a} | {words(release)} | {len(exercises)} | {auto:g} | {manual:g} | "
+        print(f"| {a} | {words(release)} | {len(exercises)} | {derive_predict(a)} | {auto:g} | {manual:g} | "
               f"{len(wrong)} / {len(right)} / {len(forging)} |")
     return 0
 
