@@ -20,12 +20,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/python -m autograder demo
 
-## test: the whole suite, browser tests included (notebook-executing tests run two at a time), then
+## test: the main suite, browser tests included (notebook-executing tests run two at a time), the Gradescope
+## bundle, `make demo`, the longer end-to-end checks and the hanging students, then
 ## the fast tests again on a second Python version
 test: venv browser-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped and not demo" tests
 	$(MAKE) --no-print-directory test-shipped
 	$(MAKE) --no-print-directory test-demo
+	$(MAKE) --no-print-directory test-long
+	$(MAKE) --no-print-directory test-hangs
 	$(MAKE) --no-print-directory test-other-python
 
 ## test-shipped: the Gradescope bundle built into a fresh venv by its own setup.sh and run at a stand-in /autograder
@@ -35,6 +38,11 @@ test-shipped: venv
 ## test-demo: `make demo` run by a test exactly as the README shows it (about 2 minutes)
 test-demo: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m demo tests
+
+## test-long: end-to-end checks beyond the main run's 6 minutes (a three-week term with Canvas zips, a job that
+## fills a small disk beside honest students, every visible failure message against the closed forms)
+test-long: venv
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider -m long tests
 
 ## test-hangs: a hanging student of every notebook graded at --timeout 120 and at the default: each loses only
 ## its hanging exercise (about 6 minutes)

@@ -55,8 +55,7 @@ LEAF = "aekit-grader"  # v2: where the processes of the grader's own cgroup move
 V2_CONTROLLERS = ("memory", "pids", "cpu")  # enabled below the base; "freezer" is cgroup.kill / cgroup.freeze
 PROC_CGROUP = pathlib.Path("/proc/self/cgroup")
 SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this machine (sd_booted)
-CONTAINER_FLAGS = ("podman run --cgroupns=private --security-opt unmask=/sys/fs/cgroup, or --privileged; "
-                   "docker run --cgroupns=private --privileged")
+CONTAINER_FLAGS = "--privileged --cgroupns=private (podman run or docker run)"
 
 
 def v1_roots(mount: pathlib.Path | None = None) -> dict[str, pathlib.Path]:

@@ -128,7 +128,7 @@ print("uid", _os.getuid(), "control", _control, "read", _read[:5])
     return build
 
 
-OWN_TARGET_MARKERS = ("cgroup2", "container", "stacks", "platforms", "slurm", "hangs", "demo")  # slow checks run only by their own make target (-m NAME)
+OWN_TARGET_MARKERS = ("cgroup2", "container", "stacks", "platforms", "slurm", "hangs", "demo", "long")  # slow checks run only by their own make target (-m NAME)
 
 
 def pytest_collection_modifyitems(config, items):

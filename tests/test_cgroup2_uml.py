@@ -33,8 +33,9 @@ HERE = pathlib.Path(__file__).parent
 GUEST_INIT = HERE / "uml" / "guest_init.sh"
 ATTACKS = HERE / "attacks"
 PYTHON = sys.executable  # the guest sees the same path (the host's root, read-only)
-BOOT_SECONDS = 2400  # one guest's whole life: boot, a class of five notebooks under QEMU's TCG, power-off
-NOTEBOOK_SECONDS = 400  # `grade --timeout`: a notebook's limit in the (slow) guest
+BOOT_SECONDS = 3600  # one guest's whole life: boot, a class of five notebooks under QEMU's TCG, power-off
+NOTEBOOK_SECONDS = 900  # `grade --timeout`: a notebook's limit in the (slow) guest
+CALL_SECONDS = 150  # `grade --call-timeout`: one call's or cell's limit (30 s on the host; TCG is ~10x slower)
 MODULES = ("virtio", "virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "netfs",
            "fscache", "9pnet", "9pnet_virtio", "9p")  # what the guest kernel needs for its 9p root (the order)
 INITRAMFS_INIT = pathlib.Path(HERE / "uml" / "initramfs_init.sh")
@@ -84,7 +85,7 @@ def make_class(folder: pathlib.Path, students: list[str]) -> pathlib.Path:
 def _guest_env(place: str, klass: str) -> list[str]:
     """init's parameters (the kernel hands each NAME=VALUE of its command line it does not know to init)."""
     return [f"AEKIT_GUEST_PLACE={place}", f"AEKIT_GUEST_CLASS={klass}", f"AEKIT_GUEST_PYTHON={PYTHON}",
-            f"AEKIT_GUEST_TIMEOUT={NOTEBOOK_SECONDS}"]
+            f"AEKIT_GUEST_TIMEOUT={NOTEBOOK_SECONDS}", f"AEKIT_GUEST_CALL_TIMEOUT={CALL_SECONDS}"]
 
 
 def _last_console_problem(console: str) -> str:

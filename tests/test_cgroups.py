@@ -170,7 +170,7 @@ def test_v2_read_only_in_a_container_names_the_flags(fake, monkeypatch):
     monkeypatch.setattr(cgroups.os, "access",
                         lambda path, mode: False if str(path).startswith(str(mount)) and mode == os.W_OK
                         else real_access(path, mode))
-    one_line_refusal(cgroups.missing_reason(), "read-only", "--cgroupns=private", "--privileged")
+    one_line_refusal(cgroups.missing_reason(), "read-only", "--privileged --cgroupns=private")
 
 
 def test_a_hybrid_host_uses_the_hierarchy_with_the_controllers(fake):

@@ -92,7 +92,7 @@ def _blank_overrides(assignment: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("students")  # shares each notebook's reference run with tests/test_students.py
+@pytest.mark.long  # make test-long: beyond the main run's 6 minutes  # shares each notebook's reference run with tests/test_students.py
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_failure_messages_of_visible_tests_state_no_closed_form(assignment):
     """Does no visible test tell the blank release or a wrong imagined student a closed form when it fails?"""

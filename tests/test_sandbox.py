@@ -233,6 +233,7 @@ def test_a_job_fills_only_its_own_bounded_places(attacked_class):
         assert 0 < int(mb) <= limits.tmp_bytes >> 20 and 0 < int(files) <= limits.tmp_inodes, (place, mb, files)
 
 
+@pytest.mark.long  # make test-long: beyond the main run's 6 minutes
 def test_a_job_that_fills_the_disk_fails_alone(tmp_path):
     """Issue 26, hole 4, scaled down: with the socket base, the class and the results on one small file system
     (400 MB, 30,000 inodes), a student fills every place it can write while two honest students are graded beside

@@ -19,7 +19,7 @@ from autograder import sandbox, selftest
 from autograder.course import max_score
 from autograder.paths import COURSE_ID, REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long: beyond the main run's 6 minutes
 A1, A4 = "01_conv_as_matrix", "04_gaussian_generative_models"
 ROSTER = "student_id,lms_id,name\nada,101,\"Lovelace, Ada\"\nben,102,\"Babbage, Ben\"\ncy,103,\"Young, Cy\"\n"
 

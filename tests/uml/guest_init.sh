@@ -6,6 +6,7 @@
 # Its parameters come from the kernel command line (the kernel gives init each NAME=VALUE it does not know):
 #   AEKIT_GUEST_OUT     host folder for the report (mounted read-write through hostfs), or
 #   AEKIT_GUEST_OUT_TAG the 9p share that holds it (a virtual machine)
+#   AEKIT_GUEST_CALL_TIMEOUT  `grade --call-timeout` (an emulated guest is many times slower than the host)
 #   AEKIT_GUEST_CLASS   folder of the class (a VM sees the host's root at /host);  AEKIT_GUEST_PYTHON  the venv's python;  AEKIT_GUEST_TIMEOUT  seconds
 #   AEKIT_GUEST_PLACE   where the grader runs:
 #     root       in the root cgroup (a host's or VM's root)
@@ -23,7 +24,7 @@ REPORT=/tmp/host-out
 grade() {
     cd /tmp || exit 1
     "$AEKIT_GUEST_PYTHON" -m autograder grade /run/class --out /tmp/out --notebooks 04 --workers 1 \
-        --memory 1 --timeout "$AEKIT_GUEST_TIMEOUT" >"$REPORT/grade.out" 2>"$REPORT/grade.err" &
+        --memory 1 --timeout "$AEKIT_GUEST_TIMEOUT" --call-timeout "$AEKIT_GUEST_CALL_TIMEOUT" >"$REPORT/grade.out" 2>"$REPORT/grade.err" &
     grader=$!
     if [ "$AEKIT_GUEST_PLACE" = killed ]; then  # kill -9 the grader once a job's kernel runs, then wait a little
         for i in $(seq 600); do
