@@ -316,16 +316,23 @@ def _uid_only_script(keep: pathlib.Path, leftovers: pathlib.Path, pid_file: path
     from tests.conftest import _reachable_lines
 
     paths = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"]]
+    # what must stay the real folder under the small /tmp: `keep`, and this Python when it lives under /tmp (a
+    # checkout cloned there, as CI may)
+    under_tmp = {"/tmp/" + os.path.realpath(q).split("/")[2] for q in paths if os.path.realpath(q).startswith("/tmp/")}
+    kept = [str(keep)] + sorted(under_tmp - {str(keep)})
+    hold = [f'mkdir "$held/k{n}" && mount --bind "{q}" "$held/k{n}"' for n, q in enumerate(kept)]
+    back = [f'mkdir -p "{q}" && mount --move "$held/k{n}" "{q}"' for n, q in enumerate(kept)]
     return "\n".join(["set -euo pipefail", *_reachable_lines(paths),
                       'for c in /sys/fs/cgroup/*/; do mount -o remount,ro,bind "$c" 2>/dev/null || true; done',
                       "held=$(mktemp -d /run/aekit-held-XXXX)",
-                      f'mkdir "$held/k" && mount --bind "{keep}" "$held/k"',
+                      *hold,
                       "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /tmp",
-                      f'mkdir -p "{keep}" && mount --move "$held/k" "{keep}" && rm -r "$held"',
+                      *back, 'rm -r "$held"',
                       "mount -t tmpfs -o size=32m,nr_inodes=2000,mode=1777 tmpfs /var/tmp",
                       "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /dev/shm",
                       f'set +e; "$@" & echo $! > "{pid_file}"; wait $!; code=$?',
-                      f'find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 3 -not -path "{keep}*" > "{leftovers}"',
+                      "find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 3 " + " ".join(f'-not -path "{q}" -not -path "{q}/*"' for q in kept)
+                      + f' > "{leftovers}"',
                       'exit $code'])
 
 
