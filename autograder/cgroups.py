@@ -303,6 +303,13 @@ def _read_int(path: pathlib.Path) -> int | None:
         return None
 
 
+def _text(path: pathlib.Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def _events(path: pathlib.Path) -> dict[str, int]:
     """A flat-keyed cgroup file ("name value" lines: memory.events, memory.oom_control) as a dict."""
     events = {}
@@ -443,8 +450,13 @@ class JobCgroupsV2(JobCgroups):
             time.sleep(0.05)
         return not _pids(self._all())
 
-    def remove(self) -> None:
+    def remove(self, seconds: float = 30.0) -> None:
+        """Remove the job's cgroups once the kernel says no process is left in them (a large process killed
+        just before may take seconds to go, many more in an emulated machine)."""
         self._last_report = self.memory_report()
+        end = time.monotonic() + seconds
+        while self.job is not None and time.monotonic() < end and "populated 1" in _text(self.job / "cgroup.events"):
+            time.sleep(0.1)
         _remove_folders(self._all())
 
     def memory_report(self) -> MemoryReport:

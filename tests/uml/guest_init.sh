@@ -28,12 +28,17 @@ grade() {
     grader=$!
     if [ "$AEKIT_GUEST_PLACE" = killed ]; then  # kill -9 the grader once a job's kernel runs, then wait a little
         for i in $(seq 600); do
-            [ -n "$(find $CG -path '*aekit-*/kernel/cgroup.procs' -size +0 2>/dev/null | xargs cat 2>/dev/null)" ] && break
+            # (cgroup files show size 0: read them)
+            [ -n "$(find $CG -path '*aekit-*/kernel/cgroup.procs' -exec cat {} + 2>/dev/null)" ] && break
             sleep 1
         done
         kill -9 $grader
         echo "killed the grader after $i s"
-        sleep 20
+        for i in $(seq 120); do  # its zygote's clean-up: up to 2 minutes in a (slow) emulated guest
+            [ -z "$(find $CG -name 'aekit-*')" ] && break
+            sleep 1
+        done
+        echo "job cgroups gone after $i s"
     fi
     wait $grader
     echo $? >"$REPORT/rc"
