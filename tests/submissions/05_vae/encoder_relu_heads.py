@@ -1,5 +1,6 @@
 """Both heads end in ReLU, like the trunk's layers: mu and log_var are never negative."""
 EXPECT_FAILED = ["test_build_vae_encoder_hidden"]
+EXPECT_MAY_FAIL = ["test_build_vae_encoder"]  # on the visible test's three images both ReLU heads can be all zero, hence identical: a right verdict too
 
 # %% build_vae_encoder
 def build_vae_encoder(latent_dim):
