@@ -65,7 +65,6 @@ absolute or `..` paths, links, or beyond the size limits are rejected and report
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
 import os
@@ -77,6 +76,7 @@ import time
 import unicodedata
 import zipfile
 
+from . import csvsafe
 from .paths import ASSIGNMENTS, UsageError
 
 MAX_ENTRY_BYTES = 50 * 1024 * 1024
@@ -212,13 +212,7 @@ def load_roster(path: pathlib.Path | str) -> Roster:
             column, an empty or repeated student id, or an LMS id given to two students.
     """
     path = pathlib.Path(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise UsageError(f"roster {path} does not exist: give a CSV with a student_id column") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UsageError(f"roster {path} cannot be read ({exc}): save it as a UTF-8 CSV") from None
+    rows = csvsafe.read_person_csv(path, "roster", ": give a CSV with a student_id column")
     if not rows:
         raise UsageError(f"roster {path} is empty: give a header row with student_id, lms_id, name")
     if [_unquote(h).strip() for h in rows[0][:2]] == ["Student", "ID"]:

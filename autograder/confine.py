@@ -59,23 +59,13 @@ ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", 
             "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
             "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH", "AEKIT_GRADE_SEED")
 
-_libc = None
-
-
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
-
-
 def _check(ok: bool, what: str) -> None:
     if not ok:
         raise OSError(ctypes.get_errno(), what)
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(_c().mount(source.encode() if source else None, target.encode(),
+    _check(jobspace.libc().mount(source.encode() if source else None, target.encode(),
                       fstype.encode() if fstype else None, flags,
                       data.encode() if data else None) == 0, f"cannot mount {target}")
 
@@ -95,7 +85,7 @@ def _bind_readonly(source: str, target: str) -> None:
         return
     _mount(source, target, None, MS_BIND | MS_REC)
     # read-only needs a second, remounting call (the kernel ignores MS_RDONLY on the first)
-    _c().mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    jobspace.libc().mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
 def visible_paths(config: dict) -> list[str]:
@@ -114,7 +104,7 @@ def visible_paths(config: dict) -> list[str]:
 
 def _fresh_root(config: dict, limits: Limits) -> None:
     """Build the kernel's root in a tmpfs and pivot into it (see the module docstring)."""
-    _check(_c().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
+    _check(jobspace.libc().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
     # the mount point is in the job's folder, root's (0711): no kernel can have put anything in its place
     new = os.path.join(config["sock_dir"], "root")
     _tmpfs(new, 16 * 1024 * 1024)
@@ -136,15 +126,15 @@ def _fresh_root(config: dict, limits: Limits) -> None:
     os.makedirs(new + "/proc", exist_ok=True)
     if os.path.isdir("/dev/mqueue"):
         os.makedirs(new + "/dev/mqueue", exist_ok=True)
-        _c().mount(b"mqueue", (new + "/dev/mqueue").encode(), b"mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        jobspace.libc().mount(b"mqueue", (new + "/dev/mqueue").encode(), b"mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     old = new + "/.old"
     os.makedirs(old, exist_ok=True)
     number = SYS_PIVOT_ROOT.get(platform.machine())
-    _check(number is not None and _c().syscall(number, new.encode(), old.encode()) == 0, "pivot_root failed")
+    _check(number is not None and jobspace.libc().syscall(number, new.encode(), old.encode()) == 0, "pivot_root failed")
     os.chdir("/")
-    _check(_c().umount2(b"/.old", MNT_DETACH) == 0, "cannot detach the old root")
+    _check(jobspace.libc().umount2(b"/.old", MNT_DETACH) == 0, "cannot detach the old root")
     os.rmdir("/.old")
-    _c().mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    jobspace.libc().mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
 def _join_cgroups(config: dict) -> None:
@@ -203,7 +193,7 @@ def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> Non
 
     A parent that ended before this call sends nothing: given the pid the parent had, exit now if it is gone.
     """
-    _c().prctl(1, sig)
+    jobspace.libc().prctl(1, sig)
     if parent is not None and os.getppid() != parent:
         os._exit(1)
 
@@ -220,7 +210,7 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
     uid = config.get("uid")
     alive = None
     if config.get("isolated"):
-        _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
+        _check(jobspace.libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
         _fresh_root(config, limits)
         alive = _init_of_namespace()
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

@@ -31,6 +31,8 @@ import pathlib
 import tempfile
 from collections.abc import Iterable, Sequence
 
+from .paths import UsageError
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -95,3 +97,16 @@ def write_csv(path: pathlib.Path | str, header: Sequence, rows: Iterable[Sequenc
             pass
         raise
     return path
+
+
+def read_person_csv(path: pathlib.Path, label: str, missing_hint: str = "", reader=csv.reader) -> list:
+    """The rows of a CSV a person gives (a roster, LMS times; a spreadsheet's BOM dropped), read by `reader`
+    (`csv.reader` or `csv.DictReader`), or a one-line `UsageError` saying what to do: `label` names the file in
+    it, `missing_hint` follows "does not exist"."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return list(reader(f))
+    except FileNotFoundError:
+        raise UsageError(f"{label} {path} does not exist{missing_hint}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{label} {path} cannot be read ({exc}): save it as a UTF-8 CSV") from None

@@ -46,7 +46,8 @@ COPY_CHUNK = 1 << 20
 _libc = None
 
 
-def _c():
+def libc():
+    """The C library, loaded once (the one loader for the grader's and the kernel launcher's system calls)."""
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
@@ -81,7 +82,7 @@ def base() -> pathlib.Path:
 def is_tmpfs(path: str) -> bool:
     try:
         buf = (ctypes.c_long * 32)()  # struct statfs: f_type first
-        return _c().statfs(path.encode(), buf) == 0 and buf[0] == TMPFS_MAGIC
+        return libc().statfs(path.encode(), buf) == 0 and buf[0] == TMPFS_MAGIC
     except (AttributeError, OSError):
         return False
 
@@ -124,9 +125,9 @@ def can_mount() -> bool:
         return False
     probe = tempfile.mkdtemp(prefix="aekit-mount-probe-")
     try:
-        if _c().mount(b"tmpfs", probe.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,nr_inodes=4") != 0:
+        if libc().mount(b"tmpfs", probe.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,nr_inodes=4") != 0:
             return False
-        _c().umount2(probe.encode(), MNT_DETACH)
+        libc().umount2(probe.encode(), MNT_DETACH)
         return True
     finally:
         os.rmdir(probe)
@@ -150,7 +151,7 @@ def make_job_folder(path: pathlib.Path, uid: int | None, *, size_bytes: int, ino
     bounded = False
     if mount:
         options = f"size={size_bytes},nr_inodes={inodes},mode=0711,uid=0,gid=0".encode()
-        bounded = _c().mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+        bounded = libc().mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
         if not bounded:
             log.warning("cannot mount a tmpfs on %s (errno %d): the job's folder is not bounded",
                         path, ctypes.get_errno())
@@ -345,7 +346,7 @@ def remove_tree(path: pathlib.Path) -> bool:
     recursing in this process's stack, never following a link. False (and logged) when something is left."""
     path = pathlib.Path(path)
     for point in mounts_under(path):
-        if _c().umount2(point.encode(), MNT_DETACH) != 0:
+        if libc().umount2(point.encode(), MNT_DETACH) != 0:
             log.warning("cannot detach %s (errno %d)", point, ctypes.get_errno())
     try:
         os.lstat(path)

@@ -32,6 +32,7 @@ import pathlib
 import re
 import zoneinfo
 
+from . import csvsafe
 from .paths import ASSIGNMENTS, UsageError
 
 log = logging.getLogger(__name__)
@@ -88,13 +89,7 @@ def load_lms_times(path: pathlib.Path, zone_name: str | None = None) -> LmsTimes
     """
     path = pathlib.Path(path)
     zone = _zone(zone_name)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except FileNotFoundError:
-        raise UsageError(f"--submission-times {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UsageError(f"--submission-times {path} cannot be read ({exc}): save it as a UTF-8 CSV") from None
+    rows = csvsafe.read_person_csv(path, "--submission-times", reader=csv.DictReader)
     header = set(rows[0]) if rows else set()
     out = LmsTimes(zone=zone_name or "UTC")
     if {"Identifier", "Last modified (submission)"} <= header:
