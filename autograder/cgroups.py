@@ -450,14 +450,26 @@ class JobCgroupsV2(JobCgroups):
             time.sleep(0.05)
         return not _pids(self._all())
 
-    def remove(self, seconds: float = 30.0) -> None:
-        """Remove the job's cgroups once the kernel says no process is left in them (a large process killed
-        just before may take seconds to go, many more in an emulated machine)."""
+    def remove(self, seconds: float = 60.0) -> None:
+        """Remove the job's cgroups, innermost first, trying again until `seconds` pass: a large process killed
+        just before may take seconds to go, and a removed leaf's controllers go offline a moment after it (until
+        then its parent's removal fails with EBUSY), many times longer in an emulated machine. A process found
+        in them meanwhile is killed again. What stays is logged with the kernel's word on it."""
         self._last_report = self.memory_report()
+        if self.job is None:
+            return
         end = time.monotonic() + seconds
-        while self.job is not None and time.monotonic() < end and "populated 1" in _text(self.job / "cgroup.events"):
+        while self.job.is_dir():
+            if "populated 1" in _text(self.job / "cgroup.events"):
+                _write(self.job / "cgroup.kill", "1")
+            else:
+                _remove_folders(self._all())
+            if not self.job.is_dir() or time.monotonic() >= end:
+                break
             time.sleep(0.1)
-        _remove_folders(self._all())
+        if self.job.is_dir():
+            log.warning("cgroup %s stays after %g s: %s; processes %s", self.job, seconds,
+                        " ".join(_text(self.job / "cgroup.events").split()), sorted(_pids(self._all())))
 
     def memory_report(self) -> MemoryReport:
         if self._last_report is not None:

@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 from . import jobspace
 from .confine import connect, die_with_parent, recv_line
@@ -129,6 +130,7 @@ def serve(sock_path: str, parent: int) -> None:
         # every process left in its jobs' cgroups too (a job it was killed while emptying may be frozen)
         for pid in list(children):
             _kill_child(pid)
+        _reap(list(children), seconds=10.0)  # a child not yet reaped may still hold its job's cgroup
         try:
             if os.getppid() != parent:
                 remove_cgroups_of(parent)
@@ -209,6 +211,21 @@ def _kill_child(pid: int) -> None:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def _reap(pids: list[int], seconds: float) -> None:
+    """Wait for killed children to end (at most `seconds`), so none stays a zombie in its job's cgroup."""
+    end = time.monotonic() + seconds
+    left = set(pids)
+    while left and time.monotonic() < end:
+        for pid in list(left):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] != 0:
+                    left.discard(pid)
+            except ChildProcessError:
+                left.discard(pid)
+        if left:
+            time.sleep(0.05)
 
 
 def _child(request: dict, zygote: int) -> None:

@@ -255,3 +255,20 @@ def test_a_v1_job_killed_at_its_memory_limit_reports_it():
         job.remove()
     assert not any(path.exists() for path in job.paths.values())
     assert job.memory_report().out_of_memory and job.memory_report().peak_bytes >= 120 * 2**20
+
+
+def test_the_benchmark_obeys_the_same_refusal_and_says_so(tmp_path, monkeypatch, capsys):
+    """Where `grade` would refuse for a missing cgroup limit (the kernels themselves isolated), does the benchmark
+    grade with --unsafe and say why on stderr, and grade without it where nothing is missing?"""
+    from autograder import bench
+
+    calls = []
+    monkeypatch.setattr(bench.subprocess, "run", lambda argv, **kw: calls.append(argv))
+    monkeypatch.setattr(bench.sandbox, "unsafe_reason", lambda *a, **kw: None)
+    monkeypatch.setattr(bench.cgroups, "missing_reason", lambda *a, **kw: "cgroup v2 limits missing (memory)")
+    bench._ours(tmp_path, ["s1"], ["01_conv_as_matrix"], {"01_conv_as_matrix": "{}"}, 1)
+    assert "--unsafe" in calls[-1]
+    assert "cgroup v2 limits missing (memory)" in capsys.readouterr().err
+    monkeypatch.setattr(bench.cgroups, "missing_reason", lambda *a, **kw: None)
+    bench._ours(tmp_path / "again", ["s1"], ["01_conv_as_matrix"], {"01_conv_as_matrix": "{}"}, 1)
+    assert "--unsafe" not in calls[-1] and capsys.readouterr().err == ""

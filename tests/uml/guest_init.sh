@@ -35,7 +35,7 @@ grade() {
         kill -9 $grader
         echo "killed the grader after $i s"
         for i in $(seq 120); do  # its zygote's clean-up: up to 2 minutes in a (slow) emulated guest
-            [ -z "$(find $CG -name 'aekit-*')" ] && break
+            [ -z "$(find $CG -name 'aekit-[0-9]*')" ] && break
             sleep 1
         done
         echo "job cgroups gone after $i s"
@@ -46,6 +46,9 @@ grade() {
     # what is left: processes (but this shell, ps and init), aekit cgroups, the jobs' files
     ps -e -o pid=,user=,args= | grep -v -e ' ps -e' -e 'guest_init.sh' -e '\[' -e '^ *1 ' >"$REPORT/processes"
     find $CG -name 'aekit*' >"$REPORT/cgroups"
+    for left in $(cat "$REPORT/cgroups"); do  # the kernel's word on each one left
+        echo "left: $left: $(cat $left/cgroup.events | tr '\n' ' ') procs: $(cat $left/cgroup.procs | tr '\n' ' ')"
+    done
     cat $CG/cgroup.subtree_control >"$REPORT/subtree_control"
     # (the grader's own private home, /run/aekit/home-0, is no job's and stays)
     { ls -A /run/aekit | grep '^aekit-'; ls -A /dev/shm; ls -A /tmp | grep -v -x -e out -e host-out; } \
