@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import pathlib
 import select
@@ -34,6 +35,8 @@ from . import jobspace
 from .confine import connect, die_with_parent, recv_line
 from .cgroups import remove_cgroups_of
 from .sandbox import PYTHON_FLAGS, UID_BASE, UID_SPAN
+
+log = logging.getLogger(__name__)
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
@@ -134,6 +137,7 @@ def serve(sock_path: str, parent: int) -> None:
         try:
             if os.getppid() != parent:
                 remove_cgroups_of(parent)
+                _remove_folders_of(parent, pathlib.Path(sock_path).parent)
                 if os.geteuid() == 0:  # and, cgroups or not, every process of a job user id no live job holds
                     jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
         finally:
@@ -211,6 +215,16 @@ def _kill_child(pid: int) -> None:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def _remove_folders_of(grader: int, base: pathlib.Path) -> None:
+    """Remove what a killed grader had in the jobs' base folder (its jobs' folders, this zygote's socket), the
+    way its own clean-up would have: each one logged and left when it cannot go, never raising."""
+    for entry in sorted(base.glob(f"aekit-{grader}-*")):
+        try:
+            jobspace.remove_tree(entry)
+        except Exception:  # noqa: BLE001  (the next grader's remove_stale tries again)
+            log.exception("could not remove %s", entry)
 
 
 def _reap(pids: list[int], seconds: float) -> None:
