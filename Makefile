@@ -140,10 +140,11 @@ clean:
 
 ## test-cgroup2: a class of notebook 04 graded inside a cgroup v2 kernel (Debian's user-mode-linux where it can
 ## run Python here, else Debian's kernel in QEMU) from the root, a delegated cgroup and a container's cgroup
-## namespace, and the refusal without the memory controller (about 25 minutes under QEMU's TCG)
+## namespace, the refusal without the memory controller and a grader killed mid-run; two guests at a time
+## (each grades with one worker) (about 20 minutes under QEMU's TCG)
 .PHONY: test-cgroup2 cgroup2-deps test-container container-deps
 test-cgroup2: venv cgroup2-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m cgroup2 tests/test_cgroup2_uml.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist load -m cgroup2 tests/test_cgroup2_uml.py
 
 cgroup2-deps:
 	@if ! command -v linux.uml >/dev/null 2>&1 || ! command -v qemu-system-x86_64 >/dev/null 2>&1 \

@@ -133,7 +133,8 @@ class Launcher:
             if code is None:
                 sandbox.kill_tree(pid)
             return code
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.pipeline", request], cwd=cwd, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.pipeline", request, str(os.getpid())],
+                                cwd=cwd, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:

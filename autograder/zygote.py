@@ -100,8 +100,29 @@ def serve(sock_path: str, parent: int) -> None:
     """The zygote's loop: fork a child per request, report each one's exit. `parent`: the grader's pid."""
     import importlib
 
+    children: dict[int, socket.socket | None] = {}  # None: its requester is gone
+    me = os.getpid()  # each child's parent, which it checks once it has asked to die with it
+
+    def stop(*_):
+        # the grader is gone or done: take every child (kernels, grading runs) along, at once; if it is gone,
+        # every process left in its jobs' cgroups too (a job it was killed while emptying may be frozen; a run
+        # it started itself while this zygote was still importing)
+        for pid in list(children):
+            _kill_child(pid)
+        _reap(list(children), seconds=10.0)  # a child not yet reaped may still hold its job's cgroup
+        try:
+            if os.getppid() != parent:
+                remove_cgroups_of(parent)
+                _remove_folders_of(parent, pathlib.Path(sock_path).parent)
+                if os.geteuid() == 0:  # and, cgroups or not, every process of a job user id no live job holds
+                    jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
+        finally:
+            os._exit(0)
+
     # die with the grader, even if it is killed with SIGKILL: SIGTERM (sent when the thread that started us
-    # ends) runs `stop` below, which takes the children along
+    # ends) runs `stop`, which takes the children along; set before the imports, which take minutes in a slow
+    # machine, so that a grader killed meanwhile is cleaned up after too
+    signal.signal(signal.SIGTERM, stop)
     die_with_parent(parent, signal.SIGTERM)
     for name in PRELOAD:
         try:
@@ -125,25 +146,6 @@ def serve(sock_path: str, parent: int) -> None:
     listener.bind(sock_path)
     os.chmod(sock_path, 0o600)
     listener.listen(64)
-    children: dict[int, socket.socket | None] = {}  # None: its requester is gone
-    me = os.getpid()  # each child's parent, which it checks once it has asked to die with it
-
-    def stop(*_):
-        # the grader is gone or done: take every child (kernels, grading runs) along, at once; if it is gone,
-        # every process left in its jobs' cgroups too (a job it was killed while emptying may be frozen)
-        for pid in list(children):
-            _kill_child(pid)
-        _reap(list(children), seconds=10.0)  # a child not yet reaped may still hold its job's cgroup
-        try:
-            if os.getppid() != parent:
-                remove_cgroups_of(parent)
-                _remove_folders_of(parent, pathlib.Path(sock_path).parent)
-                if os.geteuid() == 0:  # and, cgroups or not, every process of a job user id no live job holds
-                    jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
-        finally:
-            os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # nobody reads the zygote's output once it is ready
