@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     rv = sub.add_parser("review", help="open a results folder in JupyterLab's formgrader (prints the address)")
     rv.add_argument("results", type=pathlib.Path, metavar="RESULTS", help="the --out folder of `grade`")
     rv.add_argument("--port", type=_positive_int, default=8888, help="first port to try (default 8888)")
+    rv.add_argument("--db", metavar="URL", help="the gradebook's SQLAlchemy URL (default: the one RESULTS was graded "
+                    "or merged with, which its nbgrader_config.py names)")
 
     gs = sub.add_parser("gradescope", help="build a Gradescope autograder bundle")
     gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
@@ -155,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    if getattr(args, "db", None):  # grade, merge, export, review: a bad gradebook URL is one line, exit 2
+        from . import gradebook
+
+        args.db = gradebook.check_url(args.db)
     if args.command == "release":
         from . import release
 
@@ -215,7 +221,7 @@ def _dispatch(args) -> int:
     if args.command == "review":
         from . import review
 
-        return review.review(args.results, port=args.port)
+        return review.review(args.results, port=args.port, db_url=args.db)
     if args.command == "gradescope":
         from . import gradescope
 

@@ -12,6 +12,7 @@ regrades only what it had not finished: each finished notebook is saved at once 
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -36,6 +37,50 @@ MIN_FREE_BYTES = 256 * 1024 * 1024  # below this on the results folder's file sy
 
 class InfrastructureError(Exception):
     """The machine cannot grade now (not the class's or the TA's fault): exit INFRASTRUCTURE, a scheduler retries."""
+
+
+class CgroupLost(InfrastructureError):
+    """The cgroups a run's jobs are held in went away under it (removed, unmounted, made read-only, a controller no
+    longer offered): a job from then on would run without its limits."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CgroupWatch:
+    """What cgroups a grading run started with: `check()` raises CgroupLost once any of them is gone.
+
+    A job whose cgroup cannot be made runs without it (cgroups.JobCgroups.create), so the run checks before and
+    after each job instead: a job graded after the loss is not recorded, and the run ends with exit 75, on a node
+    whose cgroups are whole again (a retried task) regrading only what it had not recorded.
+    """
+    controllers: frozenset[str]  # what cgroups.available() offered at the start
+    folders: tuple[pathlib.Path, ...]  # the cgroup folders the jobs go under (v1: each hierarchy's root; v2: base)
+
+    @classmethod
+    def start(cls) -> "CgroupWatch":
+        from . import cgroups
+
+        controllers = frozenset(cgroups.available())
+        if not controllers:
+            return cls(controllers, ())
+        if cgroups.version() == "v1":
+            return cls(controllers, tuple(sorted(cgroups.v1_roots().values())))
+        return cls(controllers, (cgroups.place().base,))
+
+    def check(self) -> None:
+        """Raise CgroupLost, saying what went and where, when a cgroup the run started with is gone."""
+        if not self.controllers:
+            return
+        from . import cgroups
+
+        gone = [f for f in self.folders if not (f / "cgroup.procs").is_file()]
+        read_only = [f for f in self.folders if f not in gone and not os.access(f, os.W_OK)]
+        what = [*(f"{f} is gone" for f in gone), *(f"{f} became read-only" for f in read_only)]
+        lost = sorted(self.controllers - set(cgroups.available()))
+        if lost and not what:  # v2: the parent no longer offers a controller to the base (a job would lack it)
+            what = [f"{', '.join(lost)} no longer offered to {self.folders[0]}"]
+        if what:
+            raise CgroupLost(f"the cgroups the jobs are held in were lost while grading ({'; '.join(what)}): no job "
+                             "may run without its limits, and nothing graded since was recorded")
 
 
 def for_exception(exc: BaseException) -> int | None:

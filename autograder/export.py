@@ -88,6 +88,7 @@ import re
 import sys
 import warnings
 
+from . import resultsdir
 from .collect import Roster, load_roster
 from .csvsafe import write_csv
 from .paths import ASSIGNMENTS, COURSE_ID, UsageError
@@ -303,6 +304,9 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
     policy = parse_late_policy(late_policy)
     due_dates = parse_due(due)
     results = pathlib.Path(results)
+    if db_url is None:  # a server gradebook the results folder was graded into, else the folder's own file
+        configured = resultsdir.configured_db_url(results)
+        db_url = configured if configured and not configured.startswith("sqlite:") else None
     if db_url is None:
         db_path = results / "gradebook.db"
         if not db_path.is_file():

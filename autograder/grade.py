@@ -14,12 +14,17 @@ are rebuilt from all records and the gradebook after every run, so a run
 never drops another, and a TA's manual scores and comments show up. A rerun
 regrades a notebook only when the submission, the sources, the limits or the
 grader changed, or when it did not finish last time (`crashed`, `timeout`).
+Every record, state file, feedback page and table is written through the
+run's reserve on the results disk (`reserve.py`): a disk that a job filled
+costs no student; what still could not be written is named, the tables are
+written, and the run exits 75 so that a rerun saves it.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
 import datetime
+import errno
 import hashlib
 import json
 import os
@@ -30,7 +35,8 @@ import threading
 import time
 
 from . import collect as collect_mod
-from . import cgroups, csvsafe, feedback, gradebook, resultsdir, runlock, sandbox, submitted
+from . import cgroups, csvsafe, exitcodes, feedback, gradebook, resultsdir, runlock, sandbox, submitted
+from . import reserve as reserve_mod
 from . import review
 from . import dbretry
 from . import shard as shard_mod
@@ -93,11 +99,15 @@ def _digest(path: pathlib.Path | None, assignment: str, settings: str) -> str:
 def _write_atomic(path: pathlib.Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, say: no half-written temporary file stays
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Progress:
@@ -271,6 +281,9 @@ def _grade_held(submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path
     todo.sort(key=lambda j: -call_seconds(j.assignment))  # stable: students keep their order
     stream.write(sandbox.describe() + "\n")
     course = GradingCourse(work / "course", assignments, limits=limits)
+    cgroup_watch = exitcodes.CgroupWatch.start()  # a cgroup lost mid-run stops it with exit 75 (exitcodes.py)
+    room = reserve_mod.Reserve(work / "reserve")  # the grader's own room on the results folder's disk
+    room.make()
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers))
     writer = gradebook.Writer(db)  # opened at the first record, once the pre-flight has registered the course
     progress = Progress(len(jobs), stream, to_grade=sum(j.path is not None for j in todo), workers=workers)
@@ -299,40 +312,48 @@ def _grade_held(submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path
                 result = not_graded(job.assignment, "missing", test_cells(job.assignment),
                                     "no notebook submitted (recorded by --final)")
             else:
+                cgroup_watch.check()
                 result = course.grade(job.path, job.assignment, work / "jobs" / name, timeout=timeout, calls=calls,
                                       autograded=made)
+                cgroup_watch.check()  # graded after its cgroups were lost: not recorded
             gate.wait()
             if failed.is_set():
                 made.unlink(missing_ok=True)
                 return
-            if made.is_file():
-                autograded.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(made, autograded)
-            else:
-                autograded.unlink(missing_ok=True)
+            who = f"{job.student_id}'s {job.assignment}"
+            # each write through the reserve: a full disk gives it back and writes again, or names what it lost
+            placed, _ = room.write(f"the autograded notebook of {who}", lambda: _place_autograded(made, autograded))
             with lock:  # one record at a time: its gradebook rows, then its state file (a rerun reuses a notebook
-                # only once both are saved: a run killed in between grades it again)
-                cleared = writer.record(job.student_id, result, job.submitted_at, found.names.get(job.student_id),
-                                        job.changed_since_review())
-                _write_atomic(state / job.student_id / f"{job.assignment}.json",
-                              json.dumps(job.record(result), indent=1))
+                # only once both are saved: a run killed in between, or one that could not save them all, grades
+                # it again)
+                saved, cleared = room.write(f"the gradebook rows of {who}", lambda: writer.record(
+                    job.student_id, result, job.submitted_at, found.names.get(job.student_id),
+                    job.changed_since_review())) if placed else (False, None)
+                if saved:
+                    room.write(f"the record of {who}", lambda: _write_atomic(
+                        state / job.student_id / f"{job.assignment}.json", json.dumps(job.record(result), indent=1)))
                 if cleared:
                     reviewed.append((job.student_id, job.assignment, cleared))
+            room.refill()
             progress.update(job.student_id, result, graded=job.path is not None)
 
         futures = [pool.submit(run, j) for j in todo]
         try:
             try:
-                _prepare_results_folder(out, course, db, assignments)
+                if not room.write("the results folder's sources and gradebook",
+                                  lambda: _prepare_results_folder(out, course, db, assignments))[0]:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))
                 _preflight_verdict({a: f.result() for a, f in checking.items()})
             except BaseException:
                 failed.set()
                 raise
             finally:
                 gate.set()
-            first_seen.save()  # with the first record, not before: a failed pre-flight writes nothing
+            # with the first record, not before: a failed pre-flight writes nothing
+            room.write("the first-seen times", first_seen.save)
             for a in checking:
-                _write_atomic(state / ".preflight" / a, keys[a])
+                room.write(f"the pre-flight's mark of {a}",
+                           lambda a=a: _write_atomic(state / ".preflight" / a, keys[a]))
             if keys:
                 stream.write("pre-flight: " + "; ".join(
                     ([f"the reference answers of {', '.join(a[:2] for a in checking)} earn full marks"] if checking
@@ -344,8 +365,10 @@ def _grade_held(submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path
                     # the same file, its time now known better (an LMS export given this week) or an older record
                     record = job.record(NotebookResult.from_json(record["result"]))
                     with lock:
-                        _write_atomic(state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1))
-                        writer.set_timestamp(job.student_id, job.assignment, job.submitted_at)
+                        room.write(f"the record of {job.student_id}'s {job.assignment}", lambda: _write_atomic(
+                            state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1)))
+                        room.write(f"the time of {job.student_id}'s {job.assignment}", lambda: writer.set_timestamp(
+                            job.student_id, job.assignment, job.submitted_at))
                 progress.update(job.student_id, NotebookResult.from_json(record["result"]), reused=True)
             for fut in concurrent.futures.as_completed(futures):
                 fut.result()
@@ -360,7 +383,15 @@ def _grade_held(submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path
     for sid, a, cleared in sorted(reviewed):
         stream.write(f"reviewed work changed: {sid} resubmitted {a}; the TA's scores on it were cleared "
                      f"({', '.join(cleared)}): review it again in formgrader\n")
-    records = rebuild(out, db)
+    records = rebuild(out, db, room)
+    room.release()
+    if room.failed:  # the tables are written; what the full disk cost is named, and a rerun redoes just that
+        for what in room.failed:
+            stream.write(f"not saved (disk full): {what}\n")
+        more = ", ..." if len(room.failed) > 1 else ""
+        raise exitcodes.InfrastructureError(
+            f"the disk was full: {len(room.failed)} writes failed ({room.failed[0]}{more}); every other record and "
+            f"the tables are saved: run the same command again once there is room")
     counts: dict[str, int] = {}
     for j in jobs:
         status = records[(j.student_id, j.assignment)]["result"]["status"]
@@ -438,8 +469,22 @@ def _load_record(path: pathlib.Path) -> dict | None:
         return None
 
 
-def rebuild(out: pathlib.Path, db: str) -> dict:
-    """Rewrite grades.csv, tests.csv and the feedback pages from every record and the gradebook."""
+def _place_autograded(made: pathlib.Path, autograded: pathlib.Path) -> None:
+    """Move a job's autograded notebook into the results folder (or remove a stale one when the job made none)."""
+    if made.is_file():
+        autograded.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(made, autograded)
+    else:
+        autograded.unlink(missing_ok=True)
+
+
+def rebuild(out: pathlib.Path, db: str, room: reserve_mod.Reserve | None = None) -> dict:
+    """Rewrite grades.csv, tests.csv and the feedback pages from every record and the gradebook. With `room`,
+    each write goes through it (`reserve.Reserve.write`): a feedback page the full disk kept out is named in
+    `room.failed`; tables that cannot be written raise ENOSPC."""
+    def write(what: str, action) -> bool:
+        return room.write(what, action)[0] if room is not None else (action(), True)[1]
+
     records = {}
     for path in sorted((out / ".state").glob("*/*.json")):
         rec = _load_record(path)
@@ -468,11 +513,12 @@ def rebuild(out: pathlib.Path, db: str) -> dict:
                               t.message + (f" [TA: {c.comment}]" if c and c.comment else ""),
                               "yes" if c and c.manual else ""])
         autograded = out / "autograded" / sid / a / f"{a}.ipynb"
-        _write_atomic(out / "feedback" / sid / a / f"{a}.html",
-                      feedback.render(sid, result, autograded, list(cells.values()), score, max_score,
-                                      comments))
-    csvsafe.write_csv(out / "grades.csv", GRADE_COLUMNS, grade_rows)
-    csvsafe.write_csv(out / "tests.csv", TEST_COLUMNS, test_rows)
+        page = feedback.render(sid, result, autograded, list(cells.values()), score, max_score, comments)
+        write(f"the feedback page of {sid}'s {a}",
+              lambda sid=sid, a=a, page=page: _write_atomic(out / "feedback" / sid / a / f"{a}.html", page))
+    for name, columns, rows in (("grades.csv", GRADE_COLUMNS, grade_rows), ("tests.csv", TEST_COLUMNS, test_rows)):
+        if not write(name, lambda name=name, columns=columns, rows=rows: csvsafe.write_csv(out / name, columns, rows)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / name))
     return records
 
 

@@ -15,7 +15,50 @@ import sys
 import warnings
 
 from . import dbretry
-from .paths import COURSE_ID
+from .paths import COURSE_ID, UsageError
+
+
+def shown_url(db_url: str) -> str:
+    """A gradebook URL as printed: its password, if any, hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001  (not a URL at all: nothing to hide)
+        return db_url
+
+
+def check_url(db_url: str) -> str:
+    """The gradebook URL a person gave (`--db`), made absolute for a SQLite file (formgrader and the grader run in
+    other folders), once its database kind and driver are known to be usable here.
+
+    Raises:
+        UsageError: not a SQLAlchemy URL, an unknown database or a driver not installed, a SQLite gradebook in
+            memory (lost when the command ends); one line, the password hidden.
+    """
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+
+    example = "e.g. postgresql+psycopg://USER@HOST/DATABASE or sqlite:////ABSOLUTE/PATH/gradebook.db"
+    try:
+        url = make_url(db_url)
+    except sqlalchemy.exc.ArgumentError:
+        raise UsageError(f"--db: {db_url!r} is not a database URL ({example})") from None
+    shown = url.render_as_string(hide_password=True)
+    try:
+        url.get_dialect().import_dbapi()
+    except sqlalchemy.exc.NoSuchModuleError:
+        raise UsageError(f"--db {shown}: no database kind {url.drivername!r} ({example})") from None
+    except ImportError as exc:
+        hint = (": use postgresql+psycopg://..., whose driver `pip install -c constraints.txt -e '.[scaleout]'` "
+                "installs") if url.get_backend_name() == "postgresql" else ""
+        raise UsageError(f"--db {shown}: its driver is not installed here ({exc}){hint}") from None
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise UsageError(f"--db {shown}: a gradebook in memory is lost when the command ends ({example})")
+        if not os.path.isabs(url.database):
+            return url.set(database=os.path.abspath(url.database)).render_as_string(hide_password=False)
+    return db_url
 
 
 @contextlib.contextmanager

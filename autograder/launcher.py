@@ -4,11 +4,19 @@
 forked from it in the job's cgroups, with a wall-time limit on top of the
 run's own deadline. When the run ends, however it ends, `JobSandbox.cleanup`
 freezes and empties the job's cgroups, so no process of the job survives it.
+
+Without namespaces (uid-only), jobs write to disks they share; the launcher's
+`diskwatch.DiskWatch` stops a job that holds more there than its own tmpfs
+would have held, or that fills one. Its notebook is recorded `crashed` with
+the reason, the verdicts it had earned standing; a notebook that crashed while
+another job was being stopped (a kernel that could not start on the full
+disk, say) is graded once more.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -17,11 +25,14 @@ import sys
 import threading
 import time
 
-from . import jobspace, sandbox, zygote
+from . import diskwatch, jobspace, sandbox, undertaker, zygote
 from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
 
+log = logging.getLogger(__name__)
+
 MARGIN_SECONDS = 60.0  # kernel start and clean-up on top of a notebook's own time limit
+FULL_DISK_WORDS = "No space left on device"  # in a verdict: the job met a full disk (graded again, see `run`)
 
 
 class Launcher:
@@ -32,6 +43,8 @@ class Launcher:
         self.use_zygote = os.environ.get("AEKIT_ZYGOTE", "on") != "off" if use_zygote is None else use_zygote
         self.zygote: zygote.Zygote | None = None
         self.ready = False
+        self.undertaker: undertaker.Undertaker | None = None
+        self.diskwatch: diskwatch.DiskWatch | None = None  # made at the first job on disks it shares (uid-only)
         self._lock = threading.Lock()
 
     def _zygote_socket(self) -> str | None:
@@ -52,6 +65,14 @@ class Launcher:
 
         Call it from the thread that runs the whole grading run: the zygote ends with the thread that started it.
         """
+        if self.undertaker is None and os.geteuid() == 0:  # removes what this run's jobs left, if it is killed
+            self.undertaker = undertaker.Undertaker(sandbox.socket_base())
+            if self.undertaker.start():
+                import atexit
+
+                atexit.register(self.undertaker.stop)
+            else:
+                self.undertaker = None
         if self.use_zygote and self.zygote is None:
             self.zygote = zygote.Zygote(sandbox.socket_base() / f"aekit-{os.getpid()}-zygote-{id(self)}.sock")
             self.zygote.spawn()
@@ -60,14 +81,46 @@ class Launcher:
             atexit.register(self.zygote.stop)
 
     def close(self) -> None:
+        if self.undertaker is not None:
+            self.undertaker.stop()
+            self.undertaker = None
         if self.zygote is not None:
             self.zygote.stop()
             self.zygote, self.ready = None, False
+        if self.diskwatch is not None:
+            self.diskwatch.close()
+            self.diskwatch = None
+
+    def _disk_watch(self) -> diskwatch.DiskWatch:
+        """The watch over the disks jobs share: the machine's shared folders and the socket base."""
+        with self._lock:
+            if self.diskwatch is None:
+                self.diskwatch = diskwatch.DiskWatch(
+                    (*jobspace.SHARED_WRITABLE, str(sandbox.socket_base())),
+                    diskwatch.Usage(self.limits.tmp_bytes, self.limits.tmp_inodes))
+            return self.diskwatch
 
     def run(self, *, assignment: str, source: pathlib.Path, submission: pathlib.Path, job_dir: pathlib.Path,
             tests: list, timeout: float, call_seconds: float) -> NotebookResult:
         """Grade one notebook in the fresh folder `job_dir`, which then holds `autograded.ipynb` (the caller
-        removes it); never raises for a bad submission."""
+        removes it); never raises for a bad submission. A notebook that met a disk another job filled (crashed, or
+        a verdict saying "No space left on device", while the watch stopped that job) is graded once more."""
+        start = time.monotonic()
+        result, stopped = self._run_once(assignment=assignment, source=source, submission=submission,
+                                         job_dir=job_dir, tests=tests, timeout=timeout, call_seconds=call_seconds)
+        met_full_disk = result.status == "crashed" or any(FULL_DISK_WORDS in t.message for t in result.tests)
+        if self.diskwatch is not None and not stopped and met_full_disk and \
+                self.diskwatch.stops_between(start, time.monotonic()):
+            log.warning("grading %s again: another job filled a disk it shares while it ran", submission)
+            result, _ = self._run_once(assignment=assignment, source=source, submission=submission,
+                                       job_dir=job_dir, tests=tests, timeout=timeout, call_seconds=call_seconds)
+            result.notes.append("graded a second time: another job filled a disk it shares while it was graded")
+            result.seconds = time.monotonic() - start
+        return result
+
+    def _run_once(self, *, assignment: str, source: pathlib.Path, submission: pathlib.Path, job_dir: pathlib.Path,
+                  tests: list, timeout: float, call_seconds: float) -> tuple[NotebookResult, bool]:
+        """`run`, once; and whether the disk watch stopped the job."""
         start = time.monotonic()
         if job_dir.exists():
             shutil.rmtree(job_dir)
@@ -96,11 +149,18 @@ class Launcher:
             result = not_graded(assignment, "crashed", tests, f"the grader could not prepare this notebook's job "
                                 f"({exc.strerror or exc}): grade it again once the disk has room")
             result.seconds = time.monotonic() - start
-            return result
+            return result, False
         env = zygote.safe_env(NBGRADER_EXECUTION="autograde", JUPYTER_PATH=str(job_dir / "jupyter"))
+        # uid-only: the job writes to disks it shares with the others (see diskwatch.py)
+        watch = self._disk_watch() if box.uid is not None and not box.isolated else None
+        stop = None
         try:
+            if watch is not None:
+                watch.watch(box.uid, (str(box.sock_dir),))
             code = self._run_runner(sock, str(request_path), str(job_dir), env, timeout + MARGIN_SECONDS)
         finally:
+            if watch is not None:
+                stop = watch.unwatch(box.uid)
             survived = not box.cleanup()  # the job's memory report is read before its cgroups go
         out_of_memory = box.cgroups.memory_report().out_of_memory
         too_much = f"the notebook used more than {limits.memory_bytes / 2**30:.1f} GB of memory"
@@ -117,10 +177,14 @@ class Launcher:
         else:
             if result.status == "crashed" and out_of_memory:  # the kernel died of it, the run reported
                 result.detail = f"{result.detail}: {too_much}" if result.detail else too_much
+        if stop is not None:  # the watch stopped it: `crashed`, whatever the run reported, its earned verdicts kept
+            result.status = "crashed"
+            earned = any(t.passed for t in result.tests)
+            result.detail = f"the notebook {stop.reason}" + ("; the verdicts before it stand" if earned else "")
         if survived:  # cannot happen with a freezer cgroup; say so rather than hide it
             result.notes.append("a process of this job survived its clean-up")
         result.seconds = time.monotonic() - start
-        return result
+        return result, stop is not None
 
     def _run_runner(self, sock: str | None, request: str, cwd: str, env: dict, seconds: float) -> int | None:
         started = zygote.start_runner(sock, request, cwd, env) if sock else None

@@ -21,7 +21,6 @@ The shards' folders are held (their run locks) while the merge reads them, and `
 """
 from __future__ import annotations
 
-import ast
 import contextlib
 import csv
 import dataclasses
@@ -33,7 +32,6 @@ import json
 import logging
 import os
 import pathlib
-import re
 import shutil
 import sys
 import types
@@ -111,15 +109,7 @@ def load_records(folder: pathlib.Path) -> dict[tuple[str, str], dict]:
 
 def gradebook_url(folder: pathlib.Path) -> str:
     """The gradebook a results folder's `nbgrader_config.py` names (its own sqlite file by default)."""
-    config = folder / "nbgrader_config.py"
-    text = config.read_text(encoding="utf-8", errors="replace") if config.is_file() else ""
-    m = re.search(r"^c\.CourseDirectory\.db_url\s*=\s*(.+)$", text, re.MULTILINE)
-    if m:
-        with contextlib.suppress(ValueError, SyntaxError):
-            value = ast.literal_eval(m.group(1).strip())
-            if isinstance(value, str):
-                return value
-    return f"sqlite:///{folder / 'gradebook.db'}"
+    return resultsdir.configured_db_url(folder) or f"sqlite:///{folder / 'gradebook.db'}"
 
 
 def _names(folder: ShardFolder) -> dict[str, str]:

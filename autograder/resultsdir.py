@@ -8,6 +8,8 @@ collection report is kept as `collection/<run>.csv`, and `collection_report.csv`
 """
 from __future__ import annotations
 
+import ast
+import contextlib
 import csv
 import logging
 import os
@@ -17,6 +19,7 @@ import stat
 import warnings
 
 from .csvsafe import unsafe_cell, write_csv
+from .gradebook import shown_url
 from .paths import ASSIGNMENTS, COURSE_ID, UsageError
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,32 @@ def foreign_course(out: pathlib.Path, db_url: str) -> str | None:
     return None
 
 
+def configured_db_url(out: pathlib.Path) -> str | None:
+    """The gradebook URL the grader put in the folder's `nbgrader_config.py` (read, not run; review.write_config
+    writes it), or None where the folder has no config of the grader's naming one."""
+    config = out / "nbgrader_config.py"
+    text = config.read_text(encoding="utf-8", errors="replace") if config.is_file() else ""
+    m = re.search(r"^c\.CourseDirectory\.db_url\s*=\s*(.+)$", text, re.MULTILINE)
+    if CONFIG_MARK in text and m:
+        with contextlib.suppress(ValueError, SyntaxError):
+            value = ast.literal_eval(m.group(1).strip())
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def gradebook_switch(out: pathlib.Path, db_url: str) -> str | None:
+    """Why writing the results of `out` into `db_url` would leave the server gradebook (PostgreSQL) its config
+    names: its TAs' scores would then be missing from the folder's tables; None when it would not. (A SQLite
+    gradebook is the folder's own file: a folder moved elsewhere names its old path.)"""
+    named = configured_db_url(out)
+    if named is None or named.startswith("sqlite:") or shown_url(named) == shown_url(db_url):
+        return None
+    return (f"{out} keeps its grades in the gradebook {shown_url(named)} (its nbgrader_config.py), not "
+            f"{shown_url(db_url)}: give --db {shown_url(named)} to every command on it, or remove "
+            f"{out / 'nbgrader_config.py'} to start another gradebook")
+
+
 def gradebook_contents(db_url: str) -> tuple[set[str], set[str]]:
     """The course ids and assignment names in the gradebook at `db_url` (empty for a gradebook not made yet);
     nothing is created or changed."""
@@ -63,7 +92,7 @@ def gradebook_contents(db_url: str) -> tuple[set[str], set[str]]:
                     if tables.has_table("assignment") else set()
                 return courses, assignments
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            raise UsageError(f"the gradebook {db_url} cannot be read ({str(exc).splitlines()[0][:200]}): "
+            raise UsageError(f"the gradebook {shown_url(db_url)} cannot be read ({str(exc).splitlines()[0][:200]}): "
                              "give another --out or --db") from None
         finally:
             engine.dispose()
@@ -79,6 +108,9 @@ def claim(out: pathlib.Path, db_url: str, adopt: bool, stream) -> None:
         UsageError: `out` belongs to another course and `adopt` is false.
     """
     if out.is_dir():
+        switch = gradebook_switch(out, db_url)
+        if switch is not None:
+            raise UsageError(switch)
         why = foreign_course(out, db_url)
         if why is not None:
             if not adopt:

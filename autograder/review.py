@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from . import gradebook, resultsdir
 from .paths import COURSE_ID, REPO, UsageError, release_notebook
 
 log = logging.getLogger(__name__)
@@ -55,21 +56,45 @@ def write_config(out: pathlib.Path, db_url: str) -> None:
 
 
 def read_db_url(out: pathlib.Path) -> str:
-    """The gradebook URL the results folder's config names (as nbgrader reads the file).
+    """The gradebook URL the results folder's config names (the `--db` of the grade or merge run that wrote it); for
+    a folder moved since it was graded into its own SQLite file, that file where the folder is now.
 
     Raises:
         UsageError: `out` is not a results folder of the grader.
     """
-    from traitlets.config.loader import PyFileConfigLoader
-
     path = out / CONFIG
     if not out.is_dir():
         raise UsageError(f"no results folder at {out}: give the --out folder of `python -m autograder grade`")
-    if not path.is_file() or "written by `python -m autograder grade`" not in path.read_text(errors="replace"):
+    if not path.is_file() or resultsdir.CONFIG_MARK not in path.read_text(errors="replace"):
         raise UsageError(f"{out} is not a results folder of the grader (no {CONFIG} written by it): grade into it "
                          "first with `python -m autograder grade SUBMISSIONS --out FOLDER`")
-    config = PyFileConfigLoader(CONFIG, path=str(out)).load_config()
-    return str(config.CourseDirectory.db_url)
+    url, own = resultsdir.configured_db_url(out), out / "gradebook.db"
+    if url is None or url.startswith("sqlite:///") and not pathlib.Path(url[len("sqlite:///"):]).is_file() \
+            and own.is_file():
+        return f"sqlite:///{own}"
+    return url
+
+
+def check_gradebook(out: pathlib.Path, db_url: str) -> None:
+    """Refuse, in one line, a gradebook formgrader could not show this folder from: one that cannot be reached or
+    read, that belongs to another course, or that holds no graded notebook (a wrong database: nbgrader would make
+    an empty gradebook in it).
+
+    Raises:
+        UsageError: as above.
+    """
+    db_url = gradebook.check_url(db_url)
+    if db_url.startswith("sqlite:///") and not pathlib.Path(db_url[len("sqlite:///"):]).is_file():
+        raise UsageError(f"no gradebook file at {db_url[len('sqlite:///'):]}: give the --db that `grade` or `merge` "
+                         f"wrote {out} with")
+    why = resultsdir.foreign_course(out, db_url)
+    if why is not None:
+        raise UsageError(f"{out} cannot be reviewed with the gradebook {gradebook.shown_url(db_url)} ({why}): give "
+                         "the --db that `grade` or `merge` wrote it with")
+    _, assignments = resultsdir.gradebook_contents(db_url)
+    if not assignments:
+        raise UsageError(f"the gradebook {gradebook.shown_url(db_url)} holds no graded notebook: give the --db that "
+                         f"`grade` or `merge` wrote {out} with")
 
 
 def _release(out: pathlib.Path, assignments: list[str]) -> None:
@@ -118,9 +143,21 @@ def _mark_submissions(out: pathlib.Path, times: dict[tuple[str, str], object]) -
     return counts
 
 
-def prepare(out: pathlib.Path) -> dict[str, int]:
-    """Make the results folder `out` read by formgrader as described above; return submissions per notebook."""
-    db_url = read_db_url(out)
+def prepare(out: pathlib.Path, db_url: str | None = None, stream=sys.stderr) -> dict[str, int]:
+    """Make the results folder `out` read by formgrader as described above, from the gradebook at `db_url`
+    (default: the one its config names); return submissions per notebook.
+
+    Raises:
+        UsageError: `out` is not a results folder, or its gradebook cannot be reviewed (`check_gradebook`).
+    """
+    own = read_db_url(out)  # refuses a folder that is not a results folder, whatever --db says
+    db_url = db_url or own
+    check_gradebook(out, db_url)
+    named = resultsdir.configured_db_url(out)
+    if db_url != named:
+        was = f" (was {gradebook.shown_url(named)})" if named else ""
+        stream.write(f"{out / CONFIG}: its gradebook is now {gradebook.shown_url(db_url)}{was}; give `grade`, "
+                     "`merge` and `export` the same --db\n")
     write_config(out, db_url)
     assignments = sorted(p.name for p in (out / "source").iterdir() if p.is_dir()) if (out / "source").is_dir() \
         else []
@@ -152,10 +189,11 @@ def _server_url(pid: int, proc: subprocess.Popen, seconds: float) -> str:
     raise UsageError(f"JupyterLab did not start within {seconds:g} s: see its messages above")
 
 
-def review(out: pathlib.Path, port: int = 8888, stream=sys.stdout) -> int:
-    """Prepare `out`, start JupyterLab in it, print its address, and wait until it stops (Ctrl-C)."""
+def review(out: pathlib.Path, port: int = 8888, db_url: str | None = None, stream=sys.stdout) -> int:
+    """Prepare `out` (with the gradebook at `db_url`, default the one its config names), start JupyterLab in it,
+    print its address, and wait until it stops (Ctrl-C)."""
     out = pathlib.Path(out).resolve()
-    counts = prepare(out)
+    counts = prepare(out, db_url)
     token = secrets.token_hex(24)
     paths = [str(LAB_SETTINGS), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     env = dict(os.environ, JUPYTER_CONFIG_PATH=os.pathsep.join(paths), TF_CPP_MIN_LOG_LEVEL="2")

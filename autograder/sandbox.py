@@ -36,6 +36,7 @@ import logging
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -100,7 +101,8 @@ def describe() -> str:
                  + ")")
     if caps["root"]:
         parts.append("each job's folder a tmpfs limited in bytes and files" if jobspace.mountable() else
-                     "job folders NOT limited in bytes or files (this machine cannot mount)")
+                     "job folders on a shared disk (this machine cannot mount), watched: a job holding more than "
+                     "its share in bytes or files there, or filling it, is stopped")
     if caps["namespaces"]:
         parts.append("own user id, own root with sources and results absent, own PID, IPC and empty network "
                      "namespaces")
@@ -109,29 +111,30 @@ def describe() -> str:
         parts.append("own user id without groups (every process of it killed when its job ends), a fresh private "
                      "home for every kernel start")
         return ("sandbox: " + ", ".join(parts) + "; REDUCED isolation (no namespaces): no private root (a kernel "
-                "can read every world-readable file, the course's code among them, and write to /tmp, /var/tmp "
-                "and /dev/shm without a limit on their total), no PID namespace (it sees every process), shared "
-                "network and IPC")
+                "can read every world-readable file, the course's code among them, and write to the shared /tmp, "
+                "/var/tmp, /dev/shm and /run/lock, where a job holding more than its share or filling one is "
+                "stopped), no PID namespace (it sees every process), shared network and IPC")
     return "sandbox: " + ", ".join(parts) + "; REDUCED isolation (not root): a submission could read solutions/"
 
 
 def readable_by_others(root: pathlib.Path) -> pathlib.Path | None:
     """A file under `root` that a user other than its owner, with no supplementary groups, could read (None:
-    none). A folder without o+x on the way, or a file without o+r, stops that user."""
+    none). A folder without o+x on the way, or a file without o+r, stops that user; a link is never followed.
+    However deep the tree (a TA's folder 5,000 levels deep): GNU find walks it iteratively, beyond PATH_MAX."""
     root = pathlib.Path(os.path.realpath(root))
     if not root.exists() or not _searchable_by_others(root.parents):
         return None
-    if root.is_file():
+    if not root.is_dir():
         return root if root.stat().st_mode & 0o004 else None
-    for folder, dirs, files in os.walk(root):
-        if not os.stat(folder).st_mode & 0o001:
-            dirs[:] = []
-            continue
-        for name in files:
-            path = pathlib.Path(folder, name)
-            if not path.is_symlink() and path.stat().st_mode & 0o004:
-                return path
-    return None
+    try:  # a folder others cannot pass is not entered; the first file they can read (not a link) is named
+        found = subprocess.run(["find", "-P", str(root), "(", "-type", "d", "!", "-perm", "-0001", "-prune", ")",
+                                "-o", "(", "!", "-type", "d", "!", "-type", "l", "-perm", "-0004", "-print0",
+                                "-quit", ")"], stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:  # cannot tell: say the folder itself may be read
+        log.warning("cannot search %s for files others can read: %s", root, exc)
+        return root
+    name = found.stdout.split(b"\0", 1)[0]
+    return pathlib.Path(os.fsdecode(name)) if name else None
 
 
 def unsafe_reason(opt_in: str = "--unsafe", private: tuple = ()) -> str | None:

@@ -30,7 +30,7 @@ GRADE_OPTIONS = ("--notebooks", "01", "--timeout", "240")
 TEST_COLUMNS = ("student_id", "notebook", "test_id", "score", "max_score", "hidden", "manual")
 TIMELESS_GRADE_COLUMNS = ("student_id", "notebook", "score", "max_score", "status", "detail", "manual_score",
                           "needs_manual_grade", "late")
-_reference: dict[str, "Reference"] = {}
+_reference: dict = {}  # "run": the Reference, "checkout": (folder, env)
 
 
 def make(dest: pathlib.Path) -> list[str]:
@@ -66,15 +66,23 @@ def snapshot(dest: pathlib.Path) -> pathlib.Path:
     return dest
 
 
-def reference(root: pathlib.Path) -> Reference:
-    """The class (made once per test session) graded by one `grade` run on this machine, from a snapshot of the
-    checkout that the scale-out runs use too (`Reference.env`: AEKIT_REPO and PYTHONPATH name it)."""
-    if "run" not in _reference:
+def shared_checkout() -> tuple[pathlib.Path, dict]:
+    """A snapshot of the checkout (made once per test session, removed at its end) and the environment whose
+    `python -m autograder` grades with it (AEKIT_REPO and PYTHONPATH name it)."""
+    if "checkout" not in _reference:
         # in a folder every user may enter, as the checkout is: the kernels (user ids of their own) import aekit
         checkout = snapshot(pathlib.Path(tempfile.mkdtemp(prefix="aekit-scaleout-checkout-")))
         os.chmod(checkout, 0o755)
         atexit.register(shutil.rmtree, checkout, True)
-        env = dict(os.environ, AEKIT_REPO=str(checkout), PYTHONPATH=str(checkout))
+        _reference["checkout"] = (checkout, dict(os.environ, AEKIT_REPO=str(checkout), PYTHONPATH=str(checkout)))
+    return _reference["checkout"]
+
+
+def reference(root: pathlib.Path) -> Reference:
+    """The class (made once per test session) graded by one `grade` run on this machine, from a snapshot of the
+    checkout that the scale-out runs use too (`Reference.env`: AEKIT_REPO and PYTHONPATH name it)."""
+    if "run" not in _reference:
+        checkout, env = shared_checkout()
         cls = root / "class"
         make(cls)
         out = root / "one-machine"

@@ -141,15 +141,15 @@ def attacked_class(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def reviewing(out, scratch):
-    """`python -m autograder review OUT` run from the checkout as a subprocess; yields the formgrader address it
-    prints, and stops it with SIGTERM (as a TA's Ctrl-C would) at the end."""
+def reviewing(out, scratch, *options, cwd=REPO, env=None):
+    """`python -m autograder review OUT [OPTIONS]` run from the checkout `cwd` (with `env`) as a subprocess; yields
+    the formgrader address it prints, and stops it with SIGTERM (as a TA's Ctrl-C would) at the end."""
     config_dir = scratch / "jupyter-config"  # none of this machine's own Jupyter settings
     config_dir.mkdir(exist_ok=True)
     log = open(scratch / "review.log", "w+", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "review", str(out)], cwd=REPO, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "review", str(out), *options], cwd=cwd, text=True,
                             stdout=subprocess.PIPE, stderr=log, start_new_session=True,
-                            env=dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir)))
+                            env=dict(env or os.environ, JUPYTER_CONFIG_DIR=str(config_dir)))
     try:
         url, printed, deadline = None, [], time.monotonic() + 180
         while url is None:

@@ -8,9 +8,6 @@ Run with `make test-slurm` (the scale-out tests; installs postgresql-15 and psyc
 from __future__ import annotations
 
 import os
-import pathlib
-import pwd
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,53 +16,17 @@ import time
 import pytest
 
 from autograder import gradebook, shard
-from tests import scaleout_class
+from tests import postgres_server, scaleout_class
 
 pytestmark = pytest.mark.slurm
-PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 N = 3
 
 
 @pytest.fixture(scope="module")
 def postgres():
     """A PostgreSQL 15 server of this test's own, on a Unix socket only; yields the database's SQLAlchemy URL."""
-    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[scaleout]' (make test-slurm "
-                                          "does)")
-    if not (PG_BIN / "pg_ctl").is_file():
-        pytest.skip("PostgreSQL cannot start here: postgresql-15 is not installed (`apt-get install -y "
-                    "postgresql-15`, which `make test-slurm` does on Debian as root)")
-    try:
-        owner = pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("PostgreSQL cannot start here: no `postgres` user (the server refuses to run as root)")
-    if os.geteuid() != 0:
-        pytest.skip(f"PostgreSQL cannot start here: the test starts it as the postgres user, and this is user "
-                    f"{os.geteuid()}")
-    root = pathlib.Path(f"/tmp/aekit-pg-{os.getpid()}")  # a socket's path must be short (sun_path)
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(mode=0o700)
-    os.chown(root, owner.pw_uid, owner.pw_gid)
-
-    def as_postgres(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True,
-                              timeout=120, check=check)
-
-    data = root / "data"
-    try:
-        as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-o",
-                    f"-k {root} -c listen_addresses=''", "start")
-        as_postgres(str(PG_BIN / "createdb"), "-h", str(root), "aekit")
-    except subprocess.CalledProcessError as exc:
-        log = (root / "server.log").read_text(errors="replace")[-500:] if (root / "server.log").exists() else ""
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"PostgreSQL cannot start here: {exc.cmd[3]} failed: {exc.stderr.strip()[-300:]} {log}")
-    print(f"\nPostgreSQL 15 ran here as user postgres on the Unix socket {root}/.s.PGSQL.5432 (no TCP)")
-    try:
-        yield f"postgresql+psycopg://postgres@/aekit?host={root}"
-    finally:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", check=False)
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_server.running("aekit") as urls:
+        yield urls["aekit"]
 
 
 def _rows(db: str) -> dict:

@@ -308,11 +308,17 @@ def _lost_only_the_hung_call(out: pathlib.Path, sid: str) -> None:
     assert len(failed) == 1 and "did not return" in next(iter(failed.values()))["message"], failed
 
 
-def _uid_only_script(keep: pathlib.Path, leftovers: pathlib.Path, pid_file: pathlib.Path) -> str:
+SHARED_PLACES = {"tmp": "/tmp", "var-tmp": "/var/tmp", "shm": "/dev/shm", "lock": "/run/lock"}
+
+
+def _uid_only_script(keep: pathlib.Path, leftovers: pathlib.Path, pid_file: pathlib.Path,
+                     disk: pathlib.Path | None = None, cgroups: bool = False) -> str:
     """Shell lines that make, in a private mount namespace, a container-like machine for uid-only grading: this
-    Python reachable by any user, cgroup file systems read-only, and /tmp, /var/tmp and /dev/shm small tmpfs (the
-    attacks that fill them then fill no real disk; `keep`, under /tmp, stays the real folder). After the command,
-    what is left in those folders is listed into `leftovers`; the command's process id is written to `pid_file`."""
+    Python reachable by any user, cgroup file systems read-only (unless `cgroups`), and /tmp, /var/tmp and
+    /dev/shm small tmpfs (the attacks that fill them then fill no real disk; `keep`, under /tmp, stays the real
+    folder, with what is mounted in it). With `disk` (a small file system mounted in `keep`), /tmp, /var/tmp,
+    /dev/shm and /run/lock are instead folders of that one disk. After the command, what is left in those folders
+    is listed into `leftovers`; the command's process id is written to `pid_file`."""
     from tests.conftest import _reachable_lines
 
     paths = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"]]
@@ -320,20 +326,35 @@ def _uid_only_script(keep: pathlib.Path, leftovers: pathlib.Path, pid_file: path
     # checkout cloned there, as CI may)
     under_tmp = {"/tmp/" + os.path.realpath(q).split("/")[2] for q in paths if os.path.realpath(q).startswith("/tmp/")}
     kept = [str(keep)] + sorted(under_tmp - {str(keep)})
-    hold = [f'mkdir "$held/k{n}" && mount --bind "{q}" "$held/k{n}"' for n, q in enumerate(kept)]
+    hold = [f'mkdir "$held/k{n}" && mount --rbind "{q}" "$held/k{n}"' for n, q in enumerate(kept)]
     back = [f'mkdir -p "{q}" && mount --move "$held/k{n}" "{q}"' for n, q in enumerate(kept)]
+    if disk is None:
+        places = ["mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /tmp", *back, 'rm -r "$held"',
+                  "mount -t tmpfs -o size=32m,nr_inodes=2000,mode=1777 tmpfs /var/tmp",
+                  "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /dev/shm"]
+    else:  # the held `keep` reaches the disk while /tmp is covered by the disk's own tmp/
+        held_disk = f'"$held/k0/{disk.relative_to(keep)}"'
+        places = [*(f'mkdir -p {held_disk}/{name} && chmod 1777 {held_disk}/{name}' for name in SHARED_PLACES),
+                  f'mount --bind {held_disk}/tmp /tmp', *back,
+                  *(f'mount --bind "{disk}/{name}" "{target}"' for name, target in SHARED_PLACES.items()
+                    if target != "/tmp" and os.path.isdir(target)), 'rm -r "$held"']
     return "\n".join(["set -euo pipefail", *_reachable_lines(paths),
-                      'for c in /sys/fs/cgroup/*/; do mount -o remount,ro,bind "$c" 2>/dev/null || true; done',
+                      *([] if cgroups else
+                        ['for c in /sys/fs/cgroup/*/; do mount -o remount,ro,bind "$c" 2>/dev/null || true; done']),
                       "held=$(mktemp -d /run/aekit-held-XXXX)",
                       *hold,
-                      "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /tmp",
-                      *back, 'rm -r "$held"',
-                      "mount -t tmpfs -o size=32m,nr_inodes=2000,mode=1777 tmpfs /var/tmp",
-                      "mount -t tmpfs -o size=96m,nr_inodes=5000,mode=1777 tmpfs /dev/shm",
+                      *places,
                       f'set +e; "$@" & echo $! > "{pid_file}"; wait $!; code=$?',
-                      "find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 3 " + " ".join(f'-not -path "{q}" -not -path "{q}/*"' for q in kept)
+                      "find /tmp /var/tmp /dev/shm -xdev -mindepth 1 -maxdepth 3 " + " ".join(f'-not -path "{q}" -not -path "{q}/*"' for q in kept)
                       + f' > "{leftovers}"',
                       'exit $code'])
+
+
+def _stopped_for_its_disk(row: dict) -> None:
+    """The fill_job_space attacker graded without namespaces: stopped by the disk watch, `crashed`, the reason
+    said."""
+    assert row["status"] == "crashed", row
+    assert "filled the file system of" in row["detail"] or "wrote more than" in row["detail"], row
 
 
 def test_without_namespaces_grading_waits_until_solutions_are_private(run_without_namespaces, open_folder, snooper):
@@ -342,8 +363,8 @@ def test_without_namespaces_grading_waits_until_solutions_are_private(run_withou
     namespaces or writable cgroups would (issue 26): a student who reads all it can under the course folder finds
     nothing of solutions/ and runs under a user id of its own; the attackers of holes 1, 3, 4 and 5 (a link in
     its kernel's home and a forced restart, 1,500 nested folders, filling every place it can write, reading the
-    folders the grader's command line names, a setsid and double-forked survivor) gain nothing; the honest student
-    loses no point; no process of a job's user id, and no file it made in /tmp, /var/tmp or /dev/shm, is left?"""
+    folders the grader's command line names, a setsid and double-forked survivor) gain nothing (the one that fills
+    the shared disks is stopped, `crashed`, saying why); the honest student loses no point; no process of a job's user id, and no file it made in /tmp, /var/tmp or /dev/shm, is left?"""
     repo = _copy_checkout(open_folder / "course")
     cls = open_folder / "class"
     (cls / "snooper").mkdir(parents=True)
@@ -376,7 +397,8 @@ def test_without_namespaces_grading_waits_until_solutions_are_private(run_withou
         rows = {(r["student_id"], r["notebook"]): r for r in csv.DictReader(f)}
     row = rows[("snooper", A)]
     assert row["status"] == "graded" and float(row["score"]) == max_score(A), row
-    for sid in ("honest", *UID_ONLY_ATTACKS):
+    _stopped_for_its_disk(rows[("fill_job_space", CHEAP)])
+    for sid in ("honest", *(a for a in UID_ONLY_ATTACKS if a != "fill_job_space")):
         row = rows[(sid, CHEAP)]
         assert row["status"] == "graded", (sid, row)
         if sid != "kernel_home_link":
@@ -392,3 +414,47 @@ def test_without_namespaces_grading_waits_until_solutions_are_private(run_withou
     left = [p for p in leftovers.read_text().split()
             if p != "/dev/shm/aekit" and not p.startswith("/dev/shm/aekit/home-")]
     assert left == [], left  # the socket base and the grader's own home are all that stays
+
+
+@pytest.mark.long  # make test-long: beyond the main run's 6 minutes
+def test_without_namespaces_a_job_that_fills_the_shared_disk_fails_alone(run_without_namespaces, open_folder):
+    """Issue 26, hole 4, uid-only and scaled down: no namespaces and no mount (as a Gradescope-like container), with
+    /tmp, /var/tmp, /dev/shm, /run/lock, the socket base (/dev/shm/aekit), the class and the results all on one
+    small file system (400 MB, 30,000 files), a student fills every place it can write while two honest students
+    are graded beside it (three workers). Does the run end with exit 0 and its tables, the honest students with
+    full marks, the attacker `crashed` with the reason (the disk watch stopped it), and nothing of its left?"""
+    repo = _copy_checkout(open_folder / "course")
+    subprocess.run(["chmod", "-R", "go-rwx", str(repo / "solutions")], check=True)
+    disk = open_folder / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400m,nr_inodes=30000,mode=0755", "tmpfs", str(disk)]
+                      ).returncode != 0:
+        pytest.skip("needs to mount a small file system (root with CAP_SYS_ADMIN)")
+    try:
+        cls, out = disk / "class", disk / "out"
+        for sid in ("honest_one", "honest_two"):
+            _put(cls, sid, selftest.build_submission(CHEAP))
+        _put(cls, "fill_job_space", _attacker("fill_job_space"))
+        subprocess.run(["chmod", "-R", "go-rwx", str(cls)], check=True)
+        leftovers = open_folder / "leftovers.txt"
+        script = _uid_only_script(open_folder, leftovers, open_folder / "grader.pid", disk=disk, cgroups=True)
+        env = dict(os.environ, AEKIT_REPO=str(repo), PYTHONPATH=str(repo), AEKIT_SANDBOX_NAMESPACES="off")
+        env.pop("AEKIT_SOCKET_BASE", None)
+        graded = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script, "run",
+                                 sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
+                                 "--notebooks", CHEAP[:2], "--workers", "3"], env=env, cwd=repo,
+                                capture_output=True, text=True, timeout=1500)
+        assert graded.returncode == 0, graded.stderr[-3000:]
+        assert "job folders on a shared disk (this machine cannot mount), watched" in graded.stderr, graded.stderr
+        with open(out / "grades.csv", encoding="utf-8") as f:
+            rows = {r["student_id"]: r for r in csv.DictReader(f)}
+        assert (out / "tests.csv").is_file()
+        for sid in ("honest_one", "honest_two"):
+            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(CHEAP), rows[sid]
+        _stopped_for_its_disk(rows["fill_job_space"])
+        left = [p for p in leftovers.read_text().split()
+                if p != "/dev/shm/aekit" and not p.startswith("/dev/shm/aekit/home-")]
+        assert left == [], left  # the socket base and the grader's own home are all that stays
+        assert not list((out / ".work").glob("*/reserve"))  # the grader's reserve is given back at the end
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])

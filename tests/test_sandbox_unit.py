@@ -578,3 +578,59 @@ def test_roots_processes_keep_their_home_and_temporary_files_out_of_reach():
     made = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert pathlib.Path(made.stdout.strip()).parent == pathlib.Path(env["TMPDIR"])
     os.unlink(made.stdout.strip())
+
+
+def _deep_chain(top: pathlib.Path, depth: int) -> list[int]:
+    """Folders `d/d/.../d` `depth` deep under `top` (paths far beyond PATH_MAX: made through folder descriptors);
+    the descriptor of each level, top first (the caller closes them)."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    for _ in range(depth):
+        os.mkdir("d", 0o755, dir_fd=fds[-1])
+        fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+        if len(fds) > 2:  # keep the descriptors few: the top and the current level
+            os.close(fds.pop(-2))
+    return fds
+
+
+@pytest.fixture
+def memory_folder():
+    """A fresh folder every user can enter, in /dev/shm when there is one (a tmpfs: 5,000 nested folders go in a
+    moment there, where this machine's disk takes seconds), removed afterwards."""
+    import tempfile
+
+    from autograder import jobspace
+
+    path = pathlib.Path(tempfile.mkdtemp(prefix="aekit-open-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+    os.chmod(path, 0o755)
+    yield path
+    assert jobspace.remove_tree(path)
+
+
+def test_a_folder_5000_deep_is_searched_for_readable_files_without_recursion_or_following_links(memory_folder):
+    """Issue 26: in a TA's folder 5,000 levels deep (paths beyond PATH_MAX), is a world-readable file at the bottom
+    found (no RecursionError), is a link to a readable file outside never followed, and does a level without o+x
+    on the way stop the search as it stops another user?"""
+    top = memory_folder / "class"
+    top.mkdir(mode=0o755)
+    os.chmod(top, 0o755)
+    outside = memory_folder / "outside.txt"
+    outside.write_text("readable")
+    os.chmod(outside, 0o644)
+    fds = _deep_chain(top, 5000)
+    bottom = fds[-1]
+    try:
+        os.symlink(str(outside), "link", dir_fd=bottom)  # a link to a file others can read: not followed
+        os.close(os.open("secret", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=bottom))
+        os.chmod("secret", 0o600, dir_fd=bottom)
+        assert sandbox.readable_by_others(top) is None
+        os.chmod("secret", 0o644, dir_fd=bottom)
+        found = sandbox.readable_by_others(top)
+        assert found is not None and found.name == "secret" and len(found.parts) > 5000, str(found)[:200]
+        os.chmod("d", 0o750, dir_fd=fds[0])  # the first level closed to others: the file is out of their reach
+        assert sandbox.readable_by_others(top) is None
+        os.chmod("d", 0o755, dir_fd=fds[0])
+        os.chmod(top, 0o700)  # the folder itself closed
+        assert sandbox.readable_by_others(top) is None
+    finally:
+        for fd in fds:
+            os.close(fd)

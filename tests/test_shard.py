@@ -2,6 +2,7 @@
 import errno
 import hashlib
 import json
+import os
 import pathlib
 
 import pytest
@@ -219,3 +220,85 @@ def test_a_nearly_full_disk_is_refused_before_the_run_starts(tmp_path, monkeypat
 def test_exit_codes_of_a_summary():
     assert exitcodes.for_summary({"graded_any": True}) == 0
     assert exitcodes.for_summary({"graded_any": False}) == 1
+
+
+# ---------------------------------------------------------------- a lost cgroup
+
+@pytest.fixture
+def fake_cgroups(tmp_path, monkeypatch):
+    """The cgroup module pointed at a fake, empty /sys/fs/cgroup (tests/test_cgroups.py's way); yields it."""
+    from autograder import cgroups
+
+    mount, proc = tmp_path / "sys-fs-cgroup", tmp_path / "proc-self-cgroup"
+    mount.mkdir()
+    proc.write_text("0::/\n")
+    monkeypatch.setattr(cgroups, "MOUNT", mount)
+    monkeypatch.setattr(cgroups, "PROC_CGROUP", proc)
+    monkeypatch.setattr(cgroups, "SYSTEMD", tmp_path / "run-systemd-system")
+    monkeypatch.setattr(cgroups, "_RELEASE_REGISTERED", True)
+    if os.geteuid() != 0:
+        pytest.skip("the grader's cgroups are root's: a fake tree is read as root reads it (run as root, as CI does)")
+    return mount
+
+
+def _lost(watch) -> str:
+    with pytest.raises(exitcodes.CgroupLost) as err:
+        watch.check()
+    said = str(err.value)
+    assert exitcodes.for_exception(err.value) == exitcodes.INFRASTRUCTURE and "\n" not in said
+    return said
+
+
+def test_a_v1_hierarchy_unmounted_mid_run_is_a_lost_cgroup(fake_cgroups):
+    """A grader on cgroup v1 whose memory hierarchy is unmounted while it grades (its folder left empty): does the
+    run's watch, quiet before, stop it with CgroupLost (exit 75) naming the hierarchy?"""
+    from tests.test_cgroups import v1_hierarchy
+
+    v1_hierarchy(fake_cgroups)
+    watch = exitcodes.CgroupWatch.start()
+    assert watch.controllers == {"memory", "pids", "cpu", "freezer"}
+    watch.check()
+    (fake_cgroups / "memory" / "cgroup.procs").unlink()
+    said = _lost(watch)
+    assert f"{fake_cgroups / 'memory'} is gone" in said and "nothing graded since was recorded" in said
+
+
+def test_a_v2_base_removed_or_a_controller_withdrawn_mid_run_is_a_lost_cgroup(fake_cgroups):
+    """A grader on cgroup v2 (jobs under the root): is a controller the parent stops offering, and the hierarchy
+    gone, each a lost cgroup; and is a watch that started without cgroups (`--unsafe` on a machine without
+    them) never one?"""
+    from tests.test_cgroups import ALL, cgroup
+
+    cgroup(fake_cgroups, root=True)
+    watch = exitcodes.CgroupWatch.start()
+    assert watch.folders == (fake_cgroups,) and "memory" in watch.controllers
+    watch.check()
+    (fake_cgroups / "cgroup.controllers").write_text(ALL.replace("memory", "") + "\n")
+    assert "memory no longer offered" in _lost(watch)
+    for entry in fake_cgroups.iterdir():  # unmounted: the mount point is an empty folder
+        entry.unlink()
+    assert f"{fake_cgroups} is gone" in _lost(watch)
+    nothing = exitcodes.CgroupWatch.start()
+    assert not nothing.controllers
+    nothing.check()
+
+
+def test_a_cgroup_hierarchy_made_read_only_mid_run_is_a_lost_cgroup(fake_cgroups):
+    """A v1 hierarchy remounted read-only while grading (a job's cgroup could no longer be made): a lost cgroup?
+    (A real read-only bind mount of the fake tree: root may write anywhere else.)"""
+    import subprocess
+
+    from tests.test_cgroups import v1_hierarchy
+
+    v1_hierarchy(fake_cgroups)
+    watch = exitcodes.CgroupWatch.start()
+    memory = fake_cgroups / "memory"
+    bound = subprocess.run(["mount", "--bind", str(memory), str(memory)], capture_output=True, text=True)
+    if bound.returncode != 0:
+        pytest.skip(f"this machine lets root make no bind mount ({bound.stderr.strip()}): read-only not simulated")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(memory)], check=True, capture_output=True)
+        assert f"{memory} became read-only" in _lost(watch)
+    finally:
+        subprocess.run(["umount", str(memory)], check=True, capture_output=True)
+    watch.check()  # writable again: the same watch is quiet

@@ -1,0 +1,107 @@
+"""What a grader killed with SIGKILL leaves behind, removed: a small process started with the grading run that
+waits for its grader to end and, if it ended without cleaning up (killed), removes its jobs' cgroups and folders
+and kills every process of a job user id no live job holds.
+
+The zygote kills its own children when the grader goes, but it may never have come up (its imports take minutes
+in a slow machine, and a run then starts its jobs itself), or it may have died; this process imports nothing
+heavy and is up in a fraction of a second, so what a killed grader leaves is removed in every case. The next
+grader's `sandbox.remove_stale` removes it too, should this process itself have been killed.
+
+    python -m autograder.undertaker BASE GRADER_PID
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import select
+import signal
+import subprocess
+import sys
+import time
+
+from . import jobspace
+from .cgroups import remove_cgroups_of
+from .confine import die_with_parent
+from .sandbox import PYTHON_FLAGS, UID_BASE, UID_SPAN
+
+log = logging.getLogger(__name__)
+
+READY = "ready"
+START_SECONDS = 60.0  # its imports are light: a machine where it needs longer has other problems
+
+
+def aftermath(grader: int, base: pathlib.Path) -> None:
+    """Remove what the killed grader `grader` left: its jobs' cgroups (thawed, emptied, removed), its folders in
+    `base` (its jobs' folders, its zygote's socket) and, as root, every process of a job user id no live job
+    holds. Each failure is logged; nothing raises."""
+    try:
+        remove_cgroups_of(grader)
+    except Exception:  # noqa: BLE001  (the folders and processes are still worth removing)
+        log.exception("could not remove the cgroups of grader %d", grader)
+    for entry in sorted(base.glob(f"aekit-{grader}-*")):
+        try:
+            jobspace.remove_tree(entry)
+        except Exception:  # noqa: BLE001  (the next grader's remove_stale tries again)
+            log.exception("could not remove %s", entry)
+    if os.geteuid() == 0:
+        try:
+            jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
+        except Exception:  # noqa: BLE001
+            log.exception("could not kill what the jobs of grader %d left", grader)
+
+
+class Undertaker:
+    """The grader's side: start the process (from the thread that lives as long as the run: the process is told
+    when that thread ends), and stop it at the run's ordinary end (then it removes nothing)."""
+
+    def __init__(self, base: pathlib.Path):
+        self.base = base
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> bool:
+        """Start it and wait until it watches; False (logged) when it does not come up."""
+        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS, "-m", "autograder.undertaker", str(self.base),
+                                      str(os.getpid())],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, text=True,
+                                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        ready = select.select([self.proc.stdout], [], [], START_SECONDS)[0]
+        if not ready or self.proc.stdout.readline().strip() != READY:
+            log.warning("the clean-up process for a killed grader did not start: the next run cleans up instead")
+            self.stop()
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # its parent is alive: it exits without touching anything
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def main(argv: list[str]) -> int:
+    base, grader = pathlib.Path(argv[0]), int(argv[1])
+
+    def ended(*_):
+        if os.getppid() != grader:  # the grader is gone: killed, since its ordinary end stops this process first
+            aftermath(grader, base)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, ended)
+    die_with_parent(sig=signal.SIGTERM)  # SIGTERM when the grader's thread that started this one ends
+    if os.getppid() != grader:  # it ended before that was set
+        ended()
+    print(READY, flush=True)
+    while True:  # the signal, or a look every second should it be lost
+        time.sleep(1.0)
+        if os.getppid() != grader:
+            ended()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
