@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import os
 import pathlib
 import select
@@ -33,10 +32,7 @@ import time
 
 from . import jobspace
 from .confine import connect, die_with_parent, recv_line
-from .cgroups import remove_cgroups_of
-from .sandbox import PYTHON_FLAGS, UID_BASE, UID_SPAN
-
-log = logging.getLogger(__name__)
+from .sandbox import PYTHON_FLAGS
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
@@ -104,24 +100,16 @@ def serve(sock_path: str, parent: int) -> None:
     me = os.getpid()  # each child's parent, which it checks once it has asked to die with it
 
     def stop(*_):
-        # the grader is gone or done: take every child (kernels, grading runs) along, at once; if it is gone,
-        # every process left in its jobs' cgroups too (a job it was killed while emptying may be frozen; a run
-        # it started itself while this zygote was still importing)
+        # the grader is gone or done: take every child (kernels, grading runs) along, at once, and reap them (a
+        # child not yet reaped may still hold its job's cgroup); what a killed grader's jobs left in their cgroups
+        # and folders is the undertaker's to remove
         for pid in list(children):
             _kill_child(pid)
-        _reap(list(children), seconds=10.0)  # a child not yet reaped may still hold its job's cgroup
-        try:
-            if os.getppid() != parent:
-                remove_cgroups_of(parent)
-                _remove_folders_of(parent, pathlib.Path(sock_path).parent)
-                if os.geteuid() == 0:  # and, cgroups or not, every process of a job user id no live job holds
-                    jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
-        finally:
-            os._exit(0)
+        _reap(list(children), seconds=10.0)
+        os._exit(0)
 
     # die with the grader, even if it is killed with SIGKILL: SIGTERM (sent when the thread that started us
-    # ends) runs `stop`, which takes the children along; set before the imports, which take minutes in a slow
-    # machine, so that a grader killed meanwhile is cleaned up after too
+    # ends) runs `stop`, which takes the children along
     signal.signal(signal.SIGTERM, stop)
     die_with_parent(parent, signal.SIGTERM)
     for name in PRELOAD:
@@ -217,16 +205,6 @@ def _kill_child(pid: int) -> None:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
-
-
-def _remove_folders_of(grader: int, base: pathlib.Path) -> None:
-    """Remove what a killed grader had in the jobs' base folder (its jobs' folders, this zygote's socket), the
-    way its own clean-up would have: each one logged and left when it cannot go, never raising."""
-    for entry in sorted(base.glob(f"aekit-{grader}-*")):
-        try:
-            jobspace.remove_tree(entry)
-        except Exception:  # noqa: BLE001  (the next grader's remove_stale tries again)
-            log.exception("could not remove %s", entry)
 
 
 def _reap(pids: list[int], seconds: float) -> None:
