@@ -57,9 +57,10 @@ test-stacks: venv
 
 ## test-slurm: a class graded by a Slurm array started on this machine (munge, slurmctld, slurmd) and merged, the
 ## Kubernetes Indexed Job's manifests validated and its pods' command run here, three shards writing one PostgreSQL
-## gradebook at once; each must equal one machine's grades (Debian's slurm-wlm, munge and postgresql-15 installed
-## when missing; kubernetes-validate and psycopg from PyPI)
-test-slurm: venv slurm-deps
+## gradebook at once; each must equal one machine's grades; two TAs in formgrader (Chromium) on one PostgreSQL
+## gradebook; a run whose cgroups turn read-only mid-run exits 75 (Debian's slurm-wlm, munge and postgresql-15
+## installed when missing; kubernetes-validate and psycopg from PyPI)
+test-slurm: venv slurm-deps browser-deps
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[scaleout]'
 	$(BIN)/python -m pytest -q -s -p no:cacheprovider -m slurm tests
 

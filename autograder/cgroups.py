@@ -330,12 +330,28 @@ class MemoryReport:
     peak_bytes: int | None = None
 
 
+class JobCgroupsMissing(RuntimeError):
+    """A job's cgroups could not be made although the run started with them (removed or made read-only under
+    it): the job must not run without its limits, and the run stops as a failure of the machine (exit 75)."""
+
+
 class JobCgroups:
     """One job's cgroups (v1: controller -> its folder; empty where this machine offers none)."""
 
     def __init__(self, paths: dict[str, pathlib.Path]):
         self.paths = paths
         self._last_report: MemoryReport | None = None  # read just before the cgroups were removed
+
+    def lacking(self, expected: list[str]) -> list[str]:
+        """Which of the `expected` controllers this job has no cgroup of."""
+        return sorted(set(expected) - set(self.paths))
+
+    def require(self, expected: list[str]) -> None:
+        """Raise JobCgroupsMissing when the job lacks a cgroup of one of the `expected` controllers."""
+        lacking = self.lacking(expected)
+        if lacking:
+            raise JobCgroupsMissing(f"a job's cgroups could not be made ({', '.join(lacking)}) although the run "
+                                    "started with them: no job may run without its limits")
 
     @classmethod
     def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroups":
@@ -416,6 +432,9 @@ class JobCgroupsV2(JobCgroups):
             (job / leaf).mkdir(exist_ok=True)
         _write(job / "kernel" / "pids.max", str(processes))
         return box
+
+    def lacking(self, expected: list[str]) -> list[str]:
+        return sorted(expected) if self.job is None else []
 
     @property
     def kernel(self) -> dict[str, pathlib.Path]:

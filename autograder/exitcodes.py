@@ -85,7 +85,9 @@ class CgroupWatch:
 
 def for_exception(exc: BaseException) -> int | None:
     """INFRASTRUCTURE for a failure of the machine (see `INFRASTRUCTURE_ERRNOS`), None for anything else."""
-    if isinstance(exc, InfrastructureError):
+    from .cgroups import JobCgroupsMissing
+
+    if isinstance(exc, (InfrastructureError, JobCgroupsMissing)):
         return INFRASTRUCTURE
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:  # an OSError wrapped by another exception counts too

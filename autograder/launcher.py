@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from . import diskwatch, jobspace, sandbox, undertaker, zygote
+from . import cgroups, diskwatch, jobspace, sandbox, undertaker, zygote
 from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
 
@@ -133,6 +133,11 @@ class Launcher:
             # graded from a copy of its own, root's (0700): no kernel reads the class folder through the run's paths
             submission = jobspace.private_copy(submission, job_dir, MAX_NOTEBOOK_BYTES)
             box = sandbox.JobSandbox(job_dir, limits, zygote=sock)
+            try:  # cgroups the run started with, that this job could not get: the machine failed (exit 75)
+                box.cgroups.require(sandbox.capabilities()["cgroups"])
+            except cgroups.JobCgroupsMissing:
+                box.cleanup()
+                raise
             result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
             request = {"assignment": assignment, "source": str(source), "submission": str(submission),
                        "timeout": timeout, "call_seconds": call_seconds, "result": str(result_path),

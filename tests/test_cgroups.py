@@ -272,3 +272,36 @@ def test_the_benchmark_obeys_the_same_refusal_and_says_so(tmp_path, monkeypatch,
     monkeypatch.setattr(bench.cgroups, "missing_reason", lambda *a, **kw: None)
     bench._ours(tmp_path / "again", ["s1"], ["01_conv_as_matrix"], {"01_conv_as_matrix": "{}"}, 1)
     assert "--unsafe" not in calls[-1] and capsys.readouterr().err == ""
+
+
+def test_a_job_without_the_cgroups_the_run_started_with_stops_the_run_as_the_machines_failure(tmp_path, monkeypatch):
+    """A job whose cgroups cannot be made (removed or read-only under a run that started with them): does the
+    launcher clean the job up and refuse to run it, and does that map to exit 75 (a scheduler retries)?"""
+    from autograder import exitcodes, launcher, sandbox
+
+    assert cgroups.JobCgroups({}).lacking(["memory", "pids"]) == ["memory", "pids"]
+    assert cgroups.JobCgroupsV2(None).lacking(["pids", "memory"]) == ["memory", "pids"]
+    assert cgroups.JobCgroups({"memory": tmp_path}).lacking(["memory"]) == []
+    assert exitcodes.for_exception(cgroups.JobCgroupsMissing("x")) == exitcodes.INFRASTRUCTURE
+
+    cleaned = []
+
+    class Box:
+        def __init__(self, *args, **kwargs):
+            self.cgroups = cgroups.JobCgroups({"pids": tmp_path})
+
+        def cleanup(self):
+            cleaned.append(True)
+            return True
+
+    monkeypatch.setattr(sandbox, "JobSandbox", Box)
+    monkeypatch.setattr(sandbox, "capabilities", lambda: {"root": True, "namespaces": True,
+                                                          "cgroups": ["memory", "pids"]})
+    runs = launcher.Launcher(sandbox.Limits(), use_zygote=False)
+    monkeypatch.setattr(runs, "_run_runner", lambda *a, **kw: pytest.fail("a job ran without its cgroups"))
+    submission = tmp_path / "s.ipynb"
+    submission.write_text("{}")
+    with pytest.raises(cgroups.JobCgroupsMissing, match="memory"):
+        runs.run(assignment="01_conv_as_matrix", source=tmp_path / "src.ipynb", submission=submission,
+                 job_dir=tmp_path / "job", tests=[], timeout=60, call_seconds=10)
+    assert cleaned == [True]

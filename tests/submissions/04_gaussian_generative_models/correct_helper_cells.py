@@ -1,4 +1,4 @@
-"""Correct, with the student's own helpers: `import math` and a `log_components` helper live in the gaussian_pdf cell; mixture_log_pdf, fit_mixture_em and flag_outliers use them."""
+"""Correct, with the student's own helpers: `import math`, a `log_components` and a `nearest_index` helper live in the gaussian_pdf cell; mixture_log_pdf, fit_mixture_em, kmeans_means and flag_outliers use them."""
 EXPECT_FAILED = []
 
 # %% gaussian_pdf
@@ -10,6 +10,11 @@ def log_components(x, weights, mus, sigmas):
     x = np.asarray(x, dtype=float).reshape(-1, 1)
     w, m, s = (np.asarray(v, dtype=float).reshape(1, -1) for v in (weights, mus, sigmas))
     return np.log(w) - np.log(s) - 0.5 * math.log(2 * math.pi) - (x - m) ** 2 / (2 * s * s)
+
+
+def nearest_index(x, means):
+    """(N,) index of the closest mean to each point; the first one on a tie."""
+    return np.argmin(np.abs(np.asarray(x, dtype=float).reshape(-1, 1) - np.asarray(means).reshape(1, -1)), axis=1)
 
 
 def gaussian_pdf(x, mu, sigma):
@@ -36,6 +41,15 @@ def fit_mixture_em(x, n_components, n_iter=100, rng=None):
         w, m = nk / len(x), (g * x[:, None]).sum(axis=0) / nk
         s = np.array([max(math.sqrt((g[:, j] * (x - m[j]) ** 2).sum() / nk[j]), 1e-3 * x.std()) for j in range(k)])
     return w, m, s
+
+
+# %% kmeans_means
+def kmeans_means(x, init_means, n_iter):
+    means = [float(m) for m in init_means]
+    for _ in range(n_iter):
+        which = nearest_index(x, means)
+        means = [float(np.mean(np.asarray(x)[which == k])) if np.any(which == k) else m for k, m in enumerate(means)]
+    return np.array(means)
 
 
 # %% flag_outliers

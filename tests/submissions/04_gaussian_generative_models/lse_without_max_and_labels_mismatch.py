@@ -1,5 +1,5 @@
 """Log-sum-exp written literally, log(sum(exp(a))), without subtracting the max; and sample_mixture returning labels from a second, independent draw."""
-EXPECT_FAILED = ["test_mixture_log_pdf", "test_mixture_log_pdf_hidden", "test_flag_outliers", "test_sample_mixture", "test_sample_mixture_hidden"]
+EXPECT_FAILED = ["test_mixture_log_pdf", "test_mixture_log_pdf_hidden", "test_flag_outliers", "test_flag_outliers_hidden", "test_sample_mixture", "test_sample_mixture_hidden"]
 EXPECT_MESSAGE = {"test_mixture_log_pdf": "underflow", "test_mixture_log_pdf_hidden": "max",
                   "test_sample_mixture": "drawn from", "test_sample_mixture_hidden": "drawn from"}
 

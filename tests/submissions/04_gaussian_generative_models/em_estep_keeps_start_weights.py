@@ -1,0 +1,18 @@
+"""EM whose E-step keeps using the starting weights 1/K (the M-step's new weights go to another name): the first iteration is right, the second is not, and the fit still finds well-separated clusters."""
+EXPECT_FAILED = ["test_fit_mixture_em_hidden"]
+EXPECT_MESSAGE = {"test_fit_mixture_em_hidden": "n_iter=2"}
+
+# %% fit_mixture_em
+def fit_mixture_em(x, n_components, n_iter=100, rng=None):
+    x = np.asarray(x, dtype=float)
+    k = n_components
+    weights, means, stds = np.full(k, 1.0 / k), np.quantile(x, (np.arange(k) + 0.5) / k), np.full(k, x.std() / k)
+    new_weights = weights
+    for _ in range(n_iter):
+        a = np.log(weights) - np.log(stds) - 0.5 * ((x[:, None] - means) / stds) ** 2
+        resp = np.exp(a - a.max(axis=1, keepdims=True))
+        resp /= resp.sum(axis=1, keepdims=True)
+        nk = resp.sum(axis=0)
+        new_weights, means = nk / len(x), resp.T @ x / nk
+        stds = np.maximum(np.sqrt((resp * (x[:, None] - means) ** 2).sum(axis=0) / nk), 1e-3 * x.std())
+    return new_weights, means, stds
