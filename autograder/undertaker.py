@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 READY = "ready"
 START_SECONDS = 60.0  # its imports are light: a machine where it needs longer has other problems
+POLL_SECONDS = 0.1  # how often it looks whether the grader is gone (getppid: no cost worth counting)
 
 
 def aftermath(grader: int, base: pathlib.Path) -> None:
@@ -75,7 +76,7 @@ class Undertaker:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # its parent is alive: it exits without touching anything
+            self.proc.send_signal(signal.SIGUSR1)  # the grader's ordinary end: it exits, removing nothing
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -86,21 +87,18 @@ class Undertaker:
 
 def main(argv: list[str]) -> int:
     base, grader = pathlib.Path(argv[0]), int(argv[1])
-
-    def ended(*_):
-        if os.getppid() != grader:  # the grader is gone: killed, since its ordinary end stops this process first
-            aftermath(grader, base)
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, ended)
-    die_with_parent(sig=signal.SIGTERM)  # SIGTERM when the grader's thread that started this one ends
-    if os.getppid() != grader:  # it ended before that was set
-        ended()
+    # the grader's ordinary end says so with SIGUSR1: nothing to remove (its own clean-up ran)
+    signal.signal(signal.SIGUSR1, lambda *_: os._exit(0))
+    # SIGTERM comes when the grader's thread that started this one ends (PR_SET_PDEATHSIG): when the grader is
+    # killed, that thread may end before its others, and until the last one has, this process is their child and
+    # getppid() still names the grader; so the signal only wakes the loop, which waits for the whole process
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    die_with_parent(sig=signal.SIGTERM)
     print(READY, flush=True)
-    while True:  # the signal, or a look every second should it be lost
-        time.sleep(1.0)
-        if os.getppid() != grader:
-            ended()
+    while os.getppid() == grader:
+        time.sleep(POLL_SECONDS)
+    aftermath(grader, base)
+    return 0
 
 
 if __name__ == "__main__":
