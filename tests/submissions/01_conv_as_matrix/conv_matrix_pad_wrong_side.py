@@ -1,6 +1,6 @@
-"""conv_matrix puts the larger half of an odd SAME padding before (top / left): only odd paddings show it, which the visible test has none of."""
-EXPECT_FAILED = ["test_conv_matrix_hidden", "test_conv2d_as_matmul_hidden"]
-EXPECT_MESSAGE = {"test_conv_matrix_hidden": "wrong side"}
+"""conv_matrix puts the larger half of an odd SAME padding before (top / left): only odd paddings show it, as in the visible test's SAME, stride-2 case."""
+EXPECT_FAILED = ["test_conv_matrix", "test_conv_matrix_hidden", "test_conv2d_as_matmul_hidden"]
+EXPECT_MESSAGE = {"test_conv_matrix": "wrong side", "test_conv_matrix_hidden": "wrong side"}
 
 # %% conv_matrix
 def conv_matrix(kernel, input_shape, stride=1, padding="VALID"):

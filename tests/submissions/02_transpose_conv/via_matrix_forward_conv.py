@@ -1,6 +1,6 @@
 """Wrong matrix: builds conv_matrix for x's own shape and multiplies without transposing (a convolution of x, not its transpose)."""
 EXPECT_FAILED = ["test_conv_transpose_via_matrix", "test_conv_transpose_via_matrix_hidden"]
-EXPECT_MESSAGE = {"test_conv_transpose_via_matrix": "has shape"}
+EXPECT_MESSAGE = {"test_conv_transpose_via_matrix": "does not fit"}
 
 # %% conv_transpose_via_matrix
 def conv_transpose_via_matrix(x, kernel, output_shape, stride=1, padding="VALID"):

@@ -1,4 +1,4 @@
-"""Correct but different: a module import and a constant made in the encoder's cell and a helper log-density defined in the reparameterize cell, both used by later exercises (kl_divergence, estimate_log_likelihood)."""
+"""Correct but different: a module import and a constant made in the encoder's cell and a helper log-density defined in the reparameterize cell, both used by later exercises (kl_divergence, estimate_log_likelihood); a helper for the KL of one dimension defined in the vae_loss cell and used by optimal_q."""
 EXPECT_FAILED = []
 
 # %% build_vae_encoder
@@ -40,3 +40,23 @@ def estimate_log_likelihood(encoder, decoder, x, n_samples=64):
         log_w.append(-bernoulli_nll(x, decoder(z, training=False)) + log_normal(z, 0.0, tf.zeros_like(z))
                      - log_normal(z, mu, log_var))
     return tf.reduce_logsumexp(tf.stack(log_w), axis=0) - np.log(n_samples)
+
+# %% vae_loss
+def kl_one_dimension(mu, var):
+    """KL(N(mu, var) || N(0, 1)) of one dimension, NumPy"""
+    return 0.5 * (var + mu ** 2 - 1.0 - np.log(var))
+
+
+def vae_loss(x, logits, mu, log_var, beta=1.0):
+    per_image = bernoulli_nll(x, logits) + beta * kl_divergence(mu, log_var)
+    return tf.reduce_mean(per_image)
+
+# %% optimal_q
+def optimal_q(curvature, z_star, beta):
+    """Solve the two stationarity conditions, then confirm with the helper that no nearby q does better"""
+    a, z, b = (np.asarray(v, dtype=np.float64) for v in (curvature, z_star, beta))
+    var = b / (a + b)
+    mu = z * (1.0 - var)
+    loss = lambda m, v: 0.5 * a * ((m - z) ** 2 + v) + b * kl_one_dimension(m, v)
+    assert np.all(loss(mu, var) <= loss(mu, var * 1.01) + 1e-12)
+    return mu, np.log(var)

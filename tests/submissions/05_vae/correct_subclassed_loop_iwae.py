@@ -53,3 +53,14 @@ def estimate_log_likelihood(encoder, decoder, x, n_samples=64):
         log_ws.append(log_px_z + log_pz - log_qz)
     log_w = tf.stack(log_ws, axis=1)  # (B, K)
     return tf.reduce_logsumexp(log_w, axis=1) - np.log(float(n_samples))
+
+# %% optimal_q
+def optimal_q(curvature, z_star, beta):
+    """In precision form: the posterior of the prior and the likelihood tempered by 1 / beta, computed by a Python loop over the broadcast elements"""
+    a, z, b = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (curvature, z_star, beta)))
+    mu, log_var = np.empty(a.shape), np.empty(a.shape)
+    for index in np.ndindex(a.shape):
+        precision = 1.0 + a[index] / b[index]
+        mu[index] = (a[index] / b[index]) * z[index] / precision
+        log_var[index] = -np.log(precision)
+    return mu, log_var

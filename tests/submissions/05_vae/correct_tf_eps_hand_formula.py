@@ -33,3 +33,9 @@ def kl_divergence(mu, log_var):
 def vae_loss(x, logits, mu, log_var, beta=1.0):
     total = tf.reduce_sum(bernoulli_nll(x, logits)) + beta * tf.reduce_sum(kl_divergence(mu, log_var))
     return total / tf.cast(tf.shape(mu)[0], tf.float32)
+
+# %% optimal_q
+def optimal_q(curvature, z_star, beta):
+    """TensorFlow, float32 tensors; sigma^2 from 1 / sigma^2 = 1 + curvature / beta"""
+    a, z, b = (tf.constant(v, tf.float32) for v in (curvature, z_star, beta))
+    return a * z / (a + b), -tf.math.log1p(a / b)

@@ -1,0 +1,12 @@
+"""transpose_as_convolution with the signature's default stride=2: right whenever the stride is passed, wrong when it is left out."""
+EXPECT_FAILED = ["test_transpose_as_convolution_hidden"]
+EXPECT_MESSAGE = {"test_transpose_as_convolution_hidden": "default stride is 1"}
+
+# %% transpose_as_convolution
+def transpose_as_convolution(x, kernel, stride=2):
+    x, kernel = np.asarray(x, np.float64), np.asarray(kernel, np.float64)
+    (m_h, m_w), (kh, kw) = x.shape, kernel.shape
+    spread = np.zeros(((m_h - 1) * stride + 1, (m_w - 1) * stride + 1))
+    spread[::stride, ::stride] = x
+    spread = np.pad(spread, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    return spread, kernel[::-1, ::-1]
