@@ -26,7 +26,7 @@ def draw_stamps(ax, input_size: int, kernel_size: int, stride: int, totals=None)
 
     `totals` (shape `(n_out,)`), if given, is written under the bars as "writes per output".
     """
-    n_out = (input_size - 1) * stride + kernel_size
+    n_out = max(i * stride + kernel_size for i in range(input_size))  # where the last stamp ends
     for i in range(input_size):
         ax.barh(i, kernel_size, left=i * stride - 0.5, height=0.6, color=f"C{i % 10}", alpha=0.8)
         ax.text(-0.9, i, f"in {i}", ha="right", va="center", fontsize=7)
