@@ -577,7 +577,7 @@ def remove_jobs(chosen: Callable[[pathlib.Path], bool]) -> None:
 
 
 def remove_cgroups_of(grader_pid: int) -> None:
-    """Empty and remove the cgroups of a grader's jobs: its zygote does this when the grader is gone, so a job
-    the grader was killed in the middle of (even one it had just frozen) ends with it."""
+    """Empty and remove the cgroups of a grader's jobs, then give back the base: a job the grader was killed in
+    the middle of (even one it had just frozen) ends with it (what the undertaker's aftermath does for them)."""
     remove_jobs(lambda entry: entry.name.startswith(f"{PREFIX}{grader_pid}-"))
     release()

@@ -220,16 +220,22 @@ def remove_stale(base: pathlib.Path | None = None) -> None:
         except (psutil.NoSuchProcess, FileNotFoundError):
             return True
 
-    base = base or socket_base()
+    remove_left_by(stale, base or socket_base())
+
+
+def remove_left_by(chosen, base: pathlib.Path) -> None:
+    """Remove what the graders whose entries `chosen(entry)` picks left: their folders in `base` (jobs' folders,
+    a zygote's socket) and their jobs' cgroups, and, as root, every process of a job user id no live job holds.
+    Each failure is logged; nothing raises (a killed grader's next run and its undertaker both use this)."""
     for entry in base.iterdir() if base.is_dir() else []:
         try:  # whatever a job left (a deep tree, links, a mount, a file): removed, or logged and left
-            if stale(entry):
+            if chosen(entry):
                 jobspace.remove_tree(entry)
         except Exception:  # noqa: BLE001  (one entry never stops the run)
-            log.exception("could not remove the stale %s", entry)
+            log.exception("could not remove what a grader left: %s", entry)
     if os.geteuid() == 0:  # processes a killed grader's jobs left outside every cgroup (uid-only): by user id
         jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
-    cgroups.remove_jobs(stale)
+    cgroups.remove_jobs(chosen)
 
 
 def kill_tree(pid: int) -> None:

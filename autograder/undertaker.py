@@ -20,10 +20,9 @@ import subprocess
 import sys
 import time
 
-from . import jobspace
-from .cgroups import remove_cgroups_of
+from . import cgroups
 from .confine import die_with_parent
-from .sandbox import PYTHON_FLAGS, UID_BASE, UID_SPAN
+from .sandbox import PYTHON_FLAGS, remove_left_by
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +32,11 @@ POLL_SECONDS = 0.1  # how often it looks whether the grader is gone (getppid: no
 
 
 def aftermath(grader: int, base: pathlib.Path) -> None:
-    """Remove what the killed grader `grader` left: its jobs' cgroups (thawed, emptied, removed), its folders in
-    `base` (its jobs' folders, its zygote's socket) and, as root, every process of a job user id no live job
-    holds. Each failure is logged; nothing raises."""
-    try:
-        remove_cgroups_of(grader)
-    except Exception:  # noqa: BLE001  (the folders and processes are still worth removing)
-        log.exception("could not remove the cgroups of grader %d", grader)
-    for entry in sorted(base.glob(f"aekit-{grader}-*")):
-        try:
-            jobspace.remove_tree(entry)
-        except Exception:  # noqa: BLE001  (the next grader's remove_stale tries again)
-            log.exception("could not remove %s", entry)
-    if os.geteuid() == 0:
-        try:
-            jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
-        except Exception:  # noqa: BLE001
-            log.exception("could not kill what the jobs of grader %d left", grader)
+    """Remove what the killed grader `grader` left (`sandbox.remove_left_by` its entries), then give back the
+    cgroup base it had prepared, if no other grader's job is left there."""
+    prefix = f"aekit-{grader}-"
+    remove_left_by(lambda entry: entry.name.startswith(prefix), base)
+    cgroups.release()
 
 
 class Undertaker:
