@@ -2,7 +2,9 @@
 
 `JobCgroups.create(name, ...)` makes one job's cgroups and sets its limits;
 `kernel` and `runner` say which cgroups the job's kernel (confine.py) and its
-grading run (pipeline.py) join; `empty()` freezes and kills everything in them
+grading run (pipeline.py) join; `kernel_pids()` and `move_to_strays()` let
+strays.py put the processes a kernel leaves running into the job's `strays`
+cgroup, at the lowest CPU weight; `empty()` freezes and kills everything in them
 until nothing is left, `remove()` removes them; `oom_killed()` and
 `peak_bytes()` say whether the kernel's out-of-memory killer struck and how
 much memory the job used at most.
@@ -10,10 +12,14 @@ much memory the job used at most.
 cgroup v1 (one hierarchy per controller under /sys/fs/cgroup/CONTROLLER):
 each job has a cgroup of its own name in the memory, pids, cpu and freezer
 hierarchies; the grading run joins the memory and cpu ones, the kernel all.
+The cpu one has a child `strays` (a tenth of a CPU at most; cpu.shares 2
+against a task's 1024).
 
 cgroup v2 (one unified hierarchy): each job is a cgroup `aekit-PID-N` under
 the grader's base (`Place`) holding `memory.max` (swap off: `memory.swap.max`
-0) and `cpu.max`, with two leaves, `kernel` (with `pids.max`) and `runner`.
+0) and `cpu.max`, with three leaves, `kernel` and `strays` (each with
+`pids.max`; `strays` with a tenth of a CPU at most, `cpu.max`, and
+`cpu.weight` 1 against the others' 100) and `runner`.
 `cgroup.kill` (or `cgroup.freeze` and a kill of each process) empties it;
 `memory.events` (`oom_kill`) and `memory.peak` say what memory did. v2 allows
 processes only in leaves ("no internal processes"), so the base is found thus:
@@ -56,6 +62,10 @@ V2_CONTROLLERS = ("memory", "pids", "cpu")  # enabled below the base; "freezer" 
 PROC_CGROUP = pathlib.Path("/proc/self/cgroup")
 SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this machine (sd_booted)
 CONTAINER_FLAGS = "--privileged --cgroupns=private (podman run or docker run)"
+STRAYS = "strays"  # a job's cgroup for the processes its kernel leaves running (strays.py)
+STRAY_CPU = 0.1  # of one CPU, the most `strays` may use (cpu.max; v1 cpu.cfs_quota_us): weights act per CPU only
+STRAY_CPU_WEIGHT = 1  # v2 cpu.weight of `strays` (1..10000; the kernel's and the runner's leaves keep 100)
+STRAY_CPU_SHARES = 2  # v1 cpu.shares of `strays` (the least; each task in the job's own cgroup weighs 1024)
 
 
 def v1_roots(mount: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
@@ -368,6 +378,14 @@ class JobCgroups:
                 continue
             paths[ctrl] = path
             _configure_v1(ctrl, path, memory_bytes, processes, cpu_share)
+        if "cpu" in paths:
+            try:
+                (paths["cpu"] / STRAYS).mkdir()
+                _write(paths["cpu"] / STRAYS / "cpu.shares", str(STRAY_CPU_SHARES))
+                _write(paths["cpu"] / STRAYS / "cpu.cfs_period_us", str(CPU_PERIOD_US))
+                _write(paths["cpu"] / STRAYS / "cpu.cfs_quota_us", str(int(CPU_PERIOD_US * STRAY_CPU)))
+            except OSError as exc:
+                log.warning("no %s cgroup for job %s: %s", STRAYS, name, exc)
         return cls(paths)
 
     @property
@@ -381,13 +399,30 @@ class JobCgroups:
         process limit and the freezer are the kernel's alone."""
         return {k: v for k, v in self.paths.items() if k in ("memory", "cpu")}
 
+    def kernel_pids(self) -> set[int]:
+        """The kernel's processes not moved into `strays`: in the job's kernel-only cgroup (pids or freezer: the
+        runner joins neither) and still in its cpu cgroup itself."""
+        only = [self.paths[c] for c in ("pids", "freezer") if c in self.paths]
+        return _pids(only[:1]) & _pids([self.paths["cpu"]]) if only and "cpu" in self.paths else set()
+
+    def strays_cgroup(self) -> pathlib.Path | None:
+        """Where the processes a kernel leaves running go (its CPU weight is the least), or None."""
+        strays = self.paths["cpu"] / STRAYS if "cpu" in self.paths else None
+        return strays if strays is not None and strays.is_dir() else None
+
+    def move_to_strays(self, pid: int) -> bool:
+        """Move one process of the kernel's into `strays` (v1: the cpu hierarchy only; it stays in the job's
+        memory, pids and freezer cgroups). False when it is gone or cannot move."""
+        strays = self.strays_cgroup()
+        return strays is not None and _write(strays / "cgroup.procs", str(pid))
+
     def empty(self, seconds: float = 10.0) -> bool:
         return _empty_v1(self.paths, seconds)
 
     def remove(self) -> None:
-        """Remove the (emptied) cgroups; what `memory_report` says is kept."""
+        """Remove the (emptied) cgroups, `strays` first; what `memory_report` says is kept."""
         self._last_report = self.memory_report()
-        _remove_folders(self.paths.values())
+        _remove_folders(_with_children(self.paths.values()))
 
     def memory_report(self) -> MemoryReport:
         if self._last_report is not None:
@@ -403,12 +438,20 @@ class JobCgroups:
 
 
 class JobCgroupsV2(JobCgroups):
-    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaves `kernel` (processes) and
-    `runner`; `paths` holds all three, innermost last."""
+    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaves `kernel` (processes),
+    `runner` and `strays`; `paths` holds the job and its first two leaves."""
 
     def __init__(self, job: pathlib.Path | None):
         super().__init__({} if job is None else {"job": job, "kernel": job / "kernel", "runner": job / "runner"})
         self.job = job
+
+    def kernel_pids(self) -> set[int]:
+        """The processes of the `kernel` leaf (those moved into `strays` are no longer in it)."""
+        return _pids([self.paths["kernel"]]) if self.job else set()
+
+    def strays_cgroup(self) -> pathlib.Path | None:
+        strays = self.job / STRAYS if self.job else None
+        return strays if strays is not None and strays.is_dir() else None
 
     @classmethod
     def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroupsV2":
@@ -427,10 +470,14 @@ class JobCgroupsV2(JobCgroups):
         _write(job / "memory.swap.max", "0")  # absent without swap accounting: then there is no swap to use
         if cpu_share > 0:
             _write(job / "cpu.max", f"{int(CPU_PERIOD_US * cpu_share)} {CPU_PERIOD_US}")
-        _write(job / "cgroup.subtree_control", "+pids")
-        for leaf in ("kernel", "runner"):
+        if not _write(job / "cgroup.subtree_control", "+pids +cpu"):  # the leaves' CPU weights need cpu
+            _write(job / "cgroup.subtree_control", "+pids")
+        for leaf in ("kernel", "runner", STRAYS):
             (job / leaf).mkdir(exist_ok=True)
         _write(job / "kernel" / "pids.max", str(processes))
+        _write(job / STRAYS / "pids.max", str(processes))
+        _write(job / STRAYS / "cpu.weight", str(STRAY_CPU_WEIGHT))
+        _write(job / STRAYS / "cpu.max", f"{int(CPU_PERIOD_US * STRAY_CPU)} {CPU_PERIOD_US}")
         return box
 
     def lacking(self, expected: list[str]) -> list[str]:
@@ -522,12 +569,17 @@ def _pids(paths) -> set[int]:
     return pids
 
 
+def _with_children(paths) -> list[pathlib.Path]:
+    """The cgroup folders and every one below them (a v1 job's `strays`)."""
+    return [pathlib.Path(folder) for path in paths if path.is_dir() for folder, _, _ in os.walk(path)]
+
+
 def _empty_v1(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
     """Freeze, kill everything, thaw, until no process is left in the cgroups; True when empty."""
     freezer = cgroups.get("freezer")
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        pids = _pids(cgroups.values())
+        pids = _pids(_with_children(cgroups.values()))
         if not pids:
             return True
         if freezer is not None:  # frozen processes cannot fork away while being killed
@@ -540,7 +592,7 @@ def _empty_v1(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
         if freezer is not None:
             _write(freezer / "freezer.state", "THAWED")
         time.sleep(0.05)
-    return not _pids(cgroups.values())
+    return not _pids(_with_children(cgroups.values()))
 
 
 def _remove_folders(paths) -> None:

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from . import cgroups, diskwatch, jobspace, sandbox, undertaker, zygote
+from . import cgroups, diskwatch, jobspace, sandbox, strays, undertaker, zygote
 from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
 
@@ -45,6 +45,7 @@ class Launcher:
         self.ready = False
         self.undertaker: undertaker.Undertaker | None = None
         self.diskwatch: diskwatch.DiskWatch | None = None  # made at the first job on disks it shares (uid-only)
+        self.strays = strays.StrayWatch()  # what a kernel leaves running gets the least of its job's CPU
         self._lock = threading.Lock()
 
     def _zygote_socket(self) -> str | None:
@@ -90,6 +91,7 @@ class Launcher:
         if self.diskwatch is not None:
             self.diskwatch.close()
             self.diskwatch = None
+        self.strays.close()
 
     def _disk_watch(self) -> diskwatch.DiskWatch:
         """The watch over the disks jobs share: the machine's shared folders and the socket base."""
@@ -162,8 +164,10 @@ class Launcher:
         try:
             if watch is not None:
                 watch.watch(box.uid, (str(box.sock_dir),))
+            self.strays.watch(str(job_dir), box.cgroups, box.isolated)
             code = self._run_runner(sock, str(request_path), str(job_dir), env, timeout + MARGIN_SECONDS)
         finally:
+            self.strays.unwatch(str(job_dir))
             if watch is not None:
                 stop = watch.unwatch(box.uid)
             survived = not box.cleanup()  # the job's memory report is read before its cgroups go

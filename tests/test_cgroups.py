@@ -76,8 +76,11 @@ def test_v2_on_the_true_root_puts_jobs_under_it_and_limits_each(fake):
     assert (folder / "memory.max").read_text() == str(2**30)
     assert (folder / "memory.swap.max").read_text() == "0"
     assert (folder / "cpu.max").read_text() == "150000 100000"
-    assert (folder / "cgroup.subtree_control").read_text() == "+pids"
+    assert (folder / "cgroup.subtree_control").read_text() == "+pids +cpu"
     assert (folder / "kernel" / "pids.max").read_text() == "99"
+    assert (folder / cgroups.STRAYS / "pids.max").read_text() == "99"  # what a kernel leaves running (strays.py)
+    assert (folder / cgroups.STRAYS / "cpu.weight").read_text() == str(cgroups.STRAY_CPU_WEIGHT)
+    assert job.strays_cgroup() == folder / cgroups.STRAYS
     assert job.kernel == {"unified": folder / "kernel"} and job.runner == {"unified": folder / "runner"}
 
 
