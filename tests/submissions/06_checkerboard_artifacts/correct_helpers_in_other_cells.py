@@ -6,7 +6,7 @@ import itertools as it
 
 
 def overlap_counts(input_size, kernel_size, stride):
-    n = (input_size - 1) * stride + kernel_size
+    n = max(input_size * stride, (input_size - 1) * stride + kernel_size)  # Keras's VALID length
     counts = np.zeros((n, n), dtype=np.int32)
     for i, j in it.product(range(input_size), repeat=2):
         counts[i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size] += 1

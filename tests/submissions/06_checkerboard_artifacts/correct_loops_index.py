@@ -3,7 +3,7 @@ EXPECT_FAILED = []
 
 # %% overlap_counts
 def overlap_counts(input_size, kernel_size, stride):
-    n = (input_size - 1) * stride + kernel_size
+    n = (input_size - 1) * stride + max(kernel_size, stride)
     counts = np.zeros((n, n), dtype=int)
     for i in range(input_size):
         for j in range(input_size):

@@ -1,11 +1,11 @@
-"""Correct, another way: counts from conv2d_transpose of ones, tf.repeat (a tf.Tensor back), a deeper/cropped transpose decoder, a wider resize decoder, the score in TensorFlow (float64 sign vectors) with the FFT only for even sizes; sample_prior with tf.random.stateless_normal and tf.nn.sigmoid, a tf.Tensor back."""
+"""Correct, another way: counts from a Keras Conv2DTranspose of ones (its own output size), tf.repeat (a tf.Tensor back), a deeper/cropped transpose decoder, a wider resize decoder, the score in TensorFlow (float64 sign vectors) with the FFT only for even sizes; sample_prior with tf.random.stateless_normal and tf.nn.sigmoid, a tf.Tensor back."""
 EXPECT_FAILED = []
 
 # %% overlap_counts
 def overlap_counts(input_size, kernel_size, stride):
-    n_out = (input_size - 1) * stride + kernel_size
-    out = tf.nn.conv2d_transpose(tf.ones((1, input_size, input_size, 1)), tf.ones((kernel_size, kernel_size, 1, 1)),
-                                 (1, n_out, n_out, 1), stride, "VALID")
+    layer = tf.keras.layers.Conv2DTranspose(1, kernel_size, strides=stride, padding="valid", use_bias=False,
+                                            kernel_initializer="ones")  # Keras infers the output size
+    out = layer(tf.ones((1, input_size, input_size, 1)))
     return tf.cast(tf.round(out[0, :, :, 0]), tf.int32)
 
 # %% upsample_nearest

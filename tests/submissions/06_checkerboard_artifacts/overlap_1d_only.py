@@ -4,7 +4,7 @@ EXPECT_MESSAGE = {"test_overlap_counts": "outer product", "test_overlap_counts_h
 
 # %% overlap_counts
 def overlap_counts(input_size, kernel_size, stride):
-    counts = np.zeros((input_size - 1) * stride + kernel_size, dtype=int)
+    counts = np.zeros((input_size - 1) * stride + max(kernel_size, stride), dtype=int)
     for i in range(input_size):
         counts[i * stride:i * stride + kernel_size] += 1
     return counts
