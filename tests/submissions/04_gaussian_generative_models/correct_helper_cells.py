@@ -1,4 +1,4 @@
-"""Correct, with the student's own helpers: `import math`, a `log_components` and a `nearest_index` helper live in the gaussian_pdf cell; mixture_log_pdf, fit_mixture_em, kmeans_means and flag_outliers use them."""
+"""Correct, with the student's own helpers: `import math`, a `log_components` and a `nearest_index` helper live in the gaussian_pdf cell; mixture_log_pdf, fit_mixture_em, kmeans_means and flag_outliers use them; sample_gaussian maps the draws with b = -sigma, x = mu - sigma * r (N(0, 1) is symmetric, so this is N(mu, sigma) too)."""
 EXPECT_FAILED = []
 
 # %% gaussian_pdf
@@ -20,6 +20,12 @@ def nearest_index(x, means):
 def gaussian_pdf(x, mu, sigma):
     z = (np.asarray(x, dtype=float) - mu) / sigma
     return np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * sigma)
+
+
+# %% sample_gaussian
+def sample_gaussian(mu, sigma, n, rng):
+    r = rng.standard_normal(n)
+    return mu - sigma * r  # the mirror image of every draw: as Gaussian as r itself
 
 
 # %% mixture_log_pdf
