@@ -53,8 +53,9 @@ def run():
 
 
 def test_the_single_gaussians_peak_and_the_paperbacks_peak_are_where_the_text_says(run):
-    """Is the single Gaussian's peak at the stated mean, half as tall as the tallest bar, which sits at the stated
-    paperback price, and does the stated gap hold few books where the Gaussian puts density?"""
+    """Is the single Gaussian's peak at the stated mean, half as tall as the tallest bar, is the stated paperback price
+    where the true mixture peaks (within 50 cents) and within a dollar of the tallest bar, and does the stated gap hold
+    few books where the Gaussian puts density?"""
     text = _markdown("The single Gaussian fits nothing")
     mean = int(re.search(r"at the mean of about \\\$(\d+)", text).group(1))
     peak = int(re.search(r"paperbacks' peak near \\\$(\d+)", text).group(1))
@@ -66,6 +67,9 @@ def test_the_single_gaussians_peak_and_the_paperbacks_peak_are_where_the_text_sa
     tallest = centres[np.argmax(heights)]
     assert round(float(mu_one)) == mean, (mu_one, mean)
     assert abs(tallest - peak) < 1.0, (tallest, peak)
+    fine = np.linspace(10.0, 20.0, 10001)
+    mixture = run["mixture_pdf"](fine, run["TRUE_WEIGHTS"], run["TRUE_MEANS"], run["TRUE_STDS"])
+    assert abs(fine[np.argmax(mixture)] - peak) < 0.5, (fine[np.argmax(mixture)], peak)  # not a bar's bin noise
     assert np.argmin(np.abs(run["TRUE_MEANS"] - tallest)) == run["BOOK_TYPES"].index("paperback")
     ratio = float(pdf(np.array([mu_one]), mu_one, sd_one)[0]) / heights.max()
     assert 0.4 < ratio < 0.6, f"the Gaussian's peak is {ratio:.2f} of the tallest bar, not half"
@@ -152,6 +156,24 @@ def test_em_ends_above_the_true_parameters_as_the_text_says():
     assert 0 < ll_em - ll_true < 0.05, (ll_em, ll_true)
 
 
+def test_the_two_thresholds_gap_is_percentile_noise_as_the_question_says():
+    """Is the gap between the training and the held-out thresholds that section 10 prints smaller than the noise of a
+    1st percentile of 300 held-out prices (bootstrap standard deviation), as the question's "could go either way" says?"""
+    import matplotlib.pyplot as plt
+
+    text = _markdown("**Question (1 point).** Here the held-out and the training thresholds")
+    assert "percentile noise" in text and "either" in text, text
+    ns = _reference_namespace("def gaussian_pdf(", "def mixture_log_pdf(", "TRUE_WEIGHTS = np.array",
+                              "def fit_mixture_em(", "def flag_outliers(", "train_prices, held_prices =")
+    plt.close("all")
+    held = ns["mixture_log_pdf"](ns["held_prices"], *ns["fit"])
+    assert ns["threshold"] == np.percentile(held, 1)
+    boot = np.random.default_rng(0)
+    noise = float(np.std([np.percentile(boot.choice(held, len(held)), 1) for _ in range(1000)]))
+    gap = abs(float(ns["threshold"] - ns["threshold_train"]))
+    assert gap < noise / 2, f"the thresholds differ by {gap:.3f}, the held-out percentile's noise is {noise:.3f}"
+
+
 # Notebook 06: the checkerboard scores its text compares. The numbers are recomputed with the reference answers
 # from the notebook's own cells (the pretrained decoders in data/weights/ for the slow one).
 
@@ -194,6 +216,29 @@ def test_06_overlap_patterns_score_as_the_text_says():
     assert score(3) > 0.1, score(3)
 
 
+def test_06_overlap_counts_size_is_keras_valid_size():
+    """Is overlap_counts' output as long as Keras's VALID Conv2DTranspose (02's keras_transpose_output_size), for
+    kernels shorter than the stride too, as section 1 and the docstring say, with no write outside its stamps?"""
+    section_1 = _markdown_06("## 1. Where the checkerboard comes from")
+    assert "Conv2DTranspose" in section_1 and 'padding="valid"' in section_1
+    assert "ends where the last stamp ends" not in section_1  # issue 29: that length is short for k < s
+    ns: dict = {"np": np}
+    exec(compile(_cells_06("overlap_counts")[0], f"<{NB06}>", "exec"), ns)  # noqa: S102 (our own notebook, NumPy)
+    nb02 = json.loads(source_notebook("02_transpose_conv").read_text(encoding="utf-8"))
+    keras = next(cells.source_text(c) for c in nb02["cells"]
+                 if cells.nbgrader_meta(c).get("grade_id") == "keras_transpose_output_size")
+    exec(compile(keras, "<02 keras_transpose_output_size>", "exec"), ns)  # noqa: S102 (our own notebook)
+    wrong = []
+    for n in range(1, 7):
+        for k in range(1, 7):
+            for s in range(1, 5):
+                counts = np.asarray(ns["overlap_counts"](n, k, s))
+                size = ns["keras_transpose_output_size"](n, k, s, "VALID")
+                if counts.shape != (size, size) or counts.sum() != (n * k) ** 2:
+                    wrong.append((n, k, s, counts.shape, size))
+    assert not wrong, wrong[:5]
+
+
 @pytest.mark.slow  # TensorFlow and the two pretrained autoencoders: about 20 s
 def test_06_resize_conv_scores_two_orders_of_magnitude_below_transpose():
     """Is the resize-conv decoder's score about two orders of magnitude below the transpose decoder's untrained,
@@ -219,6 +264,12 @@ def test_06_resize_conv_scores_two_orders_of_magnitude_below_transpose():
         assert 10 ** 1.5 < ratio < 10 ** 2.5, f"{what}: transpose / resize-conv = {ratio:.3g}"
     assert score(ns["untrained_out"]["transpose"]) > 10 * score(ns["decoded"]["transpose"])
     assert score(ns["x_held"]) > max(score(ns["decoded"]["transpose"]), score(ns["decoded"]["resize-conv"]))
+    # section 7 asks first whether the gap on new images is larger, smaller or about the same: about the same
+    assert "larger than on section 6's reconstructions, smaller, or about the same?" in " ".join(
+        _markdown_06("A prior also makes two decoders comparable").split())
+    gap = {what: score(images["transpose"]) / score(images["resize-conv"])
+           for what, images in (("trained", ns["decoded"]), ("new images", ns["new_images"]))}
+    assert 0.5 < gap["new images"] / gap["trained"] < 2, gap
 
 
 # Notebook 05: the starting loss its "Train for a moment" text states.
@@ -247,3 +298,87 @@ def test_05_the_first_training_loss_is_near_784_log_2():
     batch = x_train[np.random.default_rng(ns["SEED"]).permutation(len(x_train))[:100]]
     first = float(ns["train_step"](encoder, decoder, tf.keras.optimizers.Adam(3e-3), tf.constant(batch)))
     assert abs(first - stated) < 0.05 * stated, f"the first loss is {first:.1f} nats, the text says about {stated}"
+
+
+# Notebook 05: the beta order its section 8 calls noise, the warm-up of the pretrained curve, and the prediction of
+# section 10 asked before it is answered (the student read of 2026-12-07).
+
+def _nb05_cells(which: str) -> list[tuple[str, str]]:
+    """(cell type, text) of every cell of notebook 05's release or source."""
+    path = release_notebook(NB05) if which == "release" else source_notebook(NB05)
+    return [(c["cell_type"], cells.source_text(c)) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+
+
+def _nb05_one(kind: str, marker: str, which: str = "release") -> str:
+    found = [text for cell_type, text in _nb05_cells(which) if cell_type == kind and marker in text]
+    assert len(found) == 1, f"{NB05} {which}: {len(found)} {kind} cells contain {marker!r}"
+    return found[0]
+
+
+def _beta_claims() -> tuple[bool, float]:
+    """Whether section 8's text says beta = 0.5 scores a little lower than beta = 1, and the seed spread it quotes."""
+    text = _nb05_one("markdown", "Along `beta`, the KL column falls")
+    spread = re.search(r"differ\s+by\s+about\s+(\d+(?:\.\d+)?)\s+nats", text)
+    assert spread, "05's section 8 no longer quotes the spread between seeds"
+    return bool(re.search(r"`beta = 0\.5`\s+scores\s+a\s+little\s+lower", text)), float(spread.group(1))
+
+
+def _check_beta_order(neg_elbo: dict, says_lower: bool, spread: float) -> None:
+    assert says_lower == (neg_elbo["0.5"] < neg_elbo["1"]), (neg_elbo, says_lower)
+    assert abs(neg_elbo["1"] - neg_elbo["0.5"]) < spread, f"beta 0.5 against 1 is no longer within the noise: {neg_elbo}"
+    assert neg_elbo["4"] - neg_elbo["1"] > spread, f"the gap to beta = 4 is not larger than the seed spread: {neg_elbo}"
+
+
+def test_05_the_beta_order_it_calls_noise_is_the_recorded_one():
+    """Does 05 say beta = 0.5 scores a little lower than beta = 1 exactly when the recorded held-out -ELBO does, with a
+    gap inside the seed spread it quotes and the gap to beta = 4 outside it?"""
+    from aekit import data
+
+    says_lower, spread = _beta_claims()
+    metrics = json.loads(data.weights_path("vae_metrics.json").read_text())
+    _check_beta_order({b: metrics[f"vae_latent2_beta{b}.keras"]["heldout_neg_elbo"] for b in ("0.5", "1", "4")},
+                      says_lower, spread)
+
+
+@pytest.mark.slow  # TensorFlow and the four pretrained VAEs: about 20 s
+def test_05_the_beta_order_holds_in_the_table_the_notebook_prints():
+    """Does section 8's own table (its code, the reference functions, 1,000 held-out digits, 5 draws) put the models
+    in the order the text states?"""
+    source = json.loads(source_notebook(NB05).read_text(encoding="utf-8"))
+    code = {cells.nbgrader_meta(c).get("grade_id"): cells.source_text(c) for c in source["cells"] if c["cell_type"] == "code"}
+    ns: dict = {}
+    for grade_id in ("setup", "reparameterize", "bernoulli_nll", "kl_divergence", "vae_loss"):
+        exec(compile(code[grade_id], f"<{NB05} {grade_id}>", "exec"), ns)  # noqa: S102 (our own notebook)
+    data = ns["data"]
+    ns["GRADED"] = False
+    ns["x_test"] = (data.load_mnist(verbose=False)[1][0] > 0.5).astype(np.float32)
+    ns["metrics"] = json.loads(data.weights_path("vae_metrics.json").read_text())
+    ns["display"] = lambda *shown: None
+    for marker in ("def load_vae(filename):", "| reconstruction (nats) | KL (nats) |"):
+        exec(compile(_nb05_one("code", marker, "source"), f"<{NB05} {marker}>", "exec"), ns)  # noqa: S102
+    rows = re.findall(r"\| `vae_latent2_beta([\d.]+)\.keras` \|.*\*\*([\d.]+)\*\* \|", ns["table"])
+    assert len(rows) == 3, ns["table"]
+    _check_beta_order({b: float(v) for b, v in rows}, *_beta_claims())
+
+
+def test_05_the_pretrained_curve_is_labelled_with_its_kl_warm_up():
+    """Does the pretrained training curve that 05's short run is drawn against say, from the metrics record, that it had
+    a KL warm-up (a smaller KL weight than the student's run over the first epochs)?"""
+    from aekit import data
+
+    plot = _nb05_one("code", 'label="this run, per step"', "source")
+    assert re.search(r"label=f\"pretrained, mean per epoch \(KL warm-up in epochs 1-\{pre\['kl_warmup_epochs'\]\}\)\"", plot)
+    assert "pre = metrics[\"vae_latent2_beta1.keras\"]" in plot
+    assert json.loads(data.weights_path("vae_metrics.json").read_text())["vae_latent2_beta1.keras"]["kl_warmup_epochs"] > 0
+
+
+def test_05_asks_where_the_estimate_sits_before_it_says():
+    """Does 05 ask how the importance-weighted estimate moves with K and sits against the ELBO before any cell states
+    it (Jensen, approaching log p(x)), with the cell that prints the table in between?"""
+    released = _nb05_cells("release")
+    ask = [i for i, (kind, text) in enumerate(released) if kind == "markdown" and "Predict before you run" in text
+           and "as $K$ grows" in text]
+    table = [i for i, (kind, text) in enumerate(released) if kind == "code" and "importance-weighted, K =" in text]
+    told = [i for i, (kind, text) in enumerate(released) if kind == "markdown" and "Jensen" in text]
+    assert len(ask) == 1 and len(table) == 1 and told, (ask, table, told)
+    assert ask[0] < table[0] < min(told), (ask, table, told)
