@@ -1,0 +1,61 @@
+"""Does notebook 03's model answer to `q_latent_holes` describe what the shipped 2-D autoencoder really draws?
+
+The second fresh read of 01-03 (docs/reviews/2026-12-07b-student-read-01-03.md, A1) found the old rubric
+rewarding "codes off the data decode to non-digits", while the shipped `ae_latent2` decodes almost every
+code to a digit. What goes wrong is *which* digit: codes picked evenly over the plane give some digits far
+more often than others. The model answer names them; this test labels 2,000 evenly picked codes' images by
+their nearest training image and checks the named digits against those shares, so retrained weights that
+change the picture make the model answer fail here instead of misleading the TA who grades with it.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from autograder import cells
+from autograder.paths import source_notebook
+
+NB = "03_conv_autoencoder"
+CLAIM = re.compile(r"an even pick gives some digits \(here (\d), (\d), (\d)\) far more often than others "
+                   r"\((\d), (\d)\)")
+
+
+def _model_answer_digits() -> tuple[list[int], list[int]]:
+    """The digits the model answer calls frequent and rare in an even pick over the code plane."""
+    nb = json.loads(source_notebook(NB).read_text(encoding="utf-8"))
+    answer = next(cells.source_text(c) for c in nb["cells"] if cells.nbgrader_meta(c).get("grade_id") == "q_latent_holes")
+    found = CLAIM.search(" ".join(answer.split()))
+    assert found, f"{NB}: the model answer of q_latent_holes no longer names the frequent and the rare digits"
+    digits = [int(d) for d in found.groups()]
+    return digits[:3], digits[3:]
+
+
+def test_the_claim_pattern_reads_the_model_answer():
+    """Does the pattern find both lists in the model answer, whatever its line breaks?"""
+    frequent, rare = _model_answer_digits()
+    assert len(frequent) == 3 and len(rare) == 2 and not set(frequent) & set(rare)
+
+
+@pytest.mark.slow  # TensorFlow and the pretrained 2-D autoencoder: about 15 s
+def test_an_even_pick_gives_the_named_digits_often_and_rarely():
+    """Over the box of the 2nd-98th percentiles of the held-out codes (the grid's core), do the digits the model
+    answer calls frequent each come out at least 12 % of the time, and the rare ones at most 5 % (10 % each in
+    the data), when each decoded image is labelled by its nearest training image?"""
+    from aekit import data
+
+    frequent, rare = _model_answer_digits()
+    (x_train, y_train), (x_test, _) = data.load_mnist(verbose=False)
+    model = data.load_pretrained("ae_latent2.keras")
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    codes = np.asarray(encoder(x_test))                                       # (1000, 28, 28, 1) -> (1000, 2)
+    lo, hi = np.percentile(codes, [2, 98], axis=0)
+    picks = np.random.default_rng(0).uniform(lo, hi, size=(2000, 2)).astype(np.float32)
+    images = np.asarray(decoder(picks)).reshape(len(picks), -1)               # (2000, 2) -> (2000, 784)
+    train = x_train.reshape(len(x_train), -1)                                 # (4000, 784)
+    distances = (images ** 2).sum(1)[:, None] - 2 * images @ train.T + (train ** 2).sum(1)[None]
+    share = np.bincount(y_train[np.argmin(distances, axis=1)], minlength=10) / len(picks)
+    assert all(share[d] >= 0.12 for d in frequent), (frequent, np.round(share, 3))
+    assert all(share[d] <= 0.05 for d in rare), (rare, np.round(share, 3))
