@@ -410,6 +410,21 @@ class JobCgroups:
         strays = self.paths["cpu"] / STRAYS if "cpu" in self.paths else None
         return strays if strays is not None and strays.is_dir() else None
 
+    def cap_strays(self, capped: bool = True) -> None:
+        """Hold `strays` to STRAY_CPU (or lift that cap: killed processes need CPU to exit, and until they have,
+        they count against the job's process limit)."""
+        strays = self.strays_cgroup()
+        if strays is None:
+            return
+        if (strays / "cpu.max").exists():
+            _write(strays / "cpu.max", f"{int(CPU_PERIOD_US * STRAY_CPU) if capped else 'max'} {CPU_PERIOD_US}")
+        else:
+            _write(strays / "cpu.cfs_quota_us", str(int(CPU_PERIOD_US * STRAY_CPU) if capped else -1))
+
+    def strays_pids(self) -> set[int]:
+        strays = self.strays_cgroup()
+        return _pids([strays]) if strays is not None else set()
+
     def move_to_strays(self, pid: int) -> bool:
         """Move one process of the kernel's into `strays` (v1: the cpu hierarchy only; it stays in the job's
         memory, pids and freezer cgroups). False when it is gone or cannot move."""
@@ -417,6 +432,7 @@ class JobCgroups:
         return strays is not None and _write(strays / "cgroup.procs", str(pid))
 
     def empty(self, seconds: float = 10.0) -> bool:
+        self.cap_strays(False)  # killed, they exit at once
         return _empty_v1(self.paths, seconds)
 
     def remove(self) -> None:
@@ -499,6 +515,7 @@ class JobCgroupsV2(JobCgroups):
 
     def empty(self, seconds: float = 10.0) -> bool:
         """Kill everything in the job (cgroup.kill; else freeze, kill each process, thaw) until it is empty."""
+        self.cap_strays(False)  # killed, they exit at once
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             pids = _pids(self._all())

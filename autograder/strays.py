@@ -24,9 +24,11 @@ a process cannot make itself older.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pathlib
 import threading
+import time
 
 from .cgroups import JobCgroups
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how often each running job's kernel cgroup is looked at
 PASSES = 5  # moves per look: a process that forks and exits at once leaves a new pid behind each time
 PROC = pathlib.Path("/proc")
+UNCAP_SECONDS = 10.0  # after the kernel ended, how long the killed strays may use the job's whole CPU to exit
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
@@ -61,18 +64,48 @@ def kernel_of(pids: set[int], isolated: bool) -> set[int]:
     return kernel
 
 
-def demote(job: JobCgroups, isolated: bool) -> int:
-    """Move every process of the job's kernel cgroup but the kernel into `strays`; how many moved."""
+def demote(job: JobCgroups, isolated: bool, kernel: set[int] | None = None) -> int:
+    """Move every process of the job's kernel cgroup but the kernel into `strays`; how many moved. `kernel`, when
+    given, receives the kernel's pids."""
     if job.strays_cgroup() is None:
         return 0
     moved = 0
     for _ in range(PASSES):
         pids = job.kernel_pids()
-        strays = pids - kernel_of(pids, isolated)
+        heads = kernel_of(pids, isolated)
+        if kernel is not None:
+            kernel.clear()
+            kernel.update(heads)
+        strays = pids - heads
         if not strays:
             break
         moved += sum(job.move_to_strays(pid) for pid in sorted(strays))
     return moved
+
+
+@dataclasses.dataclass
+class _Watched:
+    """What the watch knows of one job: the kernel it last saw, and until when the cap on `strays` is lifted."""
+    job: JobCgroups
+    isolated: bool
+    kernel: set[int] = dataclasses.field(default_factory=set)
+    moved: int = 0
+    uncapped_until: float | None = None
+
+    def look(self) -> None:
+        """Demote the strays. When the kernel seen last ended (stopped, restarted: its namespace's processes are
+        killed with it), lift the cap on `strays` until they are gone or UNCAP_SECONDS pass: a killed process
+        needs CPU to exit, and until it has, it counts against the job's process limit, which the next kernel
+        needs."""
+        before = set(self.kernel)
+        self.moved += demote(self.job, self.isolated, self.kernel)
+        now = time.monotonic()
+        if before and not before & self.kernel and self.job.strays_pids():
+            self.job.cap_strays(False)
+            self.uncapped_until = now + UNCAP_SECONDS
+        elif self.uncapped_until is not None and (now >= self.uncapped_until or not self.job.strays_pids()):
+            self.job.cap_strays(True)
+            self.uncapped_until = None
 
 
 class StrayWatch:
@@ -80,16 +113,14 @@ class StrayWatch:
 
     def __init__(self, seconds: float = POLL_SECONDS):
         self.seconds = seconds
-        self._jobs: dict[str, tuple[JobCgroups, bool]] = {}
-        self._moved: dict[str, int] = {}
+        self._jobs: dict[str, _Watched] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def watch(self, key: str, job: JobCgroups, isolated: bool) -> None:
         with self._lock:
-            self._jobs[key] = (job, isolated)
-            self._moved[key] = 0
+            self._jobs[key] = _Watched(job, isolated)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="stray-watch", daemon=True)
                 self._thread.start()
@@ -97,8 +128,8 @@ class StrayWatch:
     def unwatch(self, key: str) -> int:
         """Stop watching a job (before its cgroups go); how many of its processes were moved."""
         with self._lock:
-            self._jobs.pop(key, None)
-            moved = self._moved.pop(key, 0)
+            watched = self._jobs.pop(key, None)
+        moved = watched.moved if watched is not None else 0
         if moved:
             log.info("job %s: %d processes its kernel left running were given the least CPU", key, moved)
         return moved
@@ -117,13 +148,8 @@ class StrayWatch:
         while not stop.wait(self.seconds):
             with self._lock:
                 jobs = list(self._jobs.items())
-            for key, (job, isolated) in jobs:
+            for key, watched in jobs:
                 try:
-                    moved = demote(job, isolated)
+                    watched.look()
                 except OSError as exc:  # the job's cgroups went meanwhile: it ended
                     log.debug("job %s: strays not looked at: %s", key, exc)
-                    continue
-                if moved:
-                    with self._lock:
-                        if key in self._moved:
-                            self._moved[key] += moved

@@ -139,3 +139,36 @@ def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
     finally:
         assert job.empty()
         kernel.wait(timeout=10)
+
+
+def test_when_the_kernel_ends_its_killed_strays_may_exit_at_full_speed_then_the_cap_returns(job):
+    """A kernel is stopped (a restart, the job's end) and its processes killed: they need CPU to exit and count
+    against the process limit until they have. Is the cap lifted once the kernel seen last is gone, while its
+    strays are still there, and put back once they are gone?"""
+    quota = job.strays_cgroup() / "cpu.cfs_quota_us"
+    capped = str(int(cgroups.CPU_PERIOD_US * cgroups.STRAY_CPU))
+    kernel, kids = _start(job, 3)
+    watched = strays._Watched(job, isolated=False)
+    try:
+        watched.look()
+        assert watched.kernel == {kernel.pid} and watched.moved == 3
+        assert quota.read_text().strip() == capped
+        os.kill(kernel.pid, 9)
+        kernel.wait(timeout=10)
+        # frozen, the killed strays cannot exit before the watch looks again
+        (job.paths["freezer"] / "freezer.state").write_text("FROZEN")
+        for pid in kids:
+            os.kill(pid, 9)
+        watched.look()
+        assert watched.kernel == set() and job.strays_pids() == set(kids)
+        assert quota.read_text().strip() == "-1", "the cap stayed while the killed strays wait to exit"
+        (job.paths["freezer"] / "freezer.state").write_text("THAWED")
+        deadline = time.monotonic() + 10
+        while job.strays_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        watched.look()
+        assert quota.read_text().strip() == capped, "the cap did not return once the strays were gone"
+    finally:
+        (job.paths["freezer"] / "freezer.state").write_text("THAWED")
+        assert job.empty()
+        kernel.wait(timeout=10)
