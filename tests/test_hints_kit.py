@@ -7,7 +7,8 @@ cells' docstrings and the test cells) for the closed forms of every notebook's d
 design exercises (docs/contracts/closed_forms.md, read by tests/test_hints.py, whose helpers these
 reuse). A second check looks for 03's design puzzle solved in code: a chain of Keras layers that
 brings a small feature map up to 28 × 28, or a 4 × 4 map to 7 × 7, in a provided or test cell of
-notebooks 01 to 03.
+any notebook (05's provided VAE decoder once was such a chain: with a sigmoid added, a full-marks
+answer to 03's `build_decoder`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from autograder.paths import available_assignments, release_notebook
 from tests.test_hints import closed_forms, stated_forms
 
 ASSIGNMENTS = available_assignments()
-DESIGN_NOTEBOOKS = ["01_conv_as_matrix", "02_transpose_conv", "03_conv_autoencoder"]
 
 
 def cell_kind(cell: dict) -> str:
@@ -167,6 +167,15 @@ default = tf.keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same")
 fixed = tf.keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", output_padding=0)'''
 SEVEN_TO_28 = '''decoder = tf.keras.Sequential([tf.keras.Input(shape=(16,)), layers.Dense(7 * 7 * 64), layers.Reshape((7, 7, 64)),
     layers.Conv2DTranspose(32, 3, strides=2, padding="same"), layers.Conv2DTranspose(1, 3, 2, "same")])'''
+OLD_05_PROVIDED_DECODER = '''def build_vae_decoder(latent_dim):
+    return tf.keras.Sequential([
+        tf.keras.Input(shape=(latent_dim,)),
+        layers.Dense(64, activation="relu"),                                          # (B, latent_dim) -> (B, 64)
+        layers.Dense(7 * 7 * 32, activation="relu"),                                  # (B, 64) -> (B, 1568)
+        layers.Reshape((7, 7, 32)),                                                   # (B, 1568) -> (B, 7, 7, 32)
+        layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # -> (B, 14, 14, 16)
+        layers.Conv2DTranspose(1, 3, strides=2, padding="same"),                      # -> (B, 28, 28, 1) logits
+    ], name="decoder")'''
 CROP_FROM_4 = '''x = layers.Reshape((4, 4, 8))(h)
 x = layers.Conv2DTranspose(8, 3, strides=(2, 2), padding="same")(x)
 x = layers.Conv2DTranspose(8, 3, strides=2, padding="same")(x)
@@ -175,8 +184,10 @@ x = layers.Cropping2D(2)(x)'''
 
 
 def test_the_decoder_check_recognises_solved_puzzles():
-    """Would the check catch 03's old visible test models and 02's old 4x4 demo, and pass layers that solve nothing?"""
+    """Would the check catch 03's old visible test models, 02's old 4x4 demo and 05's old provided decoder, and pass
+    layers that solve nothing?"""
     assert upsampling_chains(OLD_03_TEST_DECODER) == ["14x14: Conv2DTranspose -> 28"]
+    assert upsampling_chains(OLD_05_PROVIDED_DECODER) == ["7x7: Conv2DTranspose -> 14, Conv2DTranspose -> 28"]
     assert upsampling_chains(OLD_02_PUZZLE_DEMO) == ["4x4: Conv2DTranspose -> 7"]
     assert upsampling_chains(SEVEN_TO_28) == ["7x7: Conv2DTranspose -> 14, Conv2DTranspose -> 28"]
     assert upsampling_chains("y = layers.Conv2DTranspose(1, (3, 2), strides=2, padding='same')(tf.zeros((1, 3, 4, 1)))") == []
@@ -186,10 +197,10 @@ def test_the_decoder_check_recognises_solved_puzzles():
         "4x4: Conv2DTranspose -> 8, Conv2DTranspose -> 16, Conv2DTranspose -> 32, Cropping2D -> 28"]
 
 
-@pytest.mark.parametrize("assignment", DESIGN_NOTEBOOKS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_provided_or_test_cell_builds_a_decoder_to_28(assignment):
-    """Does no provided or test cell of notebooks 01-03 build 03's decoder puzzle's answer: a small map up to
-    28x28 through Conv2DTranspose layers, or 4x4 to 7x7?"""
+    """Does no provided or test cell of this release build 03's decoder puzzle's answer: a small map up to 28x28
+    through Conv2DTranspose layers, or 4x4 to 7x7 (the kit ships all six notebooks together)?"""
     found = [f"{assignment} [{i}] {f'{kind} {gid}'.strip()}: {chain}"
              for i, kind, gid, text in released_cells(assignment) if kind in ("provided", "test")
              for chain in upsampling_chains(text)]
