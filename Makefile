@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-stacks test-slurm slurm-deps test-demo test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
+.PHONY: demo lint test test-stacks test-slurm slurm-deps test-demo test-fast test-browser test-shipped test-other-python browser-deps lab lab-solutions release check-release venv clean bench kit constraints
 
 venv: $(STAMP)
 
@@ -20,10 +20,16 @@ $(STAMP): pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/python -m autograder demo
 
-## test: the main suite, browser tests included (notebook-executing tests run two at a time), the Gradescope
-## bundle, `make demo`, the longer end-to-end checks and the hanging students, then
+## lint: ruff over the grader, the course kit, the tests, the data and bench scripts and nbgrader_config.py (the
+## rules: [tool.ruff] in pyproject.toml); fails on a finding. `make test` runs it first.
+LINTED := autograder aekit tests data bench nbgrader_config.py
+lint: venv
+	$(BIN)/python -m ruff check --config pyproject.toml $(LINTED)
+
+## test: lint, then the main suite, browser tests included (notebook-executing tests run two at a time), the
+## Gradescope bundle, `make demo`, the longer end-to-end checks and the hanging students, then
 ## the fast tests again on a second Python version
-test: venv browser-deps
+test: venv lint browser-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped and not demo" tests
 	$(MAKE) --no-print-directory test-shipped
 	$(MAKE) --no-print-directory test-demo

@@ -22,7 +22,7 @@ def _check_environment() -> None:
 
         try:
             kerascompat.allow_zero_output_padding()
-        except Exception as exc:  # a Keras laid out otherwise: the notebooks still run, but for output_padding=0
+        except Exception as exc:  # noqa: BLE001  (a Keras laid out otherwise: notebooks run, but for output_padding=0)
             import logging
 
             logging.getLogger(__name__).warning("could not adapt Keras %s (%s)", installed["keras"], exc)

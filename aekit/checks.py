@@ -30,7 +30,7 @@ def as_numeric_array(value, name: str) -> np.ndarray:
         )
     try:
         arr = np.array(value)
-    except Exception as exc:  # ragged lists and the like
+    except Exception as exc:  # noqa: BLE001  (ragged lists and the like: whatever np.array refuses fails the check)
         raise AssertionError(f"{name} returned something that is not an array: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise AssertionError(f"{name} should return numbers, got an array of dtype {arr.dtype}")
@@ -91,7 +91,7 @@ def check_equal(actual, expected, name: str, *, hints=(), context: str = "") -> 
             and int(actual) == expected
     else:
         ok = isinstance(actual, (list, tuple, np.ndarray)) and len(actual) == len(expected) and all(
-            isinstance(a, (int, np.integer)) and int(a) == e for a, e in zip(actual, expected)
+            isinstance(a, (int, np.integer)) and int(a) == e for a, e in zip(actual, expected, strict=False)  # lengths compared above
         )
     if ok:
         return
@@ -105,7 +105,7 @@ def _plain_equal(actual, wrong) -> bool:
     try:
         if isinstance(wrong, (list, tuple)):
             return isinstance(actual, (list, tuple, np.ndarray)) and len(actual) == len(wrong) and all(
-                int(a) == w for a, w in zip(actual, wrong)
+                int(a) == w for a, w in zip(actual, wrong, strict=False)  # lengths compared above
             )
         return int(actual) == wrong
     except (TypeError, ValueError):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import pathlib
 
+from aekit import nbcells
+
 logger = logging.getLogger(__name__)
 
 CELL_FILE = pathlib.Path(__file__).resolve().parent / "colab_cell.py"
@@ -22,15 +24,10 @@ def cell_source() -> str:
     return CELL_FILE.read_text(encoding="utf-8").rstrip("\n")
 
 
-def _text(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
 def is_colab_cell(cell: dict) -> bool:
     """Whether `cell` is the Colab setup cell (any version of it: it starts with the file's first line)."""
     first_line = cell_source().split("\n", 1)[0]
-    return cell.get("cell_type") == "code" and _text(cell).startswith(first_line)
+    return nbcells.is_code(cell) and nbcells.source_text(cell).startswith(first_line)
 
 
 def put_cell(nb: dict) -> bool:
@@ -39,15 +36,15 @@ def put_cell(nb: dict) -> bool:
     source = cell_source()
     for cell in nb["cells"]:
         if is_colab_cell(cell):
-            if _text(cell) == source:
+            if nbcells.source_text(cell) == source:
                 return False
             cell["source"] = source
             cell["outputs"], cell["execution_count"] = [], None
             return True
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
     cells = nb["cells"]
-    setup = [i for i, c in enumerate(cells) if (c.get("metadata") or {}).get("nbgrader", {}).get("grade_id") == "setup"]
-    code = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+    setup = [i for i, c in enumerate(cells) if nbcells.grade_id(c) == "setup"]
+    code = [i for i, c in enumerate(cells) if nbcells.is_code(c)]
     cells.insert(setup[0] if setup else (code[0] if code else len(cells)), cell)
     return True
 

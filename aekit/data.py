@@ -185,14 +185,14 @@ def load_pretrained(filename: str):
     path = weights_path(filename)
     try:
         return tf.keras.models.load_model(path, compile=False)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (Keras raises many kinds for a file it cannot read: retried below)
         first = exc
     try:
         with tempfile.TemporaryDirectory(prefix="aekit-model-") as tmp:
             older = pathlib.Path(tmp) / path.name
             if _for_older_keras(path, older):
                 return tf.keras.models.load_model(older, compile=False)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any failure: reported as DataError below, with the fix)
         first = exc
     keras_version = getattr(tf.keras, "__version__", "?")
     raise DataError(f"pretrained model {path} is unreadable ({type(first).__name__}, Keras {keras_version}): "

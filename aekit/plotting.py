@@ -79,7 +79,7 @@ def annotated_matrix(ax, matrix, fmt: str = "{:g}", cmap: str = "Blues", fontsiz
     if highlight is not None:
         import matplotlib.patches as patches
 
-        for i, j in zip(*np.nonzero(highlight)):
+        for i, j in zip(*np.nonzero(highlight), strict=True):
             ax.add_patch(patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=1.5))
     ax.set_xticks([])
     ax.set_yticks([])

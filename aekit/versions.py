@@ -77,7 +77,7 @@ def installed_versions() -> dict[str, str]:
             try:
                 found[dist] = metadata.version(dist)
             except metadata.PackageNotFoundError:
-                pass
+                logger.debug("%s is not installed", dist)
     return found
 
 
@@ -116,7 +116,7 @@ def check(versions: dict[str, str] | None = None) -> list[Finding]:
     """Warn about each non-fatal finding; raise `UnsupportedEnvironment` on the first fatal one."""
     try:
         got = installed_versions() if versions is None else versions
-    except Exception as exc:  # unreadable metadata must not stop a notebook: say so and go on
+    except Exception as exc:  # noqa: BLE001  (unreadable metadata must not stop a notebook: say so, go on)
         logger.warning("could not read the installed packages' versions (%s): not checked", exc)
         return []
     found = findings(got)

@@ -20,17 +20,31 @@ Exercises a test replaces by its own reference functions
 (`globals().update(vae_loss=_ref_vae_loss)`) are replaced in the kernel by
 stubs that ask this process for each value and gradient through the kernel's
 stdin channel (`Kernel._callback`): no line of a test ever enters the kernel.
+
+`Kernel` is the call client: it runs cells and calls in a `kernelproc.KernelProcess`, which is the
+kernel's life cycle (start, stop, time left). Gradients cross as `tape.py` says, on both sides.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
+import logging
 import re
 import time
 
-from . import codec, sanitize
-from .confine import RUNNER_PID
-from .kernel_server import CALLBACK_PREFIX, REQUEST_PROMPT
+from . import codec, sanitize, tape
+from .kernel_server import (
+    ANSWER,
+    CALLBACK_PREFIX,
+    ERROR_CHARS,
+    ERROR_KINDS,
+    NOT_IMPLEMENTED,
+    RAISED,
+    REQUEST_PROMPT,
+)
+from .kernelproc import Gone, KernelGone, KernelProcess
+
+log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 OUTPUT_CHARS_PER_CELL = 100_000
@@ -44,72 +58,59 @@ class CallTimeout(Exception):
     """A call or cell ran past its own time limit."""
 
 
-class KernelGone(Exception):
-    """The student's kernel died or cannot be made to answer."""
+@dataclasses.dataclass(frozen=True)
+class CellProblem:
+    """What went wrong with one cell: its error line (the student's text), or that it was stopped at its limit
+    or not run (`stopped`: the notebook's detail names such cells)."""
+    text: str
+    stopped: bool = False
+
+    def labelled(self, label: str) -> "CellProblem":
+        return CellProblem(f"{label}: {self.text}", self.stopped)
 
 
 class Kernel:
-    """The student's sandboxed kernel, seen from the trusted process."""
+    """The call client of the student's sandboxed kernel: runs the submission's cells and the tests' calls in it
+    (each within its limit), and answers its stubs' callbacks. The kernel itself is `self.process`."""
 
     def __init__(self, kernel_env: dict, cwd: str, deadline: float, call_seconds: float):
-        self.env, self.cwd = dict(kernel_env), cwd
-        self.deadline, self.call_seconds = deadline, call_seconds
+        self.process = KernelProcess(kernel_env, cwd, deadline)
+        self.call_seconds = call_seconds
         self.objects = TrustedObjects()
         self.swapped: dict = {}       # name -> the test's reference function, during a call that swaps
         self.pending: str | None = None  # the request of the call under way, until the kernel reads it
-        self.callback_tapes: dict = {}
+        self.callback_tapes = tape.Tapes()  # the reference functions' calls, for the stubs' gradients
         self.replay: list[str] = []   # the cells to run again after a restart
         self.call_cap = call_seconds  # the limit of one call (the pipeline lowers it to share the tests' time)
         self.exercises: set[str] = set()  # the exercise functions' names (to tell which one a stopped call was in)
         self.hung: set[str] = set()   # exercises that ran past a limit: later calls get GRACE_SECONDS
         self._stopped_trace = ""      # the traceback of the last code stopped by an interrupt
         self._last_msg_id: str | None = None
-        self.km = self.kc = None
-        self._start()
+        self.process.start()
 
-    # ---- life cycle --------------------------------------------------------------------------------
+    # ---- the kernel's life cycle (kernelproc.KernelProcess) --------------------------------------------
 
-    def _start(self) -> None:
-        from jupyter_client import KernelManager
-
-        env = dict(self.env)
-        self.km = KernelManager(kernel_name="python3")
-        self.km.transport = "ipc"
-        self.km.ip = env.pop("AEKIT_KERNEL_IP")
-        env[RUNNER_PID] = str(os.getpid())  # the stand-in exits at once if this process is gone before it watches
-        self.km.start_kernel(env=env, cwd=self.cwd)
-        self.kc = self.km.blocking_client()
-        self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=max(5.0, min(120.0, self.left())))
-        except RuntimeError as exc:
-            raise KernelGone(f"the kernel did not start ({exc})") from None
+    @property
+    def kc(self):
+        """The kernel's client (jupyter_client's): a new one after each restart."""
+        return self.process.kc
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.process.left()
 
     def alive(self) -> bool:
-        return self.km is not None and self.km.is_alive()
+        return self.process.alive()
 
     def restart(self) -> None:
         """A fresh kernel with the submission's cells run again (those that ran past their limit left out)."""
-        self.close()
+        self.process.stop()
         self.objects.configured.clear()
-        self._start()
+        self.process.start()
         for code in self.replay:
             self.run_cell(code, record=False)
 
     def close(self) -> None:
-        if self.km is None:
-            return
-        try:
-            self.kc.stop_channels()
-        finally:
-            try:
-                self.km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001  (already gone)
-                pass
-            self.km = self.kc = None
+        self.process.stop()
 
     # ---- running code ------------------------------------------------------------------------------
 
@@ -118,17 +119,17 @@ class Kernel:
         """Run `code`; the execute reply. Raises CallTimeout past `seconds` (the kernel interrupted),
         KernelGone when the kernel died or the notebook's time is up."""
         if not self.alive():
-            raise KernelGone("the kernel died")
+            raise KernelGone(Gone.DIED)
         seconds = min(seconds, self.left())
         if seconds <= 0:
-            raise KernelGone("the notebook's time ran out")
+            raise KernelGone(Gone.TIME_UP)
         hook = _OutputCollector(outputs) if outputs is not None else (lambda msg: None)
         self._stopped_trace = ""
         try:
             return self._run(code, seconds, expressions or {}, hook, stdin)
         except TimeoutError:
             if not self.alive():
-                raise KernelGone("the kernel died") from None
+                raise KernelGone(Gone.DIED) from None
             self._interrupt()
             raise CallTimeout() from None
 
@@ -154,7 +155,7 @@ class Kernel:
             events = dict(poller.poll(int(1000 * min(0.5, left))))
             if not events:
                 if not self.alive():
-                    raise KernelGone("the kernel died")
+                    raise KernelGone(Gone.DIED)
                 continue
             if self.kc.stdin_channel.socket in events:
                 request = self.kc.stdin_channel.get_msg(timeout=0)
@@ -180,14 +181,14 @@ class Kernel:
     def _interrupt(self) -> None:
         """Stop what the kernel is running; restart it when an interrupt does not (a student may ignore SIGINT)."""
         try:
-            self.km.interrupt_kernel()
+            self.process.interrupt()
             self._run("pass", min(5.0, max(0.5, self.left())), {}, lambda msg: None, False,
                       stopped=self._last_msg_id)
             return
-        except Exception:  # noqa: BLE001  (still busy, or gone)
-            pass
+        except Exception as exc:  # noqa: BLE001  (still busy as it ignores SIGINT, or gone, however that shows)
+            log.debug("the interrupt did not stop the kernel (%s: %s): restarting it", type(exc).__name__, exc)
         if self.left() <= 1:
-            raise KernelGone("the notebook's time ran out")
+            raise KernelGone(Gone.TIME_UP)
         self.restart()
 
     def stopped_in(self) -> str | None:
@@ -200,8 +201,8 @@ class Kernel:
         self.hung.update(n for n in names if n)
 
     def run_cell(self, code: str, record: bool = True, outputs: list | None = None,
-                 seconds: float | None = None, provided: bool = False) -> str | None:
-        """Run one of the submission's cells (within `seconds`, by default the call limit); its error line
+                 seconds: float | None = None, provided: bool = False) -> CellProblem | None:
+        """Run one of the submission's cells (within `seconds`, by default the call limit); what went wrong
         (None when it ran cleanly). When a `provided` cell (the notebook's own code, meant to run quickly) is
         stopped inside an exercise, that exercise gets only GRACE_SECONDS from then on; a cell of the student's
         own may just be long (training for many epochs), so it marks nothing."""
@@ -214,12 +215,12 @@ class Kernel:
             if outputs is not None:
                 outputs.append(error_output("CellTimeoutError", f"this cell ran longer than "
                                                                  f"{seconds:g} s and was stopped"))
-            return f"the cell ran longer than {seconds:g} s and was stopped"
+            return CellProblem(f"the cell ran longer than {seconds:g} s and was stopped", stopped=True)
         if record:
             self.replay.append(code)
         content = reply.get("content", {})
         if content.get("status") != "ok":
-            return f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+            return CellProblem(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
         return None
 
     # ---- calls -------------------------------------------------------------------------------------
@@ -252,12 +253,13 @@ class Kernel:
             import ast
 
             payload = json.loads(ast.literal_eval(text))
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  (whatever the kernel's answer is: unreadable)
             raise StudentError(f"{what} gave no readable answer") from None
         if not isinstance(payload, dict):
             raise StudentError(f"{what} gave no readable answer")
         if "error" in payload:
-            raise StudentError(str(payload["error"])[:2000])
+            kind = payload.get("kind")
+            raise StudentError(str(payload["error"])[:ERROR_CHARS], kind if kind in ERROR_KINDS else RAISED)
         return payload
 
     def install_server(self) -> None:
@@ -266,7 +268,7 @@ class Kernel:
         self.replay.append(code)
         reply = self._execute(code, max(self.call_seconds, 30.0))
         if reply.get("content", {}).get("status") != "ok":
-            raise KernelGone("the kernel cannot answer calls")
+            raise KernelGone(Gone.NO_SERVER)
 
     def call(self, name: str, args: tuple, kwargs: dict, rngs_out: list, swaps: dict | None = None,
              target: str | None = None, compiled: bool = False):
@@ -276,7 +278,7 @@ class Kernel:
         """
         variables: list = []
         self.objects.sent = set()
-        hook = lambda obj: self.objects.encode_hook(obj, variables)  # noqa: E731
+        hook = lambda obj: self.objects.encode_hook(obj, variables)
         request = {"name": name, "args": codec.encode(list(args), hook=hook),
                    "kwargs": codec.encode(dict(kwargs), hook=hook)}
         if target is not None:
@@ -288,8 +290,8 @@ class Kernel:
         payload = self._request("call", request, f"{name}", swaps, name=name if target is None else None)
         try:
             value = codec.decode(payload["value"], hook=lambda t, v: self.objects.decode_hook(t, v, self))
-        except StudentError:
-            raise
+        except StudentError as exc:  # a model it returned that cannot be rebuilt here: a sentence about `name`
+            raise StudentError(f"{name} returned {exc}"[:ERROR_CHARS]) from None
         except (TypeError, ValueError, KeyError) as exc:
             raise StudentError(f"{name} returned {exc}"[:2000]) from None
         except Exception as exc:  # noqa: BLE001  (anything else the kernel's answer provokes is the answer's fault)
@@ -298,14 +300,14 @@ class Kernel:
             states = payload.get("rngs", [])
             if not isinstance(states, list) or len(states) != len(rngs_out):
                 raise ValueError("random generators")
-            for g, state in zip(rngs_out, states):
+            for g, state in zip(rngs_out, states, strict=True):  # lengths checked above
                 if not isinstance(state, dict) or state.get("bit_generator") != g.bit_generator.state["bit_generator"]:
                     raise ValueError("random generators")
                 g.bit_generator.state = state
             self.objects.update_weights(name, payload.get("weights", {}))
         except StudentError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  (anything the answer provokes: unreadable)
             raise StudentError(f"{name} returned an unreadable answer") from None
         call = payload.get("call")
         if call is not None and type(call) is not int:
@@ -321,7 +323,7 @@ class Kernel:
             raise StudentError("the gradient gave no readable answer")
         try:
             return [None if g is None else codec.decode(g) for g in grads]
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  (anything the answer provokes: unreadable)
             raise StudentError("the gradient gave no readable answer") from None
 
     def _callback(self, msg: dict) -> None:
@@ -343,22 +345,14 @@ class Kernel:
         import tensorflow as tf
 
         if "vjp" in request:
-            tape, outputs, inputs = self.callback_tapes[int(request["vjp"])]
-            upstream = [tf.constant(codec.decode(u), dtype=o.dtype) for u, o in zip(request["upstream"], outputs)]
-            grads = tape.gradient(outputs, inputs, output_gradients=upstream)
-            return {"grads": [None if g is None else codec.encode(tf.convert_to_tensor(g).numpy()) for g in grads]}
+            return {"grads": self.callback_tapes.gradients(int(request["vjp"]), request["upstream"])}
         fn = self.swapped[str(request["fn"])]
         args, kwargs = codec.decode(request["args"]), codec.decode(request["kwargs"])
         if type(args) is not list or type(kwargs) is not dict:
             raise TypeError("malformed call")
         inputs = [x for x in _leaves((args, kwargs)) if tf.is_tensor(x) and x.dtype.is_floating]
-        with tf.GradientTape(persistent=True) as tape:
-            for x in inputs:
-                tape.watch(x)
-            value = fn(*args, **kwargs)
-        call = len(self.callback_tapes)
-        self.callback_tapes[call] = (tape, tf.nest.flatten(value), inputs)
-        return {"value": codec.encode(value), "call": call}
+        value, taped = tape.taped(fn, args, kwargs, watch=inputs)
+        return {"value": codec.encode(value), "call": self.callback_tapes.record(taped, value, inputs)}
 
 
 def innermost_exercise(traceback_text: str, exercises: set[str]) -> str | None:
@@ -427,7 +421,13 @@ def error_output(ename: str, evalue: str, traceback: list | None = None) -> dict
 
 
 class StudentError(Exception):
-    """The student's function raised; the message is theirs."""
+    """The student's function failed: `kind` says how (kernel_server.ERROR_KINDS): it raised (the message, theirs,
+    is "Type: text"), raised NotImplementedError (not done yet), or answered what cannot cross (the message is a
+    sentence about the function)."""
+
+    def __init__(self, message: str, kind: str = ANSWER):
+        super().__init__(message)
+        self.kind = kind
 
 
 class StudentTimeout(StudentError):
@@ -486,6 +486,7 @@ class TrustedObjects:
                 or not isinstance(v.get("weights"), list):
             raise TypeError(f"an object of kind {t!r}, which only the grader may send")
         import keras
+
         from aekit.checks import model_problem
 
         try:
@@ -497,7 +498,7 @@ class TrustedObjects:
             raise TypeError(f"a model the grader can't rebuild outside your kernel: {problem}")
         try:
             model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (a student's configuration may provoke anything in Keras)
             raise TypeError(f"a model the grader can't rebuild outside your kernel ({type(exc).__name__}: "
                             f"{str(exc)[:200]})") from None
         if not isinstance(model, keras.Model):
@@ -533,6 +534,7 @@ def _remote_model(kernel: "Kernel", v):
     """A model that stays in the kernel (subclassed, or with custom layers): calls go there, and its layers
     are described by copies of those built from tf.keras layers (others appear as plain `Layer`s)."""
     import keras
+
     from aekit.checks import model_problem
 
     if not isinstance(v, dict) or not isinstance(v.get("token"), str) or not isinstance(v.get("layers"), list):
@@ -548,7 +550,8 @@ def _remote_model(kernel: "Kernel", v):
                     weights = [codec.decode(w) for w in part["weights"]]
                     if [w.shape for w in weights] == [w.shape for w in layer.get_weights()]:
                         layer.set_weights(weights)
-        except Exception:
+        except Exception:  # (a kernel's description may provoke anything: a plain Layer then)
+            log.debug("a layer of a model kept in the kernel is shown as a plain Layer", exc_info=True)
             layer = None
         if not isinstance(layer, keras.layers.Layer):
             layer = keras.layers.Layer(name=f"aekit_custom_{i}")
@@ -589,7 +592,7 @@ def _set_weights(model, weights: list, message: str) -> None:
 
     current = model.get_weights()
     if len(weights) != len(current) or any(not isinstance(w, np.ndarray) or w.shape != c.shape
-                                           for w, c in zip(weights, current)):
+                                           for w, c in zip(weights, current, strict=True)):
         raise StudentError(message)
     model.set_weights(weights)
 
@@ -626,16 +629,15 @@ class Proxy:
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
                 raise AssertionError(str(exc)) from None
-            name, _, rest = str(exc).partition(": ")
-            if name == "NotImplementedError":
-                raise NotImplementedError(rest) from None
+            if exc.kind == NOT_IMPLEMENTED:
+                raise NotImplementedError(str(exc)) from None
             if swaps:  # the kernel held the test's reference functions: report no text of its own
                 raise AssertionError(f"{self.__name__} raised an error while the test used its reference versions "
                                      f"of {', '.join(sorted(swaps))} (run this test in your notebook to see it)"
                                      ) from None
-            if str(exc).startswith(self.__name__ + " "):
-                raise AssertionError(str(exc)) from None
-            raise AssertionError(f"{self.__name__} raised {exc}") from None
+            if exc.kind == RAISED:
+                raise AssertionError(f"{self.__name__} raised {exc}") from None
+            raise AssertionError(str(exc)) from None
 
 
 def _has_text(value, depth: int = 0) -> bool:
@@ -652,20 +654,8 @@ def _differentiable(kernel: "Kernel", value, call: int, variables: list):
     flat = tf.nest.flatten(value)
     if not variables or not flat or not all(tf.is_tensor(x) and x.dtype.is_floating for x in flat):
         return value  # not differentiable data: the test's own checks say what is wrong
-
-    @tf.custom_gradient
-    def joined(*inputs):
-        def grad(*upstream):
-            grads = kernel.vjp(call, [tf.convert_to_tensor(u).numpy() for u in upstream])
-            if len(grads) != len(inputs) or any(g is not None and tuple(g.shape) != tuple(x.shape)
-                                                for g, x in zip(grads, inputs)):
-                raise StudentError("the gradient gave no readable answer")
-            return [None if g is None else tf.cast(tf.convert_to_tensor(g), x.dtype) for g, x in zip(grads, inputs)]
-
-        return [tf.identity(x) for x in flat], grad
-
-    return tf.nest.pack_sequence_as(value, joined(*[tf.convert_to_tensor(v) for v in variables]))
-
+    return tape.joined(variables, lambda: value, lambda upstream: kernel.vjp(call, upstream),
+                       refuse=lambda: StudentError("the gradient gave no readable answer"))
 
 
 class Session:

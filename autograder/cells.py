@@ -5,28 +5,45 @@ student did to a test cell (edited, moved, deleted, duplicated, renamed)
 changes nothing. Locked cells (the setup cell, provided code) are restored
 from the source; the student's exercise cells and any cells they added run in
 the order they were submitted.
+
+The grader's notebook-cell module: besides the merge (`plan`) and the source's graded cells (`test_cells`,
+`manual_cells`), it re-exports the cell helpers whose one home is `aekit.nbcells` (a cell's source text,
+nbgrader metadata and kind, the markers), so that grader code and tests write `cells.source_text(cell)`
+and never the `"".join(cell["source"])` or `.get("metadata", {}).get("nbgrader", {})` idioms.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import pathlib
+
+from aekit.nbcells import (  # noqa: F401  the notebook-cell API: one home (aekit.nbcells), used as cells.X
+    HIDDEN_BEGIN,
+    HIDDEN_END,
+    MARKERS,
+    SOLUTION_BEGIN,
+    SOLUTION_END,
+    grade_id,
+    has_hidden_tests,
+    is_code,
+    is_exercise_cell,
+    is_grade,
+    is_locked,
+    is_read_only,
+    is_solution,
+    is_test_cell,
+    is_written_cell,
+    marked_blocks,
+    multiline_text,
+    nbgrader_meta,
+    outside_marked_blocks,
+    points,
+    source_text,
+    visible_part,
+)
 
 from . import sanitize
-
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-
-
-def source_text(cell: dict) -> str:
-    src = cell.get("source", "")
-    if isinstance(src, list):
-        return "".join(s for s in src if isinstance(s, str))
-    return src if isinstance(src, str) else ""
-
-
-def nbgrader_meta(cell: dict) -> dict:
-    meta = cell.get("metadata") if isinstance(cell, dict) else None
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,30 +66,29 @@ class Plan:
     notebook: dict                        # the submission with locked cells restored and tests from the source
 
 
+def read_notebook(path: pathlib.Path) -> dict:
+    """A notebook file of the course's own (a source or release notebook) as a plain dict (nbformat's JSON)."""
+    return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
 def test_cells(source_nb: dict) -> list[TestCell]:
-    out = []
-    for cell in source_nb["cells"]:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and cell.get("cell_type") == "code":
-            code = source_text(cell)
-            out.append(TestCell(meta["grade_id"], float(meta.get("points", 0)), HIDDEN_BEGIN in code, code))
-    return out
+    """The graded test cells of a source notebook (a parsed `solutions/` notebook), in order."""
+    return [TestCell(grade_id(c), points(c), has_hidden_tests(source_text(c)), source_text(c))
+            for c in source_nb["cells"] if is_test_cell(c)]
 
 
 def manual_cells(source_nb: dict) -> list[tuple[str, float]]:
-    return [(nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c).get("points", 0))) for c in source_nb["cells"]
-            if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution") and c.get("cell_type") != "code"]
+    """The written answers of a source notebook a TA grades by hand: (grade_id, points), in order."""
+    return [(grade_id(c), points(c)) for c in source_nb["cells"] if is_written_cell(c)]
 
 
 def plan(source_nb: dict, submitted_nb: dict) -> Plan:
     """Merge a submission with its source (see the module docstring)."""
     tests = test_cells(source_nb)
     test_ids = {t.test_id for t in tests}
-    by_id = {nbgrader_meta(c).get("grade_id"): c for c in source_nb["cells"] if nbgrader_meta(c).get("grade_id")}
-    locked = {gid for gid, c in by_id.items() if nbgrader_meta(c).get("locked") and gid not in test_ids
-              and not nbgrader_meta(c).get("solution")}
-    exercises = [nbgrader_meta(c)["grade_id"] for c in source_nb["cells"]
-                 if nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"]
+    by_id = {grade_id(c): c for c in source_nb["cells"] if grade_id(c)}
+    locked = {gid for gid, c in by_id.items() if is_read_only(c)}
+    exercises = [grade_id(c) for c in source_nb["cells"] if is_exercise_cell(c)]
     notes: list[str] = []
     cells: list[dict] = []
     seen: set[str] = set()
@@ -80,9 +96,8 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
     for cell in submitted_nb.get("cells", []):
         if not isinstance(cell, dict):
             continue
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid in test_ids or (nbgrader_meta(cell).get("grade") and cell.get("cell_type") == "code"
-                               and not nbgrader_meta(cell).get("solution")):
+        gid = grade_id(cell)
+        if gid in test_ids or is_test_cell(cell):
             continue  # tests come from the source, wherever the student put theirs
         if gid in locked:
             if gid in seen:
@@ -96,7 +111,7 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
             seen.add(gid)
             continue
         # what the student wrote is shown to a TA in formgrader: rebuilt from what is safe to show (sanitize.py)
-        if gid in by_id and nbgrader_meta(by_id[gid]).get("solution"):
+        if gid in by_id and is_solution(by_id[gid]):
             cell = sanitize.student_cell(cell, by_id[gid].get("cell_type", "code"), reserved, budget)
             cell["metadata"]["nbgrader"] = copy.deepcopy(nbgrader_meta(by_id[gid]))  # no points or ids of its own
             seen.add(gid)
@@ -105,17 +120,17 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
         cells.append(cell)
     # cells missing from the submission: locked ones come back where the source has them, tests always do
     merged: list[dict] = []
-    placed = {nbgrader_meta(c).get("grade_id") for c in cells}
+    placed = {grade_id(c) for c in cells}
     queue = list(cells)
     for src in source_nb["cells"]:
-        gid = nbgrader_meta(src).get("grade_id")
+        gid = grade_id(src)
         if gid is None:
             continue
         if gid in placed:
             while queue:  # everything the student had up to this cell
                 c = queue.pop(0)
                 merged.append(c)
-                if nbgrader_meta(c).get("grade_id") == gid:
+                if grade_id(c) == gid:
                     break
             continue
         if gid in test_ids or gid in locked:
@@ -123,28 +138,21 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
             if src.get("cell_type") == "code":
                 restored["outputs"], restored["execution_count"] = [], None
             if gid in test_ids:
-                restored["source"] = _visible_part(source_text(src))
-                if gid not in {nbgrader_meta(c).get("grade_id") for c in submitted_nb.get("cells", [])
-                               if isinstance(c, dict)}:
+                restored["source"] = visible_part(source_text(src))
+                if gid not in {grade_id(c) for c in submitted_nb.get("cells", [])}:
                     notes.append(f"the test cell {gid} was restored from the released notebook")
             else:
                 notes.append(f"the locked cell {gid} was restored from the released notebook")
             merged.append(restored)
-        elif nbgrader_meta(src).get("solution"):
+        elif is_solution(src):
             notes.append(f"the exercise cell {gid} is missing")
     merged.extend(queue)
     run = []
     for i, c in enumerate(merged):
-        gid = nbgrader_meta(c).get("grade_id")
-        if c.get("cell_type") == "code" and gid not in test_ids:
+        gid = grade_id(c)
+        if is_code(c) and gid not in test_ids:
             run.append((i, gid or f"cell {i + 1}", source_text(c)))
     notebook = {"cells": merged, "metadata": copy.deepcopy(source_nb.get("metadata", {})),
                 "nbformat": source_nb.get("nbformat", 4), "nbformat_minor": source_nb.get("nbformat_minor", 5)}
     return Plan(run, tests, exercises, manual_cells(source_nb), notes, notebook)
 
-
-def _visible_part(code: str) -> str:
-    """A test cell's code as the student saw it: a hidden test keeps only what precedes its hidden part."""
-    if HIDDEN_BEGIN not in code:
-        return code
-    return code.split(HIDDEN_BEGIN, 1)[0].rstrip() + "\n# (hidden tests: run only when graded)"

@@ -94,8 +94,8 @@ def _own_cgroup() -> str:
         for line in PROC_CGROUP.read_text().splitlines():
             if line.startswith("0::"):
                 return line[3:].strip() or "/"
-    except OSError:
-        pass
+    except OSError as exc:
+        log.debug("%s unreadable (%s): taken as the root", PROC_CGROUP, exc)
     return "/"
 
 
@@ -113,8 +113,8 @@ def _delegated(path: pathlib.Path) -> bool:
         try:
             if os.getxattr(path, name).strip() in (b"1", b"yes", b"true"):
                 return True
-        except OSError:
-            pass
+        except OSError as exc:  # no such attribute (ENODATA), or a file system without xattrs
+            log.debug("%s: no %s (%s)", path, name, exc)
     return False
 
 
@@ -251,7 +251,7 @@ def _move_all(source: pathlib.Path, dest: pathlib.Path) -> None:
             try:
                 (dest / "cgroup.procs").write_text(str(pid))
             except ProcessLookupError:
-                pass
+                log.debug("process %d ended before it moved to %s", pid, dest)
             except OSError as exc:
                 if exc.errno != 3:  # ESRCH: it ended
                     raise
@@ -327,8 +327,8 @@ def _events(path: pathlib.Path) -> dict[str, int]:
         for line in path.read_text().splitlines():
             key, _, value = line.partition(" ")
             events[key] = int(value)
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError) as exc:
+        log.debug("%s unreadable (%s): no events", path, exc)
     return events
 
 
@@ -526,8 +526,8 @@ class JobCgroupsV2(JobCgroups):
                 for pid in pids:
                     try:
                         os.kill(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+                    except (ProcessLookupError, PermissionError) as exc:
+                        log.debug("process %d not killed: %s", pid, exc)
                 if frozen:
                     _write(self.job / "cgroup.freeze", "0")
             time.sleep(0.05)
@@ -581,8 +581,8 @@ def _pids(paths) -> set[int]:
     for path in paths:
         try:
             pids |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
-        except OSError:
-            pass
+        except OSError as exc:  # a cgroup removed meanwhile
+            log.debug("%s unreadable: %s", path, exc)
     return pids
 
 
@@ -604,8 +604,8 @@ def _empty_v1(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            except (ProcessLookupError, PermissionError) as exc:
+                log.debug("process %d not killed: %s", pid, exc)
         if freezer is not None:
             _write(freezer / "freezer.state", "THAWED")
         time.sleep(0.05)

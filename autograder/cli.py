@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import pathlib
 import sys
-import time
 
 from .paths import UsageError, default_workers, resolve_assignments
 
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--memory", type=_positive_float, default=4.0, metavar="GB",
                    help="resident memory one notebook may use (default 4)")
     g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
-    g.add_argument("--call-timeout", type=_positive_float, metavar="SECONDS",
+    g.add_argument("--call-timeout", dest="call_seconds", type=_positive_float, metavar="SECONDS",
                    help="seconds one test call or one of the student's cells may run before it is stopped "
                         "(default: 30, or more for the notebooks that train in their tests; never more than a sixth of "
                         "--timeout)")
@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--shard", metavar="K/N", help="grade only shard K of N (0 <= K < N): the students whose id "
                    "hashes to K, into an --out of this shard's own; auto/N takes K from SLURM_ARRAY_TASK_ID or "
                    "JOB_COMPLETION_INDEX; then `merge` the shards (docs/courses.md)")
+    g.add_argument("--verbose", action="store_true",
+                   help="also print the grader's debug messages (what it skipped or could not read, and why)")
 
     mg = sub.add_parser("merge", help="merge the results folders of `grade --shard K/N` runs into one")
     mg.add_argument("shards", type=pathlib.Path, nargs="+", metavar="SHARD_RESULTS")
@@ -117,24 +119,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
+def _positive(convert, expected: str, unit: str = ""):
+    """An argparse type: `convert(text)`, refused in one line unless it is more than 0 (at least 1 for whole
+    numbers)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if convert is int and value < 1:
+            raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected more than 0{unit}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text}")
-    return value
+_positive_int = _positive(int, "a whole number")
+_positive_float = _positive(float, "a number of seconds", " seconds")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"autograder: {exitcodes.describe(exc)}", file=sys.stderr)
         return exitcodes.INFRASTRUCTURE
+
+
+def _show_debug(stream=None) -> logging.Handler:
+    """Send the grader's debug messages (every `autograder.*` logger's) to stderr; return the handler."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    root = logging.getLogger("autograder")
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    return handler
 
 
 def _dispatch(args) -> int:
@@ -193,18 +206,21 @@ def _dispatch(args) -> int:
     if args.command == "grade":
         from . import grade
 
+        if args.verbose:
+            _show_debug()
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"--out {args.out} is a file: give a folder for the results")
         from . import exitcodes, shard
 
         shard_part = shard.parse(args.shard) if args.shard else None
         exitcodes.require_room(args.out)
-        summary = grade.grade(args.submissions, args.out, assignments=resolve_assignments(args.notebooks),
-                              workers=args.workers, timeout=args.timeout, force=args.force,
-                              db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
-                              calls=args.call_timeout, unsafe=args.unsafe, roster=args.roster, final=args.final,
-                              adopt=args.adopt, submission_times=args.submission_times,
-                              lms_timezone=args.lms_timezone, shard=shard_part)
+        settings = grade.RunSettings(
+            assignments=resolve_assignments(args.notebooks), workers=args.workers, timeout=args.timeout,
+            force=args.force, db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
+            call_seconds=args.call_seconds, unsafe=args.unsafe, roster=args.roster, final=args.final,
+            adopt=args.adopt, submission_times=args.submission_times, lms_timezone=args.lms_timezone,
+            shard=shard_part)
+        summary = grade.grade(args.submissions, args.out, settings)
         print("\n".join(grade.summary_lines(summary)))
         if not summary["graded_any"]:
             print("autograder: no notebook could be graded (every one crashed or timed out): check the "

@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import os
 import pathlib
 import re
@@ -79,6 +80,8 @@ import zipfile
 from . import csvsafe
 from .paths import ASSIGNMENTS, UsageError
 
+log = logging.getLogger(__name__)
+
 MAX_ENTRY_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_MEMBERS = 100_000
@@ -86,10 +89,10 @@ MAX_ID_CHARS = 128
 REPORT_COLUMNS = ("source", "student_id", "notebook", "decision", "reason", "late", "submitted_at")
 ROSTER_COLUMNS = ("student_id", "lms_id", "name", "email", "id_number", "sis_user_id", "sis_login_id", "section")
 
-_SUFFIX_TOKEN = (r"(?:\(\d+\)|v?\d+|final|latest|new|updated|fixed|corrected|revised|resubmit(?:ted)?"
+_SUFFIX_WORD = (r"(?:\(\d+\)|v?\d+|final|latest|new|updated|fixed|corrected|revised|resubmit(?:ted)?"
                  r"|resubmission|submission|submit(?:ted)?|copy|done)")
 _NOTEBOOK_FILE = re.compile(r"^(?P<copy>(?:copy of )*)(?P<nb>" + "|".join(map(re.escape, ASSIGNMENTS)) + r")"
-                            r"(?P<suffix>(?:[ _.\-]*" + _SUFFIX_TOKEN + r")*)\.ipynb$", re.IGNORECASE)
+                            r"(?P<suffix>(?:[ _.\-]*" + _SUFFIX_WORD + r")*)\.ipynb$", re.IGNORECASE)
 _CANVAS_IDS = re.compile(r"_(?P<user_id>\d+)_(?P<file_id>\d+)_")
 _CANVAS_ANON = re.compile(r"^(?:(?P<late>late)_)?(?P<anon>anon_[A-Za-z0-9]+)_(?P<file_id>\d+)_(?P<original>.+)$",
                           re.IGNORECASE | re.DOTALL)
@@ -181,7 +184,7 @@ def _canvas_gradebook(path: pathlib.Path, rows: list[list[str]]) -> Roster:
         i = col.get(name)
         return _unquote(row[i]).strip() if i is not None and i < len(row) else ""
 
-    for line, row in enumerate(rows[1:], start=2):
+    for row in rows[1:]:
         name, cid = cell(row, "Student"), cell(row, "ID")
         if name == "Points Possible":
             points = {h: cell(row, h) for h in assignments}
@@ -770,6 +773,6 @@ def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> t
                 stamp = datetime.datetime(*info.date_time)
                 times[target.as_posix()] = stamp.isoformat()
                 os.utime(target, (time.mktime(stamp.timetuple()),) * 2)
-            except (ValueError, OverflowError, OSError):
-                pass
+            except (ValueError, OverflowError, OSError) as exc:  # the zip's own time is only a fallback
+                log.debug("%s: the zip's time %r of %s not kept: %s", archive, info.date_time, name, exc)
     return times, links

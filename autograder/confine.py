@@ -26,25 +26,30 @@ command when there is no zygote). It reads the job's `sandbox.json`, written by
   kernel's user id: root never writes in a folder a kernel can write to;
 - sets the rlimits (CPU time, file size, open files, core dumps, processes).
 
-Imports run one way: this module uses `autograder.sandbox` for the shared
-`Limits` and `autograder.jobspace` for the kernel's home and files; the grader
-side imports from it only constants and the zygote's socket protocol.
+Only the kernel's side runs this module: `python -m autograder.confine` (the
+kernel spec's command) and the zygote's child that becomes a kernel (which
+imports it after the fork). What both sides share lives in light modules this
+one imports: `messages` (the job's `SandboxConfig`, the zygote's requests),
+`zygotelink` (the zygote's socket), `lifeline` (dying with the parent) and
+`jobspace` (the kernel's home and files). The grader never imports it.
 """
 from __future__ import annotations
 
 import ctypes
-import json
+import logging
 import os
 import platform
 import resource
 import select
 import signal
-import socket
 import sys
 import time
 
-from . import jobspace
-from .sandbox import Limits
+from . import jobspace, zygotelink
+from .lifeline import die_with_parent
+from .messages import RUNNER_PID_ENV, KernelStart, Limits, MessageError, SandboxConfig
+
+log = logging.getLogger(__name__)
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = \
@@ -52,12 +57,13 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVA
 MNT_DETACH = 2
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 HOME = "/home/student"
-RUNNER_PID = "AEKIT_RUNNER_PID"  # set by the runner for the kernel stand-in it starts (`main`)
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
             "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
             "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH", "AEKIT_GRADE_SEED")
+STANDIN_KILL_SECONDS = 0.5  # a kernel's stand-in told to end (SIGTERM) kills the kernel this long after
+
 
 def _check(ok: bool, what: str) -> None:
     if not ok:
@@ -88,9 +94,9 @@ def _bind_readonly(source: str, target: str) -> None:
     jobspace.libc().mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
-def visible_paths(config: dict) -> list[str]:
+def visible_paths(config: SandboxConfig) -> list[str]:
     """What the kernel may read, besides the system folders: Python and the course's shared code and data."""
-    repo = config["repo"]
+    repo = config.repo
     paths = [sys.base_prefix, sys.prefix, *(os.path.join(repo, name) for name in ("aekit", "autograder", "data"))]
     for entry in sys.path:  # site-packages outside the prefixes (rare: a user site, a --target install)
         if entry.endswith("-packages") and os.path.isdir(entry):
@@ -102,14 +108,17 @@ def visible_paths(config: dict) -> list[str]:
     return out
 
 
-def _fresh_root(config: dict, limits: Limits) -> None:
+def _fresh_root(config: SandboxConfig, limits: Limits) -> None:
     """Build the kernel's root in a tmpfs and pivot into it (see the module docstring)."""
     _check(jobspace.libc().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
     # the mount point is in the job's folder, root's (0711): no kernel can have put anything in its place
-    new = os.path.join(config["sock_dir"], "root")
+    new = os.path.join(config.sock_dir, "root")
     _tmpfs(new, 16 * 1024 * 1024)
-    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"), ("/var/tmp", limits.tmp_bytes // 4, "1777"),
-                               ("/run/lock", 1024 * 1024, "1777"), ("/dev/shm", limits.tmp_bytes // 4, "1777"),
+    # each a fresh tmpfs of the kernel's own, in its new root (never the machine's shared folders)
+    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"),  # noqa: S108
+                               ("/var/tmp", limits.tmp_bytes // 4, "1777"),  # noqa: S108
+                               ("/run/lock", 1024 * 1024, "1777"),
+                               ("/dev/shm", limits.tmp_bytes // 4, "1777"),  # noqa: S108
                                (HOME, limits.tmp_bytes, "0700")):
         _tmpfs(new + target, size, mode, limits.tmp_inodes)
     # after the private /tmp and the rest: a course or Python installed under /tmp stays visible through them
@@ -120,7 +129,7 @@ def _fresh_root(config: dict, limits: Limits) -> None:
             os.makedirs(new + "/dev", exist_ok=True)
             open(new + dev, "a").close()
             _mount(dev, new + dev, None, MS_BIND)
-    ipc = os.path.join(config["sock_dir"], "ipc")  # an entry of the root-owned job folder: never a kernel's link
+    ipc = os.path.join(config.sock_dir, "ipc")  # an entry of the root-owned job folder: never a kernel's link
     os.makedirs(new + ipc, exist_ok=True)
     _mount(ipc, new + ipc, None, MS_BIND | MS_NOSUID | MS_NODEV)  # the kernel's sockets, and nothing else
     os.makedirs(new + "/proc", exist_ok=True)
@@ -137,13 +146,13 @@ def _fresh_root(config: dict, limits: Limits) -> None:
     jobspace.libc().mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
-def _join_cgroups(config: dict) -> None:
-    for path in config.get("cgroups", {}).values():
+def _join_cgroups(config: SandboxConfig) -> None:
+    for path in config.cgroups.values():
         try:
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
-        except OSError:
-            pass
+        except OSError as exc:  # a controller this machine lacks: the others still hold (JobCgroups.require)
+            log.debug("cannot join the cgroup %s: %s", path, exc)
 
 
 def _set_limits(limits: Limits) -> None:
@@ -152,8 +161,8 @@ def _set_limits(limits: Limits) -> None:
                         (resource.RLIMIT_NPROC, limits.processes)):
         try:
             resource.setrlimit(name, (value, value))
-        except (ValueError, OSError):
-            pass
+        except (ValueError, OSError) as exc:  # above the hard limit this process was given: that one holds
+            log.debug("cannot set rlimit %d to %d: %s", name, value, exc)
 
 
 def _init_of_namespace() -> int:
@@ -166,15 +175,7 @@ def _init_of_namespace() -> int:
         os.close(alive_w)
         return alive_r
     os.close(alive_r)
-
-    def forward(signum, _frame):
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(sig, forward)
+    _forward_signals(child)
     while True:
         try:
             _, status = os.waitpid(child, 0)
@@ -187,29 +188,38 @@ def _init_of_namespace() -> int:
     os._exit(os.waitstatus_to_exitcode(status) if status else 0)
 
 
-def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> None:
-    """Have the kernel send this process `sig` when its parent ends (PR_SET_PDEATHSIG), so nothing of a job
-    outlives a grader that was killed. Changing the user id clears it: call it again after.
+def _forward_signals(child: int, kill_after_term: float | None = None) -> None:
+    """Pass interrupts and requests to end (SIGINT, SIGTERM, SIGHUP, SIGQUIT) on to `child`; with
+    `kill_after_term`, a SIGTERM is followed that many seconds later by SIGKILL."""
+    def forward(signum, _frame):
+        _send_signal(child, signum)
+        if kill_after_term is not None and signum == signal.SIGTERM:
+            time.sleep(kill_after_term)
+            _send_signal(child, signal.SIGKILL)
 
-    A parent that ended before this call sends nothing: given the pid the parent had, exit now if it is gone.
-    """
-    jobspace.libc().prctl(1, sig)
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, forward)
 
 
-def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
+def _send_signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except OSError as exc:  # it has just ended
+        log.debug("cannot send signal %d to %d: %s", sig, pid, exc)
+
+
+def enter(config: SandboxConfig, connection_file: str, env_in: dict) -> tuple[str, dict]:
     """Confine this process as `config` says; return the kernel's connection file and environment.
 
     With namespaces this forks once: only the child (PID 1 of the job's PID namespace) returns.
     """
-    limits = Limits(**config["limits"])
+    limits = config.limits
     _join_cgroups(config)
     with open(connection_file, encoding="utf-8") as f:
         connection = f.read()
-    uid = config.get("uid")
+    uid = config.uid
     alive = None
-    if config.get("isolated"):
+    if config.isolated:
         _check(jobspace.libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
         _fresh_root(config, limits)
         alive = _init_of_namespace()
@@ -217,10 +227,10 @@ def enter(config: dict, connection_file: str, env_in: dict) -> tuple[str, dict]:
         os.chown(HOME, uid, uid)  # a tmpfs this process mounted a moment ago: nothing of a student's in it
         home = HOME
     else:  # uid-only (or not root): a new home for every kernel start, in the root-owned job folder
-        home = jobspace.fresh_home(config["sock_dir"], uid)
+        home = jobspace.fresh_home(config.sock_dir, uid)
     _set_limits(limits)
     env = {k: v for k, v in env_in.items() if k in ENV_KEEP}
-    caches = "/tmp" if config.get("isolated") else home  # uid-only: not in the /tmp every kernel shares
+    caches = "/tmp" if config.isolated else home  # noqa: S108  (its own tmpfs; uid-only: not the shared /tmp)
     env.update(HOME=home, MPLCONFIGDIR=f"{caches}/matplotlib", KERAS_HOME=f"{caches}/keras",
                JUPYTER_RUNTIME_DIR=f"{caches}/jupyter-runtime", IPYTHONDIR=f"{caches}/ipython")
     if uid is not None:
@@ -256,74 +266,32 @@ def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
     app.start()
 
 
-# ---- the zygote's socket protocol (a JSON line each way); the zygote imports these ---------------------
-
-
-def recv_line(conn: socket.socket) -> bytes:
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
-def connect(sock_path: str, request: dict) -> tuple[int, socket.socket] | None:
-    """Ask the zygote for a child: (its pid, the connection that reports its exit), or None."""
-    try:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(sock_path)
-        conn.sendall(json.dumps(request).encode() + b"\n")
-        return int(json.loads(recv_line(conn))["pid"]), conn
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, extra: list[str]) -> int | None:
-    """In the launcher: get a kernel from the zygote and stand in for it; None if the zygote is gone."""
-    started = connect(sock_path, {"config": config_path, "connection_file": connection_file, "extra": extra,
-                                  "env": {k: v for k, v in os.environ.items() if k in ENV_KEEP}})
+    """In the kernel's stand-in: get a kernel from the zygote and stand in for it (its exit code); None if the
+    zygote is gone."""
+    started = zygotelink.ask(sock_path, KernelStart(config=config_path, connection_file=connection_file,
+                                                    extra=list(extra), env={k: v for k, v in os.environ.items()
+                                                                            if k in ENV_KEEP}))
     if started is None:
         return None
     child, conn = started
-
-    def forward(signum, _frame):
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-        if signum == signal.SIGTERM:
-            time.sleep(0.5)
-            try:
-                os.kill(child, signal.SIGKILL)
-            except OSError:
-                pass
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
-        signal.signal(sig, forward)
-    while True:
-        try:
-            line = recv_line(conn)
-            break
-        except InterruptedError:
-            continue
-    try:
-        return int(json.loads(line)["exit"]) if line else 1
-    except (ValueError, KeyError):
-        return 1
+    _forward_signals(child, kill_after_term=STANDIN_KILL_SECONDS)
+    return zygotelink.wait_exit(conn)
 
 
 def main(argv: list[str]) -> None:
     """`python -m autograder.confine SANDBOX.json CONNECTION_FILE [ipykernel args]`: the kernel spec's command."""
     config_path, connection_file, *extra = argv
-    runner = os.environ.pop(RUNNER_PID, "")
+    runner = os.environ.pop(RUNNER_PID_ENV, "")
     # the runner that started this stand-in is gone: so is the kernel
     die_with_parent(int(runner) if runner.isdigit() else None)
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
-    if config.get("zygote") and os.path.exists(config["zygote"]):
-        code = launch_via_zygote(config["zygote"], config_path, connection_file, extra)
+    try:
+        config = SandboxConfig.read(config_path)
+    except (OSError, MessageError) as exc:  # never run the student's code unconfined
+        sys.stderr.write(f"sandbox: cannot read {config_path}: {exc}\n")
+        sys.exit(70)
+    if config.zygote and os.path.exists(config.zygote):
+        code = launch_via_zygote(config.zygote, config_path, connection_file, extra)
         if code is not None:
             sys.exit(code)
     try:
@@ -331,7 +299,8 @@ def main(argv: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001  (never run the student's code unconfined)
         sys.stderr.write(f"sandbox: {exc}\n")
         sys.exit(70)
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *KERNEL_ARGS, *extra], env)
+    os.execve(sys.executable,  # noqa: S606  (this Python's ipykernel, a fixed argv)
+              [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *KERNEL_ARGS, *extra], env)
 
 
 if __name__ == "__main__":

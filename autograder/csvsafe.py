@@ -25,6 +25,7 @@ wrote, `unsafe_cell` removes the quote again.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import os
 import pathlib
@@ -32,6 +33,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 
 from .paths import UsageError
+
+log = logging.getLogger(__name__)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -93,8 +96,8 @@ def write_csv(path: pathlib.Path | str, header: Sequence, rows: Iterable[Sequenc
     except BaseException:
         try:
             os.unlink(tmp)
-        except OSError:
-            pass
+        except OSError as exc:
+            log.debug("cannot remove the unfinished %s: %s", tmp, exc)
         raise
     return path
 

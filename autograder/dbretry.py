@@ -47,12 +47,12 @@ def retrying(action: Callable[[], T], *, rollback: Callable[[], object] | None =
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return action()
-        except Exception as exc:  # noqa: BLE001  (anything but a lost race is raised at once)
+        except Exception as exc:  # anything but a lost race is raised at once
             if attempt == ATTEMPTS or not is_conflict(exc):
                 raise
             if rollback is not None:
                 rollback()
-            wait = FIRST_WAIT_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random())
+            wait = FIRST_WAIT_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311  (a jitter, no secret)
             log.info("gradebook: %s lost a race with another writer (%s); again in %.2f s", what or "a write",
                      str(getattr(exc, "orig", exc)).splitlines()[0][:120], wait)
             time.sleep(wait)

@@ -54,19 +54,21 @@ def demo() -> int:
     assignments = resolve_assignments(None)
     print(f"1/3 regenerating notebooks/ from solutions/ ({len(assignments)} notebooks)")
     release.release(assignments)
-    class_dir = DEMO_OUT / "class"
-    if class_dir.exists():
-        shutil.rmtree(class_dir)
+    class_dir, results = DEMO_OUT / "class", DEMO_OUT / "results"
+    # the demo's own folders, made afresh: an earlier demo's gradebook holds the cells the sources had then, and
+    # graded cells cannot be added or removed in a gradebook that has submissions
+    for folder in (class_dir, results):
+        if folder.exists():
+            shutil.rmtree(folder)
     students = sampleclass.make(class_dir, assignments)
     print(f"2/3 made a sample class of {len(students)} students in {class_dir.relative_to(REPO)}:")
     for sid, what in students.items():
         print(f"      {sid:<12} {what}")
     print(f"3/3 grading it: python -m autograder grade {class_dir.relative_to(REPO)} "
-          f"--out {(DEMO_OUT / 'results').relative_to(REPO)} --force --final")
-    summary = grade.grade(class_dir, DEMO_OUT / "results", assignments=assignments,
-                          workers=default_workers(), timeout=240, force=True, final=True, stream=sys.stdout,
-                          unsafe=True)  # our own made-up class: safe to grade without isolation
-    results = DEMO_OUT / "results"
+          f"--out {results.relative_to(REPO)} --final")
+    settings = grade.RunSettings(assignments=assignments, workers=default_workers(), timeout=240, final=True,
+                                 unsafe=True)  # our own made-up class: safe to grade without isolation
+    summary = grade.grade(class_dir, results, settings, stream=sys.stdout)
     table = read_table(results)
     print()
     short = [a.split("_", 1)[0] for a in assignments]
@@ -93,7 +95,7 @@ def demo() -> int:
     print("(auto points earned/possible; '+N' are written-answer points waiting for a TA in formgrader)")
     print()
     print("\n".join(grade.summary_lines(summary)))
-    print(f"feedback pages: {(DEMO_OUT / 'results' / 'feedback').relative_to(REPO)}/<student>/<notebook>/<notebook>.html")
+    print(f"feedback pages: {(results / 'feedback').relative_to(REPO)}/<student>/<notebook>/<notebook>.html")
     for p in problems:
         print(f"PROBLEM: {p}")
     verdict = ("every reference solution earns full automatic marks (its written answers wait for a TA) and "

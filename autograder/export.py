@@ -82,16 +82,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import math
 import pathlib
 import re
 import sys
-import warnings
 
-from . import resultsdir
+from . import gradebook, resultsdir
 from .collect import Roster, load_roster
 from .csvsafe import write_csv
-from .paths import ASSIGNMENTS, COURSE_ID, UsageError
+from .paths import ASSIGNMENTS, UsageError
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("canvas", "moodle", "csv")
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -204,7 +206,8 @@ def _times(results: pathlib.Path | None) -> dict[tuple[str, str], dict]:
             rec = json.loads(path.read_text(encoding="utf-8"))
             found[(rec["student_id"], rec["result"]["assignment"])] = {"time": rec.get("time") or {},
                                                                        "lms_id": rec.get("lms_id") or ""}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.debug("%s: no submission time read (%s)", path, exc)
             continue
     return found
 
@@ -224,13 +227,13 @@ def read_gradebook(db_url: str, policy: LatePolicy, due: dict[str, datetime.date
     is 0 s late, one it calls late is at least 1 s late. A notebook with no submission is `missing` (0) once its
     due date (UTC, `now`) has passed, and an empty cell before or without one.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import SubmittedAssignment
+    from sqlalchemy.orm import joinedload, undefer
 
     times = times or {}
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
-    warnings.filterwarnings("ignore", module="nbgrader")
-    with Gradebook(db_url, COURSE_ID) as gb:
+    with gradebook.opened(db_url) as gb:
         present = {a.name: a for a in gb.assignments}
         for nb, when in due.items():
             if nb not in present:
@@ -240,6 +243,11 @@ def read_gradebook(db_url: str, policy: LatePolicy, due: dict[str, datetime.date
         order = [a for a in ASSIGNMENTS if a in present] + sorted(a for a in present if a not in ASSIGNMENTS)
         maxima = {a: float(present[a].max_score or 0.0) for a in order}
         duedates = {a: present[a].duedate for a in order if present[a].duedate}
+        # every submission in one query, with its assignment (its due date), score and cells waiting for a TA (nbgrader
+        # loads those one query per submission otherwise), not one lookup per student and notebook
+        submissions = {(sub.student_id, sub.assignment.name): sub for sub in gb.db.query(SubmittedAssignment).options(
+            joinedload(SubmittedAssignment.assignment), undefer(SubmittedAssignment.score),
+            undefer(SubmittedAssignment.needs_manual_grade))}
         cells: dict[str, dict[str, Cell]] = {}
         names: dict[str, str] = {}
         for student in gb.students:
@@ -249,9 +257,8 @@ def read_gradebook(db_url: str, policy: LatePolicy, due: dict[str, datetime.date
                 names[sid] = full
             row = {}
             for a in order:
-                try:
-                    sub = gb.find_submission(a, sid)
-                except MissingEntry:
+                sub = submissions.get((sid, a))
+                if sub is None:
                     row[a] = missing_cell(maxima[a], present[a].duedate, now)
                     continue
                 raw = float(sub.score or 0.0)
@@ -340,7 +347,7 @@ def export(fmt: str, *, results: pathlib.Path = pathlib.Path("results"), db_url:
                 stream.write(f"export: Canvas's {columns[a]!r} is worth {float(theirs):g} points, {a} "
                              f"{maxima[a]:g}: the file's Points Possible row sets it to {maxima[a]:g} on import\n")
         except ValueError:
-            pass
+            log.debug("Canvas's points of %r are not a number (%r): not compared", columns[a], theirs)
 
     gb_key: dict[str, str] = {}  # student id of the export -> student id in the gradebook
     if roster is not None:

@@ -9,27 +9,32 @@ raw HTML escaped (a student's `<script>` or `onerror=` is shown as text, never r
 neutralised by mistune, and images shown as their alt text (no request leaves the reader's browser for a
 student's URL). Maths (`$...$`, `$$...$$`) is typeset by MathJax with its `Safe` extension, loaded from the URL
 nbconvert's HTML exporter uses, on pages that have maths; offline, the TeX source stays readable.
+
+The page is `templates/feedback.html.j2`, rendered by Jinja2 (as nbgrader's and nbconvert's pages are) with
+autoescape on: everything a student or a TA wrote reaches it as text and is escaped there; only the markdown
+HTML above, already escaped by mistune, is marked safe.
 """
 from __future__ import annotations
 
 import functools
-import html
 import json
+import logging
 import pathlib
 import re
 
+import jinja2
+import markupsafe
 import mistune
 
+from aekit.nbcells import grade_id, multiline_text, source_text
+
+log = logging.getLogger(__name__)
+TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
+
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+TEMPLATE = "feedback.html.j2"  # in autograder/templates/
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_STYLE = """
-body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;
-vertical-align:top}.ok{color:#1a7f37}.fail{color:#c62828}pre{background:#f6f8fa;padding:.6em;overflow:auto;
-white-space:pre-wrap;margin:.3em 0}.muted{color:#777}.cell{margin:1em 0}.md{color:#333}
-.verdict{border-left:4px solid #c62828;padding:.2em .8em;background:#fff5f5}.verdict.ok{border-color:#1a7f37;
-background:#f3fbf5}.out{border-left:3px solid #ddd;padding-left:.6em}img{max-width:100%}
-"""
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 
 
 class _Renderer(mistune.HTMLRenderer):
@@ -68,83 +73,85 @@ def verdict(test, grade) -> tuple[float, bool, str]:
     return test.score, test.passed, ""
 
 
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else str(value or "")
+def _shown(text: str = "", png: str | None = None, error: bool = False) -> dict:
+    return {"text": text, "png": png, "error": error}
 
 
-def _outputs(cell: dict) -> str:
-    e, parts = html.escape, []
+def _outputs(cell: dict) -> list[dict]:
+    """What a code cell displayed, as the page shows it: text (`text`, `error`) or a PNG (`png`, base64)."""
+    shown = []
     for out in cell.get("outputs", [])[:50]:
         kind = out.get("output_type")
         if kind == "stream":
-            parts.append(f"<pre class='out'>{e(_text(out.get('text'))[:20000])}</pre>")
+            shown.append(_shown(text=multiline_text(out.get("text"))[:20000]))
         elif kind in ("display_data", "execute_result"):
             data = out.get("data", {})
             png = data.get("image/png")
-            if isinstance(png, str) and re.fullmatch(r"[A-Za-z0-9+/=\s]+", png):
-                parts.append(f"<img alt='figure' src='data:image/png;base64,{png.strip()}'>")
+            if isinstance(png, str) and _BASE64.fullmatch(png):
+                shown.append(_shown(png=png.strip()))
             elif "text/plain" in data:
-                parts.append(f"<pre class='out'>{e(_text(data['text/plain'])[:20000])}</pre>")
+                shown.append(_shown(text=multiline_text(data["text/plain"])[:20000]))
         elif kind == "error":
-            tb = _ANSI.sub("", "\n".join(_text(t) for t in out.get("traceback", [])[-6:]))
-            parts.append(f"<pre class='out fail'>{e(tb[-4000:] or out.get('ename', 'Error'))}</pre>")
-    return "".join(parts)
+            tb = _ANSI.sub("", "\n".join(multiline_text(t) for t in out.get("traceback", [])[-6:]))
+            shown.append(_shown(text=tb[-4000:] or str(out.get("ename", "Error")), error=True))
+    return shown
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["g"] = lambda number: format(number, "g")
+    return env.get_template(TEMPLATE)
+
+
+def _notebook(autograded: pathlib.Path) -> dict:
+    """The autograded notebook, or a stand-in: the grader's own process reads it, so one past the limit is
+    left out of the page."""
+    try:
+        if autograded.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return {"cells": [{"cell_type": "markdown", "source": "(the notebook is too large to show here)"}]}
+        return json.loads(autograded.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.debug("feedback page of %s without its notebook: %s", autograded, exc)
+        return {"cells": []}
 
 
 def render(student_id: str, result, autograded: pathlib.Path, cells: list, score: float, max_score: float,
            comments: dict | None = None) -> str:
     """An HTML page for one student's notebook (`cells`: gradebook.CellGrade of each graded cell; `comments`: a
-    TA's comments by cell)."""
+    TA's comments by cell), from templates/feedback.html.j2."""
     comments = comments or {}
-    e = html.escape
     tests = {t.test_id: t for t in result.tests}
     by_name = {c.name: c for c in cells}
     rows = []
     for t in result.tests:
         c = by_name.get(t.test_id)
         points, passed, who = verdict(t, c)
-        ta = f"<div class='muted'>TA: {e(c.comment)}</div>" if c and c.comment else ""
-        override = f" <span class='muted'>{who.strip()}</span>" if who else ""
-        rows.append(f"<tr><td><code>{e(t.test_id)}</code><div class='muted'>"
-                    f"{'hidden test: checked when graded' if t.hidden else 'visible test'}</div></td>"
-                    f"<td>{points:g} / {t.max_score:g}{override}</td><td class='{'ok' if passed else 'fail'}'>"
-                    f"{'passed' if passed else 'failed'}{f'<pre>{e(t.message)}</pre>' if t.message else ''}{ta}"
-                    "</td></tr>")
+        rows.append({"test": t, "name": t.test_id, "points": points, "passed": passed, "who": who.strip(),
+                     "comment": c.comment if c else None})
     for c in cells:
         if c.name not in tests:  # written answers
             mark = "waiting for a TA" if c.needs_manual_grade else f"{c.score or 0:g} / {c.max_score:g}"
-            ta = f"<div class='muted'>TA: {e(c.comment)}</div>" if c.comment else ""
-            rows.append(f"<tr><td><code>{e(c.name)}</code><div class='muted'>written answer</div></td>"
-                        f"<td>{mark}</td><td>{ta}</td></tr>")
-    status = "" if result.status == "graded" else \
-        f"<p class='fail'>Status: <b>{e(result.status)}</b>: {e(result.detail)}</p>"
-    notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
+            rows.append({"test": None, "name": c.name, "mark": mark, "comment": c.comment})
     body = []
-    try:  # the grader's own process reads it: a notebook past the limit is left out of the page
-        nb = json.loads(autograded.read_text(encoding="utf-8")) if autograded.stat().st_size <= MAX_NOTEBOOK_BYTES \
-            else {"cells": [{"cell_type": "markdown", "source": "(the notebook is too large to show here)"}]}
-    except (OSError, ValueError):
-        nb = {"cells": []}
-    for cell in nb.get("cells", []):
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        src = _text(cell.get("source"))
+    for cell in _notebook(autograded).get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        gid = grade_id(cell)
         if cell.get("cell_type") == "markdown":
-            body.append(f"<div class='cell md'>{markdown(src)}</div>")
+            html = markdown(source_text(cell))  # mistune's HTML with the student's raw HTML escaped (_Renderer)
+            body.append({"kind": "markdown", "html": markupsafe.Markup(html)})  # noqa: S704  (escaped above)
         elif gid in tests:
-            t = tests[gid]
-            points, passed, who = verdict(t, by_name.get(gid))
-            body.append(f"<div class='cell verdict {'ok' if passed else ''}'><b>{e(gid)}</b>: "
-                        f"{'passed' if passed else 'failed'} ({points:g} / {t.max_score:g}{who})"
-                        f"{f'<pre>{e(t.message)}</pre>' if t.message else ''}</div>")
+            points, passed, who = verdict(tests[gid], by_name.get(gid))
+            body.append({"kind": "verdict", "name": gid, "test": tests[gid], "points": points, "passed": passed,
+                         "who": who})
         elif cell.get("cell_type") == "code":
-            body.append(f"<div class='cell'><pre>{e(src)}</pre>{_outputs(cell)}</div>")
+            body.append({"kind": "code", "source": source_text(cell), "outputs": _outputs(cell)})
         if gid in comments and gid not in tests:
-            body.append(f"<div class='cell verdict ok'><b>TA:</b> {e(comments[gid])}</div>")
-    maths = any("class=\"math\"" in part for part in body)
-    script = f"<script src='{e(mathjax_url())}'></script>" if maths else ""
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(result.assignment)}: feedback</title>"
-            f"<style>{_STYLE}</style>{script}</head><body><h1>{e(result.assignment)}</h1>"
-            f"<p>Student <b>{e(student_id)}</b>: <b>{score:g} / {max_score:g}</b> points</p>{status}"
-            f"{f'<ul class=muted>{notes}</ul>' if notes else ''}"
-            f"<table><tr><th>test</th><th>points</th><th>result</th></tr>{''.join(rows)}</table>"
-            f"<h2>Your notebook, as graded</h2>{''.join(body)}</body></html>")
+            body.append({"kind": "comment", "text": comments[gid]})
+    maths = any('class="math"' in item["html"] for item in body if item["kind"] == "markdown")
+    return _template().render(
+        assignment=result.assignment, student_id=student_id, score=score, max_score=max_score,
+        status=result.status, detail=result.detail, notes=result.notes, rows=rows, body=body,
+        mathjax_url=mathjax_url() if maths else None)

@@ -18,6 +18,9 @@ Every record, state file, feedback page and table is written through the
 run's reserve on the results disk (`reserve.py`): a disk that a job filled
 costs no student; what still could not be written is named, the tables are
 written, and the run exits 75 so that a rerun saves it.
+
+`grade` takes the TA's options as one `RunSettings` and runs a `ClassRun`, whose named steps (collect,
+plan, pre-flight, run, record, rebuild) read the sources only from the run's own copy (`course.GradingCourse`).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import datetime
 import errno
 import hashlib
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -34,16 +38,27 @@ import sys
 import threading
 import time
 
+from . import (
+    cells,
+    cgroups,
+    csvsafe,
+    exitcodes,
+    feedback,
+    gradebook,
+    reference,
+    resultsdir,
+    runlock,
+    sandbox,
+    submitted,
+)
 from . import collect as collect_mod
-from . import cgroups, csvsafe, exitcodes, feedback, gradebook, resultsdir, runlock, sandbox, submitted
 from . import reserve as reserve_mod
-from . import review
-from . import dbretry
 from . import shard as shard_mod
-from .cells import nbgrader_meta
-from .course import GradingCourse, environment_key, sources_key, test_cells
+from .course import GradingCourse, call_limit, environment_key
 from .paths import UsageError, call_seconds
 from .results import NotebookResult, not_graded
+
+log = logging.getLogger(__name__)
 
 GRADER_VERSION = "3"  # 3: one run per notebook, tests only in the trusted process
 GRADE_COLUMNS = ["student_id", "notebook", "score", "max_score", "status", "detail", "seconds", "manual_score",
@@ -80,10 +95,10 @@ class NotebookJob:
         return bool(old) and old != self.file_sha256
 
 
-def _digest(path: pathlib.Path | None, assignment: str, settings: str) -> str:
-    """What a verdict depends on: the grader, its limits, the sources, the environment and the submission
-    (settings end with `environment_key()`)."""
-    h = hashlib.sha256(f"{GRADER_VERSION}|{settings}|{sources_key([assignment])}".encode())
+def _digest(path: pathlib.Path | None, sources: str, settings: str) -> str:
+    """What a verdict depends on: the grader, its limits, the sources (`course.Sources.key`), the environment and
+    the submission (settings end with `environment_key()`)."""
+    h = hashlib.sha256(f"{GRADER_VERSION}|{settings}|{sources}".encode())
     if path is None:
         h.update(b"<missing>")
     else:  # a file over the notebook size limit is invalid whatever it holds: hash its size and head only
@@ -167,13 +182,48 @@ def _fmt(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
-def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str], workers: int,
-          timeout: float, force: bool = False, db_url: str | None = None, lms_regex: str | None = None,
-          memory_gb: float = 4.0, calls: float | None = None, unsafe: bool = False, preflight: bool = True,
-          roster: pathlib.Path | None = None, final: bool = False, adopt: bool = False,
-          submission_times: pathlib.Path | None = None, lms_timezone: str | None = None,
-          shard: shard_mod.Shard | None = None, stream=sys.stderr) -> dict:
-    """Grade the notebooks found in `submissions` into `out`; return a summary (counts by status).
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """What a TA chose for one class run: `grade`'s options (README, "Grading a class")."""
+    assignments: tuple[str, ...]
+    workers: int
+    timeout: float                     # seconds one notebook may run
+    force: bool = False                # regrade what is unchanged too
+    db_url: str | None = None          # None: results/gradebook.db
+    lms_regex: str | None = None
+    memory_gb: float = 4.0
+    call_seconds: float | None = None  # one test call or cell (--call-timeout); None: each notebook's default
+    unsafe: bool = False               # grade where kernels cannot be isolated
+    preflight: bool = True             # grade the reference answers first
+    roster: pathlib.Path | collect_mod.Roster | None = None
+    final: bool = False                # record `missing` for every known student without a result
+    adopt: bool = False                # take over another course's results folder
+    submission_times: pathlib.Path | None = None
+    lms_timezone: str | None = None
+    shard: shard_mod.Shard | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "assignments", tuple(self.assignments))
+
+    def limits(self) -> sandbox.Limits:
+        """One notebook's share of the machine: the cores over the workers, `memory_gb`."""
+        cores, workers = os.cpu_count() or 1, max(1, self.workers)
+        return sandbox.Limits(threads=max(1, cores // workers), memory_bytes=int(self.memory_gb * 1024**3),
+                              cpu_share=max(1.0, cores / workers))
+
+    def call_limit(self, assignment: str) -> float:
+        """The seconds one test call or cell of `assignment` may run in this run."""
+        return call_limit(assignment, self.call_seconds)
+
+    def verdict_settings(self, assignment: str, environment: str) -> str:
+        """What, besides the sources and the submission, a verdict of `assignment` depends on."""
+        return f"{self.timeout}|{self.memory_gb}|{self.call_limit(assignment)}|{environment}"
+
+
+def grade(submissions: pathlib.Path, out: pathlib.Path, settings: RunSettings | None = None, *, stream=sys.stderr,
+          **options) -> dict:
+    """Grade the notebooks found in `submissions` into `out` with `settings` (or `RunSettings(**options)`);
+    return a summary (counts by status).
 
     Only what the input holds is graded and recorded: a notebook with no file in it is left as it was (a
     selected notebook no student has is named on `stream`); `final` records `missing` for every known student
@@ -183,15 +233,18 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
         UsageError: a person's mistake (see the module docstring and README); `out` is another course's folder
             (unless `adopt`) or is being graded by another run.
     """
+    settings = settings if settings is not None else RunSettings(**options)
     reason = sandbox.unsafe_reason(private=(submissions, out)) or cgroups.missing_reason()  # the class, results too
-    if reason and not unsafe:
+    if reason and not settings.unsafe:
         raise UsageError(f"refusing to grade: {reason}")
     out = pathlib.Path(out).resolve()
-    db = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    lms_times = submitted.load_lms_times(submission_times, lms_timezone) if submission_times else None
+    db = settings.db_url or f"sqlite:///{out / 'gradebook.db'}"
+    lms_times = submitted.load_lms_times(settings.submission_times, settings.lms_timezone) \
+        if settings.submission_times else None
+    roster = settings.roster
     if roster is not None and not isinstance(roster, collect_mod.Roster):
         roster = collect_mod.load_roster(roster)
-    resultsdir.claim(out, db, adopt, stream)
+    resultsdir.claim(out, db, settings.adopt, stream)
     with runlock.hold(out, stream) as me:
         if not reason:
             sandbox.remove_stale()  # what a killed grader left (processes, cgroups, sockets) goes before this run
@@ -200,207 +253,308 @@ def grade(submissions: pathlib.Path, out: pathlib.Path, *, assignments: list[str
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
         work = work_root / me.stamp
         try:
-            return _grade_held(submissions, out, work, me.stamp, db, assignments=assignments, workers=workers,
-                               timeout=timeout, force=force, lms_regex=lms_regex, memory_gb=memory_gb,
-                               calls=calls, preflight=preflight, roster=roster, final=final, lms_times=lms_times,
-                               shard=shard, stream=stream)
+            return ClassRun(pathlib.Path(submissions), out, work, me.stamp, db, settings, roster=roster,
+                            lms_times=lms_times, stream=stream).execute()
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _grade_held(submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path, run: str, db: str, *,
-                assignments: list[str], workers: int, timeout: float, force: bool, lms_regex: str | None,
-                memory_gb: float, calls: float | None, preflight: bool, roster, final: bool,
-                lms_times: submitted.LmsTimes | None, stream, shard: shard_mod.Shard | None = None) -> dict:
-    """`grade`, once the results folder is ours and locked; `work` is this run's own scratch folder."""
-    state = out / ".state"
-    found = collect_mod.collect(pathlib.Path(submissions), work / "unpacked", lms_regex, roster=roster)
-    found, roster = shard_mod.select(found, roster, shard, out, assignments)  # `--shard K/N`: its students only
-    for why in found.skipped:
-        stream.write(f"not graded: {why}\n")
-    for lms_id, display in found.not_on_roster:
-        stream.write(f"not on the roster: LMS id {lms_id}{f' ({display})' if display else ''}: graded under "
-                     f"{lms_id}; add a row for them to the roster and grade again\n")
-    resultsdir.write_reports(found, out, run)
-    present = {a for _, a in found.files}
-    absent = [a for a in assignments if a not in present]
-    for a in absent:
-        stream.write(f"no {a[:2]} file in this input ({a}): wrong zip? nothing was recorded for {a}"
-                     + (" but --final's missing rows" if final else "") + "\n")
-    if absent == assignments and not final and shard is None:  # a shard: select() judged the whole input
-        raise UsageError(f"no file of {', '.join(a[:2] for a in assignments)} in {submissions}: wrong zip or "
-                         "--notebooks? nothing was graded or changed")
-    limits = sandbox.Limits(threads=max(1, (os.cpu_count() or 1) // max(1, workers)),
-                            memory_bytes=int(memory_gb * 1024**3),
-                            cpu_share=max(1.0, (os.cpu_count() or 1) / max(1, workers)))
-    jobs = []
-    environment = environment_key()
-    first_seen = submitted.FirstSeen(state)
+class ClassRun:
+    """One class run into a results folder that `grade` holds locked; `work` is the run's own scratch folder.
 
-    def settings(a: str) -> str:  # what, besides the sources and the submission, a verdict depends on
-        return f"{timeout}|{memory_gb}|{calls or call_seconds(a)}|{environment}"
+    Its steps, in order (`execute`):
 
-    def previous(sid: str, a: str) -> dict | None:
-        return _load_record(state / sid / f"{a}.json")
+    1. `collect`: the input's students and files, the collection reports, the selected notebooks it lacks;
+    2. `plan`: the run's copy of the sources, and one job per notebook, reused (its key unchanged) or to grade,
+       the notebooks whose calls may take longest first;
+    3. `preflight`: the reference answers of each notebook to grade, graded first in the same pool as the class;
+    4. `run`: every job graded (`grade_one`), each held until the pre-flight has passed and the results folder
+       is an nbgrader course folder (`open_gate`);
+    5. `record`: one job's autograded notebook, gradebook rows and state file, each through the reserve;
+    6. `rebuild`: the tables and feedback pages rewritten from every record, and the run's summary.
+    """
 
-    for sid in found.students:
-        for a in assignments:
-            path = found.files.get((sid, a))
-            if path is None:
-                continue  # not in this input: whatever an earlier run recorded stays (see --final below)
-            digest = submitted.file_digest(path)
-            lms_id = found.lms_ids.get((sid, a), "")
-            before, key = previous(sid, a), _digest(path, a, settings(a))
-            # the same file as an earlier record's (one made before files were hashed: the same key) keeps its time
-            if before is not None and (before.get("file_sha256") == digest
-                                       or (before.get("file_sha256") is None and before.get("key") == key)):
-                first_seen.remember(sid, a, digest, _first_seen_of(before, state / sid / f"{a}.json"))
-            when = submitted.decide(sid, a, digest, lms_ids=(lms_id,) if lms_id else (),
-                                    late_marker=found.late_marker.get((sid, a)), lms=lms_times,
-                                    gradescope=found.gradescope_times.get(sid), first_seen=first_seen)
-            jobs.append(NotebookJob(sid, a, path, key, bool(when.late_marker), when.at,
-                                    digest, when, lms_id, before))
-    if final:
-        known = dict.fromkeys([*found.students, *(p.name for p in sorted(state.iterdir()) if p.is_dir()
-                                                  and not p.name.startswith("."))] if state.is_dir()
-                              else found.students)
-        known.update(dict.fromkeys(e.student_id for e in roster.entries) if roster is not None else {})
-        for sid in known:
-            for a in assignments:
-                if (sid, a) not in found.files and previous(sid, a) is None:
-                    jobs.append(NotebookJob(sid, a, None, _digest(None, a, settings(a))))
-    todo, reused = [], []
-    for job in jobs:
-        record = job.previous
-        if record is not None and record.get("key") == job.key and not force \
-                and record["result"]["status"] in FINISHED:
-            reused.append(job)
-        else:
-            todo.append(job)
-    # the notebooks whose calls may take longest go first: the run then ends on short jobs, not on one long one
-    todo.sort(key=lambda j: -call_seconds(j.assignment))  # stable: students keep their order
-    stream.write(sandbox.describe() + "\n")
-    course = GradingCourse(work / "course", assignments, limits=limits)
-    cgroup_watch = exitcodes.CgroupWatch.start()  # a cgroup lost mid-run stops it with exit 75 (exitcodes.py)
-    room = reserve_mod.Reserve(work / "reserve")  # the grader's own room on the results folder's disk
-    room.make()
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers))
-    writer = gradebook.Writer(db)  # opened at the first record, once the pre-flight has registered the course
-    progress = Progress(len(jobs), stream, to_grade=sum(j.path is not None for j in todo), workers=workers)
-    reviewed: list[tuple[str, str, list[str]]] = []  # (student, notebook, what a TA had set and was cleared)
-    try:
-        course.course.prepare()
-        if todo:
-            course.launcher.warm()
-        # the pre-flight's notebooks go first into the same pool as the class, whose jobs grade meanwhile but
-        # record nothing until the pre-flight has passed (`gate`): its idle tail and the results folder's
-        # preparation overlap the grading instead of holding it up
-        keys = {a: _digest(None, a, f"preflight|{settings(a)}")
-                for a in {j.assignment for j in todo if j.path is not None}} if preflight else {}
-        checking = {a: pool.submit(_preflight_one, course, work, a, timeout, calls)
-                    for a in sorted(keys, key=lambda a: (-call_seconds(a), a))
-                    if _read(state / ".preflight" / a) != keys[a]}
-        gate, failed = threading.Event(), threading.Event()
-        lock = threading.Lock()
+    def __init__(self, submissions: pathlib.Path, out: pathlib.Path, work: pathlib.Path, stamp: str, db: str,
+                 settings: RunSettings, *, roster: collect_mod.Roster | None, lms_times: submitted.LmsTimes | None,
+                 stream):
+        self.submissions, self.out, self.work, self.stamp, self.db = submissions, out, work, stamp, db
+        self.settings, self.roster, self.lms_times, self.stream = settings, roster, lms_times, stream
+        self.assignments = list(settings.assignments)
+        self.state = out / ".state"
+        self.course = GradingCourse(work / "course", self.assignments, limits=settings.limits())
+        self.first_seen = submitted.FirstSeen(self.state)
+        self.found: collect_mod.Collection | None = None
+        self.absent: list[str] = []                      # selected notebooks the input holds no file of
+        self.jobs: list[NotebookJob] = []
+        self.todo: list[NotebookJob] = []
+        self.reused: list[NotebookJob] = []
+        self._keys: dict[str, tuple[str, str]] = {}      # notebook -> (its sources' key, its verdicts' settings)
+        self.preflight_keys: dict[str, str] = {}          # notebook -> the key its pre-flight mark must match
+        self.reviewed: list[tuple[str, str, list[str]]] = []  # (student, notebook, what a TA set and was cleared)
+        self.gate, self.failed, self.lock = threading.Event(), threading.Event(), threading.Lock()
 
-        def run(job: NotebookJob) -> None:
-            autograded = out / "autograded" / job.student_id / job.assignment / f"{job.assignment}.ipynb"
-            name = hashlib.sha256(f"{job.student_id}/{job.assignment}".encode()).hexdigest()[:24]
-            made = work / "made" / f"{name}.ipynb"  # moved into autograded/ only once the run may record
-            made.unlink(missing_ok=True)
-            if job.path is None:
-                result = not_graded(job.assignment, "missing", test_cells(job.assignment),
-                                    "no notebook submitted (recorded by --final)")
+    def execute(self) -> dict:
+        try:
+            self.collect()
+            self.plan()
+            self.run()
+        finally:
+            self.course.close()
+        return self.rebuild()
+
+    # 1
+    def collect(self) -> None:
+        """Find the input's students and files; write the collection reports; name what the input lacks.
+
+        Raises:
+            UsageError: the input holds no file of any selected notebook (and this is no `--final` or shard run).
+        """
+        settings, stream = self.settings, self.stream
+        found = collect_mod.collect(self.submissions, self.work / "unpacked", settings.lms_regex, roster=self.roster)
+        # `--shard K/N`: its students only
+        found, self.roster = shard_mod.select(found, self.roster, settings.shard, self.out, self.assignments)
+        for why in found.skipped:
+            stream.write(f"not graded: {why}\n")
+        for lms_id, display in found.not_on_roster:
+            stream.write(f"not on the roster: LMS id {lms_id}{f' ({display})' if display else ''}: graded under "
+                         f"{lms_id}; add a row for them to the roster and grade again\n")
+        resultsdir.write_reports(found, self.out, self.stamp)
+        present = {a for _, a in found.files}
+        self.absent = [a for a in self.assignments if a not in present]
+        for a in self.absent:
+            stream.write(f"no {a[:2]} file in this input ({a}): wrong zip? nothing was recorded for {a}"
+                         + (" but --final's missing rows" if settings.final else "") + "\n")
+        if self.absent == self.assignments and not settings.final and settings.shard is None:
+            # a shard: select() judged the whole input
+            raise UsageError(f"no file of {', '.join(a[:2] for a in self.assignments)} in {self.submissions}: wrong "
+                             "zip or --notebooks? nothing was graded or changed")
+        self.found = found
+
+    # 2
+    def plan(self) -> None:
+        """Copy the sources, then make a job of each notebook of the input (and, with `final`, of each known
+        student's notebook without a result) and split them into reused and to grade."""
+        self.course.prepare(warm=False)  # every later read of the sources is of this copy
+        environment = environment_key()
+        self._keys = {a: (self.course.sources.key([a]), self.settings.verdict_settings(a, environment))
+                      for a in self.assignments}
+        found, state = self.found, self.state
+        for sid in found.students:
+            for a in self.assignments:
+                path = found.files.get((sid, a))
+                if path is None:
+                    continue  # not in this input: whatever an earlier run recorded stays (see --final below)
+                digest = submitted.file_digest(path)
+                lms_id = found.lms_ids.get((sid, a), "")
+                before, key = self._previous(sid, a), self.key(path, a)
+                # the same file as an earlier record's (one made before files were hashed: the same key) keeps its
+                # time
+                if before is not None and (before.get("file_sha256") == digest
+                                           or (before.get("file_sha256") is None and before.get("key") == key)):
+                    self.first_seen.remember(sid, a, digest, _first_seen_of(before, state / sid / f"{a}.json"))
+                when = submitted.decide(sid, a, digest, lms_ids=(lms_id,) if lms_id else (),
+                                        late_marker=found.late_marker.get((sid, a)), lms=self.lms_times,
+                                        gradescope=found.gradescope_times.get(sid), first_seen=self.first_seen)
+                self.jobs.append(NotebookJob(sid, a, path, key, bool(when.late_marker), when.at,
+                                             digest, when, lms_id, before))
+        if self.settings.final:
+            known = dict.fromkeys([*found.students, *(p.name for p in sorted(state.iterdir()) if p.is_dir()
+                                                      and not p.name.startswith("."))] if state.is_dir()
+                                  else found.students)
+            known.update(dict.fromkeys(e.student_id for e in self.roster.entries) if self.roster is not None else {})
+            for sid in known:
+                for a in self.assignments:
+                    if (sid, a) not in found.files and self._previous(sid, a) is None:
+                        self.jobs.append(NotebookJob(sid, a, None, self.key(None, a)))
+        for job in self.jobs:
+            record = job.previous
+            if record is not None and record.get("key") == job.key and not self.settings.force \
+                    and record["result"]["status"] in FINISHED:
+                self.reused.append(job)
             else:
-                cgroup_watch.check()
-                result = course.grade(job.path, job.assignment, work / "jobs" / name, timeout=timeout, calls=calls,
-                                      autograded=made)
-                cgroup_watch.check()  # graded after its cgroups were lost: not recorded
-            gate.wait()
-            if failed.is_set():
-                made.unlink(missing_ok=True)
-                return
-            who = f"{job.student_id}'s {job.assignment}"
-            # each write through the reserve: a full disk gives it back and writes again, or names what it lost
-            placed, _ = room.write(f"the autograded notebook of {who}", lambda: _place_autograded(made, autograded))
-            with lock:  # one record at a time: its gradebook rows, then its state file (a rerun reuses a notebook
-                # only once both are saved: a run killed in between, or one that could not save them all, grades
-                # it again)
-                saved, cleared = room.write(f"the gradebook rows of {who}", lambda: writer.record(
-                    job.student_id, result, job.submitted_at, found.names.get(job.student_id),
-                    job.changed_since_review())) if placed else (False, None)
-                if saved:
-                    room.write(f"the record of {who}", lambda: _write_atomic(
-                        state / job.student_id / f"{job.assignment}.json", json.dumps(job.record(result), indent=1)))
-                if cleared:
-                    reviewed.append((job.student_id, job.assignment, cleared))
-            room.refill()
-            progress.update(job.student_id, result, graded=job.path is not None)
+                self.todo.append(job)
+        # the notebooks whose calls may take longest go first: the run then ends on short jobs, not on one long one
+        self.todo.sort(key=lambda j: _longest_first(j.assignment))  # stable: students keep their order
+        if self.settings.preflight:
+            self.preflight_keys = {a: self.key(None, a, preflight=True)
+                                   for a in {j.assignment for j in self.todo if j.path is not None}}
 
-        futures = [pool.submit(run, j) for j in todo]
+    def key(self, path: pathlib.Path | None, assignment: str, preflight: bool = False) -> str:
+        """The key of a verdict on the file at `path` (None: missing; `preflight`: the reference answers)."""
+        sources, settings = self._keys[assignment]
+        return _digest(path, sources, f"preflight|{settings}" if preflight else settings)
+
+    def _previous(self, sid: str, assignment: str) -> dict | None:
+        return _load_record(self.state / sid / f"{assignment}.json")
+
+    # 3
+    def preflight(self) -> dict[str, concurrent.futures.Future]:
+        """Start grading the reference answers of each notebook to grade whose pre-flight mark is not this
+        run's key; return their futures by notebook."""
+        keys = self.preflight_keys
+        return {a: self.pool.submit(self._preflight_one, a) for a in sorted(keys, key=lambda a: (_longest_first(a), a))
+                if _read(self.state / ".preflight" / a) != keys[a]}
+
+    def _preflight_one(self, assignment: str) -> NotebookResult:
+        """The reference answers of `assignment` (from the run's sources), graded as a student's notebook is."""
+        path = self.work / "preflight" / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nb = reference.build_submission(assignment, source_nb=self.course.sources.read(assignment))
+        path.write_text(json.dumps(nb), encoding="utf-8")
+        return self.course.grade(path, assignment, self.work / "preflight" / f"job-{assignment}",
+                                 timeout=self.settings.timeout, call_seconds=self.settings.call_limit(assignment))
+
+    # 4
+    def run(self) -> None:
+        """Grade every job to grade and record it (`record`) once the gate opens; save the reused jobs' times."""
+        stream, settings = self.stream, self.settings
+        stream.write(sandbox.describe() + "\n")
+        self.cgroup_watch = exitcodes.CgroupWatch.start()  # a cgroup lost mid-run stops it with exit 75 (exitcodes.py)
+        self.room = reserve_mod.Reserve(self.work / "reserve")  # the grader's own room on the results folder's disk
+        self.room.make()
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, settings.workers))
+        self.writer = gradebook.Writer(self.db)  # opened at the first record, once the pre-flight registered the course
+        self.progress = Progress(len(self.jobs), stream, to_grade=sum(j.path is not None for j in self.todo),
+                                 workers=settings.workers)
+        try:
+            self.course.prepare(warm=bool(self.todo))
+            # the pre-flight's notebooks go first into the same pool as the class, whose jobs grade meanwhile but
+            # record nothing until the pre-flight has passed (the gate): its idle tail and the results folder's
+            # preparation overlap the grading instead of holding it up
+            checking = self.preflight()
+            futures = [self.pool.submit(self.grade_one, j) for j in self.todo]
+            try:
+                self.open_gate(checking)
+                self.record_reused()
+                for fut in concurrent.futures.as_completed(futures):
+                    fut.result()
+            except KeyboardInterrupt:
+                running = sum(f.running() for f in futures)
+                self.progress.stop(f"interrupted: {running} notebooks being graded finish and are saved, nothing "
+                                   "else starts")
+                raise
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.writer.close()
+
+    def grade_one(self, job: NotebookJob) -> None:
+        """Grade one job (a missing notebook: its `missing` verdict), then, once the gate opens, record it."""
+        name = hashlib.sha256(f"{job.student_id}/{job.assignment}".encode()).hexdigest()[:24]
+        made = self.work / "made" / f"{name}.ipynb"  # moved into autograded/ only once the run may record
+        made.unlink(missing_ok=True)
+        if job.path is None:
+            result = not_graded(job.assignment, "missing", self.course.sources.test_cells(job.assignment),
+                                "no notebook submitted (recorded by --final)")
+        else:
+            self.cgroup_watch.check()
+            result = self.course.grade(job.path, job.assignment, self.work / "jobs" / name,
+                                       timeout=self.settings.timeout,
+                                       call_seconds=self.settings.call_limit(job.assignment), autograded=made)
+            self.cgroup_watch.check()  # graded after its cgroups were lost: not recorded
+        self.gate.wait()
+        if self.failed.is_set():
+            made.unlink(missing_ok=True)
+            return
+        self.record(job, result, made)
+
+    def open_gate(self, checking: dict[str, concurrent.futures.Future]) -> None:
+        """Make the results folder an nbgrader course folder, wait for the pre-flight's verdict, then let the
+        graded jobs record (or, when either failed, drop them); mark and name the pre-flight's passes."""
+        stream, room = self.stream, self.room
         try:
             try:
                 if not room.write("the results folder's sources and gradebook",
-                                  lambda: _prepare_results_folder(out, course, db, assignments))[0]:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))
+                                  lambda: self.course.publish(self.out, self.db))[0]:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.out))
                 _preflight_verdict({a: f.result() for a, f in checking.items()})
             except BaseException:
-                failed.set()
+                self.failed.set()
                 raise
-            finally:
-                gate.set()
-            # with the first record, not before: a failed pre-flight writes nothing
-            room.write("the first-seen times", first_seen.save)
-            for a in checking:
-                room.write(f"the pre-flight's mark of {a}",
-                           lambda a=a: _write_atomic(state / ".preflight" / a, keys[a]))
-            if keys:
-                stream.write("pre-flight: " + "; ".join(
-                    ([f"the reference answers of {', '.join(a[:2] for a in checking)} earn full marks"] if checking
-                     else []) + ([f"{len(keys) - len(checking)} unchanged since their last check"]
-                                 if len(keys) > len(checking) else [])) + "\n")
-            for job in reused:
-                record = job.previous
-                if (record.get("time"), record.get("lms_id")) != (job.time.to_json(), job.lms_id):
-                    # the same file, its time now known better (an LMS export given this week) or an older record
-                    record = job.record(NotebookResult.from_json(record["result"]))
-                    with lock:
-                        room.write(f"the record of {job.student_id}'s {job.assignment}", lambda: _write_atomic(
-                            state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1)))
-                        room.write(f"the time of {job.student_id}'s {job.assignment}", lambda: writer.set_timestamp(
-                            job.student_id, job.assignment, job.submitted_at))
-                progress.update(job.student_id, NotebookResult.from_json(record["result"]), reused=True)
-            for fut in concurrent.futures.as_completed(futures):
-                fut.result()
-        except KeyboardInterrupt:
-            running = sum(f.running() for f in futures)
-            progress.stop(f"interrupted: {running} notebooks being graded finish and are saved, nothing else starts")
-            raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        writer.close()
-        course.close()
-    for sid, a, cleared in sorted(reviewed):
-        stream.write(f"reviewed work changed: {sid} resubmitted {a}; the TA's scores on it were cleared "
-                     f"({', '.join(cleared)}): review it again in formgrader\n")
-    records = rebuild(out, db, room)
-    room.release()
-    if room.failed:  # the tables are written; what the full disk cost is named, and a rerun redoes just that
-        for what in room.failed:
-            stream.write(f"not saved (disk full): {what}\n")
-        more = ", ..." if len(room.failed) > 1 else ""
-        raise exitcodes.InfrastructureError(
-            f"the disk was full: {len(room.failed)} writes failed ({room.failed[0]}{more}); every other record and "
-            f"the tables are saved: run the same command again once there is room")
-    counts: dict[str, int] = {}
-    for j in jobs:
-        status = records[(j.student_id, j.assignment)]["result"]["status"]
-        counts[status] = counts.get(status, 0) + 1
-    return {"students": len(found.students), "notebooks": len(jobs), "regraded": len(todo),
-            "reused": len(reused), "statuses": counts, "out": str(out), "absent": absent,
-            "reviewed_changed": [(sid, a) for sid, a, _ in sorted(reviewed)],
-            "graded_any": any(s in ("graded", "invalid", "missing") for s in counts) or not jobs}
+        finally:
+            self.gate.set()
+        # with the first record, not before: a failed pre-flight writes nothing
+        room.write("the first-seen times", self.first_seen.save)
+        keys = self.preflight_keys
+        for a in checking:
+            room.write(f"the pre-flight's mark of {a}",
+                       lambda a=a: _write_atomic(self.state / ".preflight" / a, keys[a]))
+        if keys:
+            stream.write("pre-flight: " + "; ".join(
+                ([f"the reference answers of {', '.join(a[:2] for a in checking)} earn full marks"] if checking
+                 else []) + ([f"{len(keys) - len(checking)} unchanged since their last check"]
+                             if len(keys) > len(checking) else [])) + "\n")
 
+    def record_reused(self) -> None:
+        """Count each reused job; rewrite its record and gradebook time when its time is now known better."""
+        for job in self.reused:
+            record = job.previous
+            if (record.get("time"), record.get("lms_id")) != (job.time.to_json(), job.lms_id):
+                # the same file, its time now known better (an LMS export given this week) or an older record
+                record = job.record(NotebookResult.from_json(record["result"]))
+                state, text = self.state / job.student_id / f"{job.assignment}.json", json.dumps(record, indent=1)
+                who = f"{job.student_id}'s {job.assignment}"
+                with self.lock:
+                    self.room.write(f"the record of {who}", lambda state=state, text=text: _write_atomic(state, text))
+                    self.room.write(f"the time of {who}", lambda job=job: self.writer.set_timestamp(
+                        job.student_id, job.assignment, job.submitted_at))
+            self.progress.update(job.student_id, NotebookResult.from_json(record["result"]), reused=True)
+
+    # 5
+    def record(self, job: NotebookJob, result: NotebookResult, made: pathlib.Path) -> None:
+        """Save one graded job: its autograded notebook, then its gradebook rows, then its state file (a rerun
+        reuses a notebook only once both are saved), each write through the reserve (a full disk gives it back
+        and writes again, or names what it lost)."""
+        room = self.room
+        who = f"{job.student_id}'s {job.assignment}"
+        autograded = self.out / "autograded" / job.student_id / job.assignment / f"{job.assignment}.ipynb"
+        placed, _ = room.write(f"the autograded notebook of {who}", lambda: _place_autograded(made, autograded))
+        with self.lock:  # one record at a time: a run killed in between, or one that could not save them all,
+            # grades it again
+            saved, cleared = room.write(f"the gradebook rows of {who}", lambda: self.writer.record(
+                job.student_id, result, job.submitted_at, self.found.names.get(job.student_id),
+                job.changed_since_review())) if placed else (False, None)
+            if saved:
+                room.write(f"the record of {who}", lambda: _write_atomic(
+                    self.state / job.student_id / f"{job.assignment}.json", json.dumps(job.record(result), indent=1)))
+            if cleared:
+                self.reviewed.append((job.student_id, job.assignment, cleared))
+        room.refill()
+        self.progress.update(job.student_id, result, graded=job.path is not None)
+
+    # 6
+    def rebuild(self) -> dict:
+        """Name the reviewed work a resubmission changed, rewrite the tables and feedback pages (the module's
+        `rebuild`), and return the run's summary.
+
+        Raises:
+            exitcodes.InfrastructureError: a full disk kept a write out (each one named on the stream).
+        """
+        stream, room = self.stream, self.room
+        for sid, a, cleared in sorted(self.reviewed):
+            stream.write(f"reviewed work changed: {sid} resubmitted {a}; the TA's scores on it were cleared "
+                         f"({', '.join(cleared)}): review it again in formgrader\n")
+        records = rebuild(self.out, self.db, room)
+        room.release()
+        if room.failed:  # the tables are written; what the full disk cost is named, and a rerun redoes just that
+            for what in room.failed:
+                stream.write(f"not saved (disk full): {what}\n")
+            more = ", ..." if len(room.failed) > 1 else ""
+            raise exitcodes.InfrastructureError(
+                f"the disk was full: {len(room.failed)} writes failed ({room.failed[0]}{more}); every other record "
+                f"and the tables are saved: run the same command again once there is room")
+        counts: dict[str, int] = {}
+        for j in self.jobs:
+            status = records[(j.student_id, j.assignment)]["result"]["status"]
+            counts[status] = counts.get(status, 0) + 1
+        return {"students": len(self.found.students), "notebooks": len(self.jobs), "regraded": len(self.todo),
+                "reused": len(self.reused), "statuses": counts, "out": str(self.out), "absent": self.absent,
+                "reviewed_changed": [(sid, a) for sid, a, _ in sorted(self.reviewed)],
+                "graded_any": any(s in ("graded", "invalid", "missing") for s in counts) or not self.jobs}
+
+
+def _longest_first(assignment: str) -> float:
+    """A sort key: the notebooks whose calls may take longest (by their default call limit) first."""
+    return -call_seconds(assignment)
 
 
 def _first_seen_of(record: dict, path: pathlib.Path) -> str | None:
@@ -414,31 +568,9 @@ def _first_seen_of(record: dict, path: pathlib.Path) -> str | None:
     try:
         return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc).replace(
             microsecond=0).isoformat()
-    except OSError:
+    except OSError as exc:
+        log.debug("%s: no time of its own (%s)", path, exc)
         return None
-
-
-def _prepare_results_folder(out: pathlib.Path, course: GradingCourse, db: str, assignments: list[str]) -> None:
-    """Make `out` an nbgrader course folder: sources, config, and a gradebook that knows every assignment."""
-    for a in assignments:
-        target = out / "source" / a
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(course.course.source / a, target)
-    review.write_config(out, db)  # its one writer: the course, the exchange, formgrader's sanitising
-    with dbretry.registering(db):  # a server gradebook: one registration at a time, no record meanwhile
-        course.course.register(db)
-
-
-def _preflight_one(course: GradingCourse, work: pathlib.Path, assignment: str, timeout: float,
-                   calls: float | None) -> NotebookResult:
-    """The reference answers of `assignment`, graded as a student's notebook would be."""
-    from .selftest import build_submission
-
-    path = work / "preflight" / f"{assignment}.ipynb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(build_submission(assignment)), encoding="utf-8")
-    return course.grade(path, assignment, work / "preflight" / f"job-{assignment}", timeout=timeout, calls=calls)
 
 
 def _preflight_verdict(results: dict[str, NotebookResult]) -> None:
@@ -455,17 +587,21 @@ def _preflight_verdict(results: dict[str, NotebookResult]) -> None:
 
 
 def _read(path: pathlib.Path) -> str | None:
+    """A small file's text, or None when it cannot be read (not written yet, most often)."""
     try:
         return path.read_text(encoding="utf-8")
-    except OSError:
+    except OSError as exc:
+        log.debug("%s not read (%s)", path, exc)
         return None
 
 
 def _load_record(path: pathlib.Path) -> dict | None:
+    """A notebook's state file, or None when there is none or it is not JSON (then it is graded again)."""
     text = _read(path)
     try:
         return json.loads(text) if text is not None else None
-    except ValueError:
+    except ValueError as exc:
+        log.debug("%s is not a record (%s): graded again", path, exc)
         return None
 
 
@@ -497,23 +633,23 @@ def rebuild(out: pathlib.Path, db: str, room: reserve_mod.Reserve | None = None)
     for (sid, a), rec in sorted(records.items()):
         result = NotebookResult.from_json(rec["result"])
         grades, comments = every.get((sid, a), ([], {}))
-        cells = {c.name: c for c in sorted(grades, key=lambda c: order[a].get(c.name, len(order[a])))}
-        score = sum(c.score or 0.0 for c in cells.values()) if cells else result.score
-        max_score = sum(c.max_score for c in cells.values()) if cells else result.max_score
-        manual = [c for c in cells.values() if c.manual]
-        waiting = [c.name for c in cells.values() if c.needs_manual_grade] if result.status not in NOT_GRADABLE \
+        by_name = {c.name: c for c in sorted(grades, key=lambda c: order[a].get(c.name, len(order[a])))}
+        score = sum(c.score or 0.0 for c in by_name.values()) if by_name else result.score
+        max_score = sum(c.max_score for c in by_name.values()) if by_name else result.max_score
+        manual = [c for c in by_name.values() if c.manual]
+        waiting = [c.name for c in by_name.values() if c.needs_manual_grade] if result.status not in NOT_GRADABLE \
             else []
         grade_rows.append([sid, a, f"{score:g}", f"{max_score:g}", result.status, result.detail,
                            f"{result.seconds:.1f}", f"{sum(c.score or 0 for c in manual):g}" if manual else "",
                            " ".join(waiting), "yes" if rec.get("late") else "", rec.get("submitted_at") or ""])
         for t in result.tests:
-            c = cells.get(t.test_id)
+            c = by_name.get(t.test_id)
             test_rows.append([sid, a, t.test_id, f"{c.score if c and c.score is not None else t.score:g}",
                               f"{t.max_score:g}", "yes" if t.hidden else "no",
                               t.message + (f" [TA: {c.comment}]" if c and c.comment else ""),
                               "yes" if c and c.manual else ""])
         autograded = out / "autograded" / sid / a / f"{a}.ipynb"
-        page = feedback.render(sid, result, autograded, list(cells.values()), score, max_score, comments)
+        page = feedback.render(sid, result, autograded, list(by_name.values()), score, max_score, comments)
         write(f"the feedback page of {sid}'s {a}",
               lambda sid=sid, a=a, page=page: _write_atomic(out / "feedback" / sid / a / f"{a}.html", page))
     for name, columns, rows in (("grades.csv", GRADE_COLUMNS, grade_rows), ("tests.csv", TEST_COLUMNS, test_rows)):
@@ -525,8 +661,8 @@ def rebuild(out: pathlib.Path, db: str, room: reserve_mod.Reserve | None = None)
 def _cell_order(out: pathlib.Path, assignment: str) -> dict[str, int]:
     """Each graded cell's position in the results folder's source notebook (the order a page lists them in)."""
     path = out / "source" / assignment / f"{assignment}.ipynb"
-    nb = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"cells": []}
-    return {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(nb["cells"]) if nbgrader_meta(c).get("grade_id")}
+    nb = cells.read_notebook(path) if path.is_file() else {"cells": []}
+    return {cells.grade_id(c): i for i, c in enumerate(nb["cells"]) if cells.grade_id(c)}
 
 
 def summary_lines(summary: dict) -> list[str]:

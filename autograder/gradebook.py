@@ -10,12 +10,15 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import logging
 import os
 import sys
 import warnings
 
 from . import dbretry
 from .paths import COURSE_ID, UsageError
+
+log = logging.getLogger(__name__)
 
 
 def shown_url(db_url: str) -> str:
@@ -24,7 +27,8 @@ def shown_url(db_url: str) -> str:
 
     try:
         return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001  (not a URL at all: nothing to hide)
+    except Exception as exc:  # noqa: BLE001  (not a URL at all: nothing to hide)
+        log.debug("a gradebook URL SQLAlchemy cannot read (%s): shown as given", type(exc).__name__)
         return db_url
 
 
@@ -148,13 +152,13 @@ class Writer:
     def __init__(self, db_url: str):
         self.db_url = db_url
         self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradebook")
-        self._opened = None
+        self._open = contextlib.ExitStack()  # the gradebook, once opened (by the writer's thread)
         self._gb = None
 
     def _call(self, function, *args):
         if self._gb is None:
-            self._opened = opened(self.db_url)
-            self._gb = self._opened.__enter__()
+            self._gb = self._open.enter_context(opened(self.db_url))
+
         def attempt():
             dbretry.after_registrations(self._gb.db)
             return function(self._gb, *args)
@@ -175,9 +179,8 @@ class Writer:
         self._thread.submit(self._call, set_timestamp, student_id, assignment, timestamp).result()
 
     def _close(self) -> None:
-        if self._opened is not None:
-            was_opened, self._opened, self._gb = self._opened, None, None
-            was_opened.__exit__(None, None, None)
+        self._gb = None
+        self._open.close()
 
     def close(self) -> None:
         self._thread.submit(self._close).result()
@@ -199,7 +202,14 @@ def every_grade(gb) -> dict[tuple[str, str], tuple[list[CellGrade], dict[str, st
     assignment): what `Gradebook.find_submission_notebook(...).grades` and `.comments` say, read in two queries
     (nbgrader's objects load each grade's cell name and maximum one query at a time: a rebuild of 570
     notebooks spent about 20 s there, one of 300 students' six notebooks would spend a minute)."""
-    from nbgrader.api import Assignment, BaseCell, Comment, Grade, SubmittedAssignment, SubmittedNotebook
+    from nbgrader.api import (
+        Assignment,
+        BaseCell,
+        Comment,
+        Grade,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
 
     def joined(query, model):
         return (query.select_from(model).join(SubmittedNotebook, model.notebook_id == SubmittedNotebook.id)

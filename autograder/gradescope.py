@@ -24,7 +24,8 @@ repository gradescope/autograder_samples):
   more from the assignment's "Autograder Settings"; a run that passes the memory limit ends in
   "Killed".
 
-`run_autograder` first makes the bundled `solutions/` readable by root alone (0700 folders, 0600
+The two scripts are files of the package, `templates/gradescope/setup.sh` and `run_autograder`, copied into the
+bundle as they are. `run_autograder` first makes the bundled `solutions/` readable by root alone (0700 folders, 0600
 files): a container may forbid the namespaces that give a kernel a private root, and then a kernel,
 under a user id of its own, sees the real file system. `run()` grades only where
 `sandbox.unsafe_reason()` finds a kernel cannot read the sources; elsewhere it writes a results.json
@@ -46,51 +47,17 @@ import time
 import zipfile
 
 from . import cgroups, sandbox
-from .course import GradingCourse, test_cells
+from .course import GradingCourse
+from .paths import ASSIGNMENTS, DATA, REPO, data_files
 from .results import NotebookResult, not_graded
-from .paths import ASSIGNMENTS, REPO
 
-# setup.sh takes the interpreter and the venv from the environment so that a test can stand in for
-# Gradescope; the defaults are what Gradescope's Ubuntu images have.
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image; the bundle is unpacked in
-# /autograder/source. AUTOGRADER_BASE_PYTHON, AUTOGRADER_VENV and AUTOGRADER_SOURCE let a test use
-# another interpreter and places (defaults: Ubuntu's python3 - 3.10 on 22.04, 3.12 on 24.04 -,
-# /autograder/venv and /autograder/source).
-set -euo pipefail
-SOURCE="${AUTOGRADER_SOURCE:-/autograder/source}"
-PYTHON="${AUTOGRADER_BASE_PYTHON:-python3}"
-VENV="${AUTOGRADER_VENV:-/autograder/venv}"
-if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    # Ubuntu ships python3 without venv/ensurepip: its own python3-venv package adds them
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
-fi
-"$PYTHON" -m venv "$VENV"
-# every version pinned by the course's constraints.txt, so a bundle rebuilt mid-term grades the same
-"$VENV/bin/python" -m pip install --no-input --disable-pip-version-check -c "$SOURCE/constraints.txt" "$SOURCE"
-"$VENV/bin/python" -c "import tensorflow, nbgrader, aekit.data; print('autograder environment ready')"
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this once per submission (working directory /autograder). AUTOGRADER_ROOT and
-# AUTOGRADER_PYTHON let a test stand in for /autograder and its venv.
-set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PY="${AUTOGRADER_PYTHON:-${AUTOGRADER_VENV:-$ROOT/venv}/bin/python}"
-cd "$ROOT/source"
-mkdir -p "$ROOT/results"
-# the hidden tests are root's alone: a kernel runs under a user id of its own and, where the container
-# forbids namespaces, sees this folder (run() checks, and grades nothing if it is still readable)
-chmod -R go-rwx "$ROOT/source/solutions"
-# export AEKIT_UNSAFE=1  # grade even where a kernel could read the hidden tests (not recommended)
-export AEKIT_REPO="$ROOT/source" TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
-exec "$PY" -m autograder gradescope-run --root "$ROOT"
-"""
+# setup.sh and run_autograder, copied into the bundle's root as they are; both take the interpreter, the venv
+# and the folders from the environment so that a test can stand in for Gradescope (the defaults are what
+# Gradescope's Ubuntu images have)
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "templates" / "gradescope"
+SCRIPT_NAMES = ("setup.sh", "run_autograder")
 
 _BUNDLED = ["aekit", "autograder", "pyproject.toml", "constraints.txt", "nbgrader_config.py", "README.md"]
-# everything under data/ the notebooks or the package read: MNIST subset, models and their metrics
-_DATA_SUFFIXES = (".npz", ".keras", ".json", ".md", ".py")
 
 
 def build_bundle(out: pathlib.Path, assignments: list[str]) -> pathlib.Path:
@@ -99,16 +66,15 @@ def build_bundle(out: pathlib.Path, assignments: list[str]) -> pathlib.Path:
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add_text(zf, "setup.sh", SETUP_SH, executable=True)
-        _add_text(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
+        for name in SCRIPT_NAMES:
+            _add_text(zf, name, (SCRIPTS / name).read_text(encoding="utf-8"), executable=True)
         _add_text(zf, "assignments.json", json.dumps(list(assignments)))
         for name in _BUNDLED:
             _add_tree(zf, REPO / name, name)
         for a in assignments:
             _add_tree(zf, REPO / "solutions" / a, f"solutions/{a}")
-        for p in sorted((REPO / "data").rglob("*")):
-            if p.is_file() and p.suffix in _DATA_SUFFIXES and "__pycache__" not in p.parts:
-                zf.write(p, f"data/{p.relative_to(REPO / 'data')}")
+        for p in data_files():
+            zf.write(p, f"data/{p.relative_to(DATA)}")
     return out
 
 
@@ -258,7 +224,7 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
         for a in assignments:
             if a not in found:
                 names = ", ".join(p.name for p in notebooks) or "no notebook"
-                results.append(not_graded(a, "missing", test_cells(a),
+                results.append(not_graded(a, "missing", course.sources.test_cells(a),
                                           f"no {a}.ipynb in the submission (found: {names})"))
                 continue
             print(f"grading {found[a].name} as {a}")

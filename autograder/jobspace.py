@@ -66,7 +66,7 @@ def base() -> pathlib.Path:
     try:
         os.mkdir(path, 0o755)
     except FileExistsError:
-        pass
+        log.debug("%s exists already", path)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.mkdir(path, 0o755)
@@ -75,7 +75,7 @@ def base() -> pathlib.Path:
         raise UnsafeBase(f"{path} is not a folder of this user's (a link, or another user's): remove it "
                          f"(rm -rf {path}) and grade again")
     if st.st_mode & 0o777 != 0o755:
-        os.chmod(path, 0o755, follow_symlinks=False)
+        os.chmod(path, 0o755, follow_symlinks=False)  # noqa: S103  (root's own folder: jobs enter their own in it)
     return path
 
 
@@ -90,10 +90,10 @@ def is_tmpfs(path: str) -> bool:
 def _default_base() -> pathlib.Path:
     """/run/aekit; where no job folder can be a tmpfs of its own (no mount) and /run is on a disk, /dev/shm/aekit
     when that is a tmpfs: what a job writes in its folder then counts against its memory cgroup."""
-    writable = [d for d in ("/run", "/dev/shm") if os.access(d, os.W_OK)]
+    writable = [d for d in ("/run", "/dev/shm") if os.access(d, os.W_OK)]  # noqa: S108  (checked: root's folder)
     if writable and os.geteuid() == 0 and not mountable() and not is_tmpfs("/run"):
         writable = [d for d in writable if is_tmpfs(d)] or writable
-    return pathlib.Path(writable[0] if writable else "/tmp") / "aekit"
+    return pathlib.Path(writable[0] if writable else "/tmp") / "aekit"  # noqa: S108  (base() checks it is root's)
 
 
 def private_home() -> pathlib.Path:
@@ -104,7 +104,7 @@ def private_home() -> pathlib.Path:
     try:
         os.mkdir(home, 0o700)
     except FileExistsError:
-        pass
+        log.debug("%s exists already", home)
     st = os.lstat(home)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
         raise UnsafeBase(f"{home} is not a folder of this user's: remove it (rm -rf {home}) and grade again")
@@ -155,7 +155,7 @@ def make_job_folder(path: pathlib.Path, uid: int | None, *, size_bytes: int, ino
         if not bounded:
             log.warning("cannot mount a tmpfs on %s (errno %d): the job's folder is not bounded",
                         path, ctypes.get_errno())
-    os.chmod(path, 0o711)
+    os.chmod(path, 0o711)  # noqa: S103  (the job's user id enters its folder; nobody may list it)
     ipc = path / "ipc"
     os.mkdir(ipc, 0o700)
     if uid is not None:
@@ -208,7 +208,7 @@ def _own_folder(path: pathlib.Path, mode: int) -> pathlib.Path:
     try:
         os.mkdir(path, mode)
     except FileExistsError:
-        pass
+        log.debug("%s exists already", path)
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
         raise UnsafeBase(f"{path} is not a folder of this user's (a link, or another user's): remove it "
@@ -253,8 +253,8 @@ def _orphan_owners() -> set[int]:
                 state, parent = f.read().rsplit(")", 1)[1].split()[:2]
             if int(parent) == 1 and state not in ("Z", "X"):
                 owners.add(os.stat(f"/proc/{entry}").st_uid)
-        except (OSError, ValueError, IndexError):
-            pass
+        except (OSError, ValueError, IndexError) as exc:
+            log.debug("process %s left out of the orphans (gone meanwhile?): %s", entry, exc)
     return owners
 
 
@@ -336,8 +336,8 @@ def mounts_under(path: pathlib.Path) -> list[str]:
                 point = line.split()[4].encode().decode("unicode_escape")
                 if point == prefix or point.startswith(prefix + "/"):
                     found.append(point)
-    except OSError:
-        pass
+    except OSError as exc:
+        log.debug("cannot read this process's mounts (none taken as under %s): %s", path, exc)
     return sorted(set(found), key=len, reverse=True)
 
 
@@ -353,8 +353,9 @@ def remove_tree(path: pathlib.Path) -> bool:
     except FileNotFoundError:
         return True
     try:
-        done = subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+        done = subprocess.run(  # noqa: S603  (a fixed argv)
+            ["rm", "-rf", "--one-file-system", "--", str(path)],  # noqa: S607  (the system's rm, root's PATH)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
         problem = done.stderr.strip().splitlines()[-1] if done.returncode else ""
     except (OSError, subprocess.SubprocessError) as exc:
         problem = str(exc)
@@ -364,7 +365,8 @@ def remove_tree(path: pathlib.Path) -> bool:
     return True
 
 
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # where any user id may write (uid-only mode)
+# where any user id may write (uid-only mode): cleaned of a job's files, never written to
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # noqa: S108
 
 
 def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> list[str]:
@@ -381,9 +383,10 @@ def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> lis
     if not mine:
         return []
     try:
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", *mine], user=uid, group=uid, extra_groups=[],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
-                       cwd="/")
+        subprocess.run(  # noqa: S603  (a fixed argv, run as the job's user id)
+            ["rm", "-rf", "--one-file-system", "--", *mine],  # noqa: S607  (the system's rm, root's PATH)
+            user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, timeout=600, cwd="/")
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("could not remove the files user %d left: %s", uid, exc)
     left = [p for p in mine if os.path.lexists(p)]

@@ -16,11 +16,30 @@ kernel's stdin channel: the reference code itself never enters this process.
 from __future__ import annotations
 
 import json
+import logging
 
-from . import codec
+from . import codec, tape
+
+log = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "\x00aekit-callback:"
 REQUEST_PROMPT = "\x00aekit-request"
+ERROR_CHARS = 2000  # of an error's text in a reply
+# what an error reply says failed (its "kind"): the student's code raised, raised NotImplementedError (an
+# exercise not done yet), or answered with something that cannot cross (a sentence about the function)
+RAISED, NOT_IMPLEMENTED, ANSWER = "raised", "not_implemented", "answer"
+ERROR_KINDS = (RAISED, NOT_IMPLEMENTED, ANSWER)
+
+
+def error_reply(text: str, kind: str = RAISED) -> str:
+    """An error reply: `text` (cut to ERROR_CHARS) and what failed."""
+    return json.dumps({"error": text[:ERROR_CHARS], "kind": kind})
+
+
+def raised_reply(exc: BaseException, prefix: str = "") -> str:
+    """The error reply for an exception of the student's code."""
+    kind = NOT_IMPLEMENTED if isinstance(exc, NotImplementedError) else RAISED
+    return error_reply(f"{prefix}{type(exc).__name__}: {exc}", kind)
 
 
 class Server:
@@ -29,7 +48,7 @@ class Server:
     def __init__(self, ns: dict):
         self.ns = ns
         self.mirrors: dict = {}  # token -> this kernel's copy of a model or optimiser the trusted side sent
-        self.tapes: dict = {}    # call number -> (tape, flat outputs, variables), for gradients asked later
+        self.tapes = tape.Tapes()  # calls on tf.Variables, for the gradients asked later (`vjp`)
 
     # ---- what crosses ------------------------------------------------------------------------------
 
@@ -45,8 +64,8 @@ class Server:
             if model_problem(json.loads(config)) is None:
                 return {"t": "model", "v": {"config": config,
                                             "weights": [codec.encode(w) for w in obj.get_weights()]}}
-        except Exception:  # noqa: BLE001  (any failure: keep the model here instead)
-            pass
+        except Exception:  # (a student's model may fail anyhow: keep it here instead)
+            log.debug("a model goes as a handle: its configuration could not be sent", exc_info=True)
         # any other model (subclassed, custom layers) stays here: the other side gets a handle to call it
         token = f"k{len(self.mirrors)}"
         self.mirrors[token] = obj
@@ -55,7 +74,8 @@ class Server:
             try:
                 config = json.dumps(keras.saving.serialize_keras_object(layer))
                 weights = [codec.encode(w) for w in layer.get_weights()]
-            except Exception:  # noqa: BLE001
+            except Exception:  # (a student's layer may fail anyhow: described as a plain Layer)
+                log.debug("a layer goes without its configuration", exc_info=True)
                 config, weights = None, []
             parts.append({"class": type(layer).__name__, "config": config, "weights": weights})
         return {"t": "remote", "v": {"token": token, "name": str(obj.name), "layers": parts}}
@@ -93,7 +113,7 @@ class Server:
         try:
             req = json.loads(_request())
             rngs, used = [], {"models": {}, "vars": [], "opts": []}
-            hook = lambda t, v: self._decode_hook(t, v, used)  # noqa: E731
+            hook = lambda t, v: self._decode_hook(t, v, used)
             args = codec.decode(req["args"], rngs=rngs, hook=hook)
             kwargs = codec.decode(req["kwargs"], rngs=rngs, hook=hook)
             for opt in used["opts"]:  # an optimiser arrives as configuration: build it on the models passed with it,
@@ -101,7 +121,7 @@ class Server:
                     opt.build([v for m in used["models"].values() for v in m.trainable_variables])
             fn = self.mirrors.get(req["target"]) if req.get("target") else self.ns.get(req["name"])
             if fn is None:
-                return json.dumps({"error": f"NameError: {req['name']} is not defined"})
+                return error_reply(f"NameError: {req['name']} is not defined")
             if req.get("compiled"):  # as tf.function(train_step) compiles it (the test asks for this)
                 import tensorflow as tf
 
@@ -119,18 +139,14 @@ class Server:
 
                 eager = tf.config.functions_run_eagerly()
                 tf.config.run_functions_eagerly(True)
-            tape = None
+            taped = None
             try:
                 if used["vars"]:
-                    import tensorflow as tf
-
-                    tape = tf.GradientTape(persistent=True)
-                    with tape:
-                        value = fn(*args, **kwargs)
+                    value, taped = tape.taped(fn, args, kwargs)
                 else:
                     value = fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001  (the student's error, reported as text)
-                return json.dumps({"error": f"{type(exc).__name__}: {exc}"[:2000]})
+                return raised_reply(exc)
             finally:
                 for name, old in saved.items():
                     if old is missing:
@@ -142,32 +158,23 @@ class Server:
             try:
                 out = codec.encode(value, hook=self._encode_hook)
             except TypeError as exc:
-                return json.dumps({"error": f"{req['name']} returned something that is not plain data: {exc}"})
+                return error_reply(f"{req['name']} returned something that is not plain data: {exc}", ANSWER)
             reply = {"value": out, "rngs": [g.bit_generator.state for g in rngs],
                      "weights": {tok: [codec.encode(w) for w in m.get_weights()]
                                  for tok, m in used["models"].items()}}
-            if tape is not None:
-                import tensorflow as tf
-
-                reply["call"] = len(self.tapes)
-                self.tapes[reply["call"]] = (tape, tf.nest.flatten(value), used["vars"])
+            if taped is not None:
+                reply["call"] = self.tapes.record(taped, value, used["vars"])
             return json.dumps(reply)
-        except BaseException as exc:  # noqa: BLE001
-            return json.dumps({"error": f"the call failed: {type(exc).__name__}: {exc}"[:2000]})
+        except BaseException as exc:  # noqa: BLE001  (whatever the student's objects provoke: an answer)
+            return raised_reply(exc, "the call failed: ")
 
     def vjp(self) -> str:
         """Gradients of an earlier call's outputs (weighted by `upstream`) with respect to its variables."""
         try:
-            import tensorflow as tf
-
             req = json.loads(_request())
-            tape, flat, variables = self.tapes[req["call"]]
-            upstream = [tf.constant(codec.decode(u), dtype=o.dtype) for u, o in zip(req["upstream"], flat)]
-            grads = tape.gradient(flat, variables, output_gradients=upstream)
-            return json.dumps({"grads": [None if g is None else codec.encode(tf.convert_to_tensor(g).numpy())
-                                         for g in grads]})
-        except BaseException as exc:  # noqa: BLE001
-            return json.dumps({"error": f"the gradient failed: {type(exc).__name__}: {exc}"[:2000]})
+            return json.dumps({"grads": self.tapes.gradients(req["call"], req["upstream"])})
+        except BaseException as exc:  # noqa: BLE001  (whatever the student's function provokes: an answer)
+            return raised_reply(exc, "the gradient failed: ")
 
 
 def _request() -> str:
@@ -195,7 +202,7 @@ def _stub(name: str):
 
             def eager(*tensors):
                 filled = list(flat)
-                for i, x in zip(where, tensors):
+                for i, x in zip(where, tensors, strict=False):  # one tensor per place
                     filled[i] = x
                 a, k = tf.nest.pack_sequence_as((args, kwargs), filled)
                 return _eager_call(name, a, k)
@@ -220,22 +227,14 @@ def _eager_call(name: str, args: tuple, kwargs: dict):
     payload = {"fn": name, "args": codec.encode(list(args), hook=note), "kwargs": codec.encode(dict(kwargs), hook=note)}
     if not found:
         return codec.decode(_ask(payload)["value"])
-    shape: dict = {}
+    reply: dict = {}
 
-    @tf.custom_gradient
-    def joined(*inputs):
-        reply = _ask(payload)
-        value = codec.decode(reply["value"])
-        shape["value"] = value
-        flat = [tf.convert_to_tensor(x) for x in tf.nest.flatten(value)]
+    def forward():
+        reply.update(_ask(payload))
+        return codec.decode(reply["value"])
 
-        def grad(*upstream):
-            back = _ask({"vjp": reply["call"], "upstream": [codec.encode(tf.convert_to_tensor(u).numpy())
-                                                            for u in upstream]})
-            return [tf.zeros_like(x) if g is None else tf.cast(codec.decode(g), x.dtype)
-                    for g, x in zip(back["grads"], inputs)]
+    def backward(upstream: list) -> list:
+        back = _ask({"vjp": reply["call"], "upstream": [codec.encode(u) for u in upstream]})
+        return [None if g is None else codec.decode(g) for g in back["grads"]]
 
-        return (flat[0] if len(flat) == 1 else flat), grad
-
-    out = joined(*[tf.convert_to_tensor(x) for x in found])
-    return tf.nest.pack_sequence_as(shape["value"], tf.nest.flatten(out))
+    return tape.joined(found, forward, backward, zero_for_none=True)

@@ -25,7 +25,8 @@ import sys
 import threading
 import time
 
-from . import cgroups, diskwatch, jobspace, sandbox, strays, undertaker, zygote
+from . import cgroups, diskwatch, jobspace, sandbox, strays, undertaker, zygote, zygotelink
+from .messages import GradingRequest
 from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
 
@@ -106,7 +107,10 @@ class Launcher:
             tests: list, timeout: float, call_seconds: float) -> NotebookResult:
         """Grade one notebook in the fresh folder `job_dir`, which then holds `autograded.ipynb` (the caller
         removes it); never raises for a bad submission. A notebook that met a disk another job filled (crashed, or
-        a verdict saying "No space left on device", while the watch stopped that job) is graded once more."""
+        a verdict saying "No space left on device", while the watch stopped that job) is graded once more.
+
+        `call_seconds`: the limit of one test call or cell (its default is resolved by the caller,
+        `course.call_limit`), carried to the grading run by its `messages.GradingRequest`."""
         start = time.monotonic()
         result, stopped = self._run_once(assignment=assignment, source=source, submission=submission,
                                          job_dir=job_dir, tests=tests, timeout=timeout, call_seconds=call_seconds)
@@ -141,15 +145,15 @@ class Launcher:
                 box.cleanup()
                 raise
             result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
-            request = {"assignment": assignment, "source": str(source), "submission": str(submission),
-                       "timeout": timeout, "call_seconds": call_seconds, "result": str(result_path),
-                       "autograded": str(autograded), "cwd": str(job_dir),
-                       # what the run builds (models rebuilt from a submission) counts against the job's memory and
-                       # CPU
-                       "cgroups": {k: str(v) for k, v in box.cgroups.runner.items()},
-                       "kernel_env": box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde"))}
+            request = GradingRequest(
+                assignment=assignment, source=str(source), submission=str(submission), timeout=float(timeout),
+                call_seconds=float(call_seconds), result=str(result_path), autograded=str(autograded),
+                cwd=str(job_dir),
+                # what the run builds (models rebuilt from a submission) counts against the job's memory and CPU
+                cgroups={k: str(v) for k, v in box.cgroups.runner.items()},
+                kernel_env=box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde")))
             request_path = job_dir / "request.json"
-            request_path.write_text(json.dumps(request), encoding="utf-8")
+            request.write(request_path)
         except OSError as exc:
             if box is not None:
                 box.cleanup()
@@ -200,13 +204,14 @@ class Launcher:
         if started is not None:
             pid, conn = started
             try:
-                code = zygote.wait_exit(conn, seconds)
+                code = zygotelink.wait_exit(conn, seconds)
             finally:
                 conn.close()
             if code is None:
                 sandbox.kill_tree(pid)
             return code
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.pipeline", request, str(os.getpid())],
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.pipeline", request,  # noqa: S603  (fixed argv)
+                                 str(os.getpid())],
                                 cwd=cwd, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)

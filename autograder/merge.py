@@ -34,7 +34,6 @@ import os
 import pathlib
 import shutil
 import sys
-import types
 
 from . import grade, gradebook, resultsdir, runlock, submitted
 from .course import Course
@@ -138,7 +137,8 @@ def _refuse_unfinished(folder: pathlib.Path) -> None:
         try:
             who = json.loads(text)
             who = f" (process {who['pid']}, started {who['started_at']})"
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError) as exc:
+            log.debug("%s: the lock's owner is unreadable (%s): %r", folder, exc, text[:200])
             who = ""
         raise UsageError(f"{folder}: its grading run{who} was killed before it finished: run that shard again "
                          "(it regrades only what it had not finished), then merge")
@@ -217,7 +217,8 @@ def _registered(into: pathlib.Path, db: str) -> set[str]:
             if not sqlalchemy.inspect(conn).has_table("assignment"):
                 return set()
             names = {row[0] for row in conn.execute(sqlalchemy.text("SELECT name FROM assignment"))}
-    except sqlalchemy.exc.SQLAlchemyError:
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        log.debug("gradebook %s unreadable, taken as registering no assignment: %s", db, exc)
         return set()
     finally:
         engine.dispose()
@@ -251,7 +252,11 @@ def _merge_first_seen(folders: list[ShardFolder], into: pathlib.Path) -> None:
     for source in [path, *(f.path / ".state" / submitted.FIRST_SEEN for f in folders)]:
         try:
             seen = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            log.debug("%s: no first sightings", source)
+            continue
+        except (OSError, ValueError) as exc:
+            log.warning("%s is unreadable (%s): its first sightings are not merged", source, exc)
             continue
         for key, when in seen.items():
             if key not in merged or datetime.datetime.fromisoformat(when) < datetime.datetime.fromisoformat(
@@ -331,11 +336,12 @@ def merge(shard_dirs: list[pathlib.Path], into: pathlib.Path, *, db_url: str | N
         for folder in folders:
             if id(folder) in by_folder:
                 course = _ShardSources(folder.path, by_folder[id(folder)])
-                grade._prepare_results_folder(into, types.SimpleNamespace(course=course), db, by_folder[id(folder)])
+                course.publish(into, db)  # its sources, the config and their registration
         ledger_path = into / ".state" / LEDGER
         try:
             ledger: dict[str, str] = json.loads(ledger_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            log.debug("%s: no ledger yet (%s)", ledger_path, exc)
             ledger = {}
         names: dict[str, str] = {}
         for folder in folders:

@@ -9,6 +9,10 @@ SOLUTIONS = REPO / "solutions"
 RELEASE = REPO / "notebooks"
 DATA = REPO / "data"
 COURSE_ID = "autoencoders"  # the nbgrader course id of the gradebook (grade.py, export.py)
+# the files of data/ that the course package installs as aekit._data (pyproject.toml's package-data: the MNIST
+# subset, the pretrained models, their metrics, the README); the student kit and the Gradescope bundle ship
+# these and nothing else of data/ (its scripts read solutions/)
+DATA_SUFFIXES = (".npz", ".keras", ".json", ".md")
 
 ASSIGNMENTS = (
     "01_conv_as_matrix",
@@ -27,6 +31,12 @@ DEFAULT_CALL_SECONDS = 30.0
 
 class UsageError(Exception):
     """A mistake a person made (bad argument, missing file); printed as one line."""
+
+
+def data_files() -> list[pathlib.Path]:
+    """The files of data/ that the course package installs (DATA_SUFFIXES), in a stable order."""
+    return [p for p in sorted(DATA.rglob("*"))
+            if p.is_file() and p.suffix in DATA_SUFFIXES and "__pycache__" not in p.parts]
 
 
 def source_notebook(assignment: str) -> pathlib.Path:

@@ -10,7 +10,9 @@ student code and is the only one that ever holds a test's source:
 5. `run_tests`: each test cell's source here, exercise functions proxied into the kernel (`calls`);
 6. `write_autograded`: the notebook in nbgrader's layout, each test cell showing its verdict.
 
-`main(request.json)` writes `result.json` (a `results.NotebookResult`) and the autograded notebook.
+`main(request.json)` (a `messages.GradingRequest`) writes `result.json` (a `results.NotebookResult`) and the
+autograded notebook. A kernel that is gone says why (`kernelproc.Gone`): its reason, never its text, makes the
+notebook `timeout` or `crashed` (`status_of`).
 
 Time (`Budget`): the cells may use half of the notebook's time limit, and the tests always get the rest, so
 cells that hang cannot take the tests' turn. One cell, or one call of a test, gets at most a sixth of the
@@ -24,6 +26,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import logging
 import os
 import pathlib
 import sys
@@ -31,7 +34,11 @@ import time
 import traceback
 
 from . import calls, cells
+from .kernelproc import Gone, KernelGone
+from .messages import GradingRequest, MessageError
 from .results import MESSAGE_LIMIT, NotebookResult, TestResult, not_graded
+
+log = logging.getLogger(__name__)
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_CELLS = 2000
@@ -102,8 +109,8 @@ def read_submission(path: pathlib.Path) -> tuple[dict | None, str]:
     return nb, ""
 
 
-def start_kernel(request: dict, deadline: float) -> calls.Kernel:
-    return calls.Kernel(request["kernel_env"], request["cwd"], deadline, float(request["call_seconds"]))
+def start_kernel(request: GradingRequest, deadline: float) -> calls.Kernel:
+    return calls.Kernel(request.kernel_env, request.cwd, deadline, request.call_seconds)
 
 
 def names_in(code: str) -> set[str]:
@@ -118,13 +125,14 @@ def names_in(code: str) -> set[str]:
 
 def provided_code(source_nb: dict) -> set[str]:
     """The code of the source's cells that are neither tests nor exercises (setup, explorers, demonstrations)."""
-    return {cells.source_text(c).strip() for c in source_nb["cells"] if c.get("cell_type") == "code"
-            and not cells.nbgrader_meta(c).get("grade") and not cells.nbgrader_meta(c).get("solution")}
+    return {cells.source_text(c).strip() for c in source_nb["cells"]
+            if cells.is_code(c) and not cells.is_grade(c) and not cells.is_solution(c)}
 
 
 def run_cells(kernel: calls.Kernel, plan: cells.Plan, budget: Budget | None = None,
-              provided: set[str] = frozenset()) -> list[str]:
-    """Run the submission's cells in order; a failing or stopped cell does not stop the next. Their problems.
+              provided: set[str] = frozenset()) -> list[calls.CellProblem]:
+    """Run the submission's cells in order; a failing or stopped cell does not stop the next. Their problems,
+    each labelled with its cell.
 
     Each cell within `budget.cell_seconds`: a cell that names an exercise which already ran past its limit gets
     `calls.GRACE_SECONDS`; cells left when the cells' share of the time is spent are not run. Cells whose code
@@ -137,22 +145,47 @@ def run_cells(kernel: calls.Kernel, plan: cells.Plan, budget: Budget | None = No
         if budget is not None and seconds is None:
             cell["outputs"].append(calls.error_output("CellTimeoutError", "not run: the notebook's cells had used "
                                                                           "their share of the time limit"))
-            problems.append(f"{label}: not run (the cells' time was used up)")
+            problems.append(calls.CellProblem(f"{label}: not run (the cells' time was used up)", stopped=True))
             continue
         problem = kernel.run_cell(code, outputs=cell["outputs"], seconds=seconds, provided=code.strip() in provided)
         if problem:
-            problems.append(f"{label}: {problem}")
+            problems.append(problem.labelled(label))
     return problems
 
 
 def trusted_prelude(source_nb: dict) -> list[str]:
     """The source's locked code cells that are neither tests nor exercises (setup, provided code), in order."""
-    out = []
-    for c in source_nb["cells"]:
-        m = cells.nbgrader_meta(c)
-        if c.get("cell_type") == "code" and m.get("locked") and not m.get("grade") and not m.get("solution"):
-            out.append(cells.source_text(c))
-    return out
+    return [cells.source_text(c) for c in source_nb["cells"] if cells.is_code(c) and cells.is_read_only(c)]
+
+
+def stopped_detail(problems: list[calls.CellProblem]) -> str:
+    """What the notebook's detail says of its cells: those stopped at their limit or not run ("" for none). Only
+    the grader marks a cell stopped: a student's error text that says "was stopped" is no such cell."""
+    return "; ".join(p.text for p in problems if p.stopped)[:MESSAGE_LIMIT]
+
+
+NOT_DONE = "NotImplementedError: this exercise is not done yet"  # a test's verdict on an exercise left as released
+
+
+def run_test(code: str, test_id: str, ns: dict) -> str:
+    """Run one test cell's `code` in `ns`: its failure message ("" when it passed), at most MESSAGE_LIMIT
+    characters. The one runner of a test's code (the grading run here, selftest's in-process students too);
+    a kernel that is gone (`KernelGone`) is no verdict and goes up to the caller."""
+    try:
+        exec(compile(code, f"<{test_id}>", "exec"), ns)  # noqa: S102  (the course's own test)
+    except NotImplementedError:
+        return NOT_DONE
+    except KernelGone:
+        raise
+    except Exception as exc:  # noqa: BLE001  (the test's own error is a failure to report)
+        return f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT]
+    return ""
+
+
+def status_of(gone: KernelGone, time_left: float) -> str:
+    """The notebook's status when its kernel is gone: `timeout` when the notebook's time ran out, `crashed`
+    when the kernel died (or could not start again) with time left. From the reason, never from a message."""
+    return "timeout" if gone.reason is Gone.TIME_UP or time_left <= 0 else "crashed"
 
 
 def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: float,
@@ -173,21 +206,12 @@ def run_tests(kernel: calls.Kernel, plan: cells.Plan, source_nb: dict, timeout: 
         ns = dict(base)
         ns.update({n: calls.Proxy(session, n) for n in plan.exercises})
         session.ns = ns
-        message, began = "", time.monotonic()
+        began = time.monotonic()
         try:
-            exec(compile(test.code, f"<{test.test_id}>", "exec"), ns)  # noqa: S102  (the course's own test)
-        except NotImplementedError:
-            message = "NotImplementedError: this exercise is not done yet"
-        except AssertionError as exc:
-            message = f"AssertionError: {exc}"
-        except calls.KernelGone as exc:
-            if kernel.left() > 0 and "died" in str(exc):
-                status = "crashed"
-            else:
-                status = "timeout"
+            message = run_test(test.code, test.test_id, ns)
+        except KernelGone as exc:
+            status = status_of(exc, kernel.left())
             message = _not_run(status, timeout)
-        except Exception as exc:  # noqa: BLE001  (the test's own error is a failure to report)
-            message = f"{type(exc).__name__}: {exc}"
         if kernel.left() <= 0 and status == "graded" and message:
             status, message = "timeout", _not_run("timeout", timeout)
         results.append(TestResult(test.test_id, 0.0 if message else test.points, test.points,
@@ -224,7 +248,7 @@ def write_autograded(plan: cells.Plan, results: list[TestResult], path: pathlib.
     """The merged notebook with each test cell's verdict as its output (hidden tests' code left out)."""
     verdicts = {r.test_id: r for r in results}
     for cell in plan.notebook["cells"]:
-        gid = cells.nbgrader_meta(cell).get("grade_id")
+        gid = cells.grade_id(cell)
         if gid in verdicts:
             r = verdicts[gid]
             cell["outputs"] = ([{"output_type": "stream", "name": "stdout", "text": "passed\n"}] if r.passed else
@@ -238,14 +262,14 @@ def write_autograded(plan: cells.Plan, results: list[TestResult], path: pathlib.
     os.replace(tmp, path)
 
 
-def grade(request: dict) -> NotebookResult:
+def grade(request: GradingRequest) -> NotebookResult:
     """All the steps for one notebook (see the module docstring)."""
     start = time.monotonic()
-    timeout = float(request["timeout"])
-    budget = Budget(start, timeout, float(request["call_seconds"]))
-    assignment = request["assignment"]
-    source_nb = json.loads(pathlib.Path(request["source"]).read_text(encoding="utf-8"))
-    submitted, problem = read_submission(pathlib.Path(request["submission"]))
+    timeout = request.timeout
+    budget = Budget(start, timeout, request.call_seconds)
+    assignment = request.assignment
+    source_nb = json.loads(pathlib.Path(request.source).read_text(encoding="utf-8"))
+    submitted, problem = read_submission(pathlib.Path(request.submission))
     if submitted is None:
         return not_graded(assignment, "invalid", cells.test_cells(source_nb), problem, time.monotonic() - start)
     plan = cells.plan(source_nb, submitted)
@@ -257,14 +281,14 @@ def grade(request: dict) -> NotebookResult:
             kernel.call_cap = budget.one
             problems = run_cells(kernel, plan, budget, provided_code(source_nb))
             kernel.install_server()
-        except calls.KernelGone as exc:
-            status = "timeout" if "time" in str(exc) else "crashed"
+        except KernelGone as exc:
+            status = status_of(exc, budget.end - time.monotonic())
             detail = (f"the notebook did not finish within {timeout:g} s" if status == "timeout"
                       else "the kernel died while running the notebook")
             result = not_graded(assignment, status, plan.tests, detail, time.monotonic() - start)
-            write_autograded(plan, result.tests, pathlib.Path(request["autograded"]))
+            write_autograded(plan, result.tests, pathlib.Path(request.autograded))
             return result
-        result_path = pathlib.Path(request["result"])
+        result_path = pathlib.Path(request.result)
         results, status = run_tests(kernel, plan, source_nb, timeout, on_verdict=lambda done: write_result(
             provisional(assignment, plan.tests, done, time.monotonic() - start), result_path))
     finally:
@@ -274,36 +298,40 @@ def grade(request: dict) -> NotebookResult:
     detail = {"timeout": f"the notebook's time limit of {timeout:g} s ran out before every test ran",
               "crashed": f"the kernel died during {not_run[0] if not_run else 'the tests'}; the verdicts "
                          f"before it stand"}.get(status, "")
-    stopped = [p for p in problems if "was stopped" in p or "not run" in p]
-    if stopped and not detail:
-        detail = "; ".join(stopped)[:MESSAGE_LIMIT]
-    write_autograded(plan, results, pathlib.Path(request["autograded"]))
+    detail = detail or stopped_detail(problems)
+    write_autograded(plan, results, pathlib.Path(request.autograded))
     return NotebookResult(assignment, status, sum(r.score for r in results), sum(t.points for t in plan.tests),
                           results, detail, time.monotonic() - start, plan.notes)
 
 
 def main(argv: list[str]) -> int:
-    """`python -m autograder.pipeline REQUEST.json`: grade, write `request["result"]` (also run forked from the zygote)."""
-    request = json.loads(pathlib.Path(argv[0]).read_text(encoding="utf-8"))
-    for cgroup in request.get("cgroups", {}).values():  # what this run builds counts against the job's limits
+    """`python -m autograder.pipeline REQUEST.json`: grade, write `request.result` (also run forked from the
+    zygote). Exit 1, with no result (the launcher says the run stopped before it could report), when the
+    request cannot be read or grading raised."""
+    try:
+        request = GradingRequest.read(pathlib.Path(argv[0]))
+    except (OSError, MessageError) as exc:
+        sys.stderr.write(f"grading run: cannot read its request: {exc}\n")
+        return 1
+    for cgroup in request.cgroups.values():  # what this run builds counts against the job's limits
         try:
             (pathlib.Path(cgroup) / "cgroup.procs").write_text(str(os.getpid()))
-        except OSError:
-            pass
+        except OSError as exc:  # a controller this machine lacks: the others still hold
+            log.debug("the grading run cannot join %s: %s", cgroup, exc)
     import warnings
 
     warnings.filterwarnings("ignore")
     try:
         result = grade(request)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001  (any error of grading: printed, exit 1 (no result: the launcher says the run stopped))
         traceback.print_exc()
         return 1
-    write_result(result, pathlib.Path(request["result"]))
+    write_result(result, pathlib.Path(request.result))
     return 0
 
 
 if __name__ == "__main__":  # started by the grader itself while its zygote is not ready yet
-    from .confine import die_with_parent
+    from .lifeline import die_with_parent
 
     die_with_parent(int(sys.argv[2]) if len(sys.argv) > 2 else None)  # a killed grader takes this run along
     code = main(sys.argv[1:2])

@@ -119,7 +119,7 @@ class Reserve:
         for attempt in (1, 2):
             try:
                 return True, action()
-            except Exception as exc:  # noqa: BLE001  (only a full disk is handled; the rest is re-raised)
+            except Exception as exc:  # only a full disk is handled; the rest is re-raised
                 if not is_disk_full(exc):
                     raise
                 if attempt == 1 and self.release():

@@ -48,7 +48,7 @@ def foreign_course(out: pathlib.Path, db_url: str) -> str | None:
 
 
 def configured_db_url(out: pathlib.Path) -> str | None:
-    """The gradebook URL the grader put in the folder's `nbgrader_config.py` (read, not run; review.write_config
+    """The gradebook URL the grader put in the folder's `nbgrader_config.py` (read, not run; nbconfig.write_config
     writes it), or None where the folder has no config of the grader's naming one."""
     config = out / "nbgrader_config.py"
     text = config.read_text(encoding="utf-8", errors="replace") if config.is_file() else ""

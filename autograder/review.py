@@ -3,8 +3,8 @@
 The results folder is an nbgrader course folder (grade.py). Formgrader reads it as nbgrader's own workflow
 would have left it:
 
-- `nbgrader_config.py` (`write_config`, the file's one writer, called by every grade run and by review): the
-  course, its gradebook, an exchange inside the folder, and the sanitising of everything a student wrote
+- `nbgrader_config.py` (`nbconfig.write_config`, the file's one writer, called by every grade run and by review):
+  the course, its gradebook, an exchange inside the folder, and the sanitising of everything a student wrote
   (`sanitize.SanitizeNotebook`, and nbconvert's own `HTMLExporter.sanitize_html`).
 - `exchange/<course>/outbound/<notebook>/` holds the notebook the students were given: formgrader calls an
   assignment "released" when the exchange lists it there, and "draft" otherwise.
@@ -29,30 +29,15 @@ import sys
 import time
 
 from . import gradebook, resultsdir
+from .nbconfig import CONFIG, EXCHANGE, write_config
 from .paths import COURSE_ID, REPO, UsageError, release_notebook
 
 log = logging.getLogger(__name__)
 
-CONFIG = "nbgrader_config.py"
-EXCHANGE = "exchange"
 SUBMITTED = "submitted"
 TIMESTAMP = "timestamp.txt"
 LAB_SETTINGS = REPO / "etc" / "instructor"  # the news pop-up and update checks off (as `make lab-solutions`)
 START_SECONDS = 120
-
-
-def write_config(out: pathlib.Path, db_url: str) -> None:
-    """Write the results folder's `nbgrader_config.py` (see the module docstring)."""
-    (out / CONFIG).write_text(
-        '"""nbgrader configuration of this results folder (written by `python -m autograder grade`)."""\n'
-        "import os\n\nc = get_config()  # noqa: F821\n"
-        "c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))\n"
-        f"c.CourseDirectory.db_url = {db_url!r}\n"
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        f"c.Exchange.root = os.path.join(c.CourseDirectory.root, {EXCHANGE!r})\n"
-        "# what students wrote and displayed reaches a TA's browser only as text, maths and images\n"
-        "c.HTMLExporter.sanitize_html = True\n"
-        "c.HTMLExporter.preprocessors = ['autograder.sanitize.SanitizeNotebook']\n", encoding="utf-8")
 
 
 def read_db_url(out: pathlib.Path) -> str:
@@ -197,7 +182,7 @@ def review(out: pathlib.Path, port: int = 8888, db_url: str | None = None, strea
     token = secrets.token_hex(24)
     paths = [str(LAB_SETTINGS), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     env = dict(os.environ, JUPYTER_CONFIG_PATH=os.pathsep.join(paths), TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.Popen(lab_command(out, port, token), cwd=out, env=env)
+    proc = subprocess.Popen(lab_command(out, port, token), cwd=out, env=env)  # noqa: S603  (a fixed argv list)
     stop = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:

@@ -40,7 +40,7 @@ class Holder:
         except ProcessLookupError:
             return False
         except PermissionError:
-            pass
+            log.debug("process %d runs as another user: alive", self.pid)
         return not self.process_start or process_start(self.pid) == self.process_start
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-from .selftest import build_submission, solution_sources
+from .reference import build_submission, solution_sources
 
 STUDENTS = {
     "ada_full": "every exercise done correctly",

@@ -30,7 +30,6 @@ take protections away, never add one.
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ import sysconfig
 import threading
 
 from . import cgroups, jobspace
+from .messages import KERNEL_IP_ENV, Limits, SandboxConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +52,6 @@ UID_BASE = 61000
 UID_SPAN = 4000
 NAMESPACES = 0x00020000 | 0x40000000 | 0x08000000 | 0x20000000  # mount, network, IPC, PID
 CONTROLLERS = cgroups.CONTROLLERS
-
-
-@dataclasses.dataclass
-class Limits:
-    wall_seconds: float = 300.0
-    cpu_seconds: int = 600
-    memory_bytes: int = 4 * 1024**3
-    processes: int = 256
-    file_bytes: int = 256 * 1024**2
-    tmp_bytes: int = 512 * 1024**2
-    tmp_inodes: int = 16384  # files and folders each of a kernel's writable places may hold
-    open_files: int = 1024
-    threads: int = 0      # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
-    cpu_share: float = 0  # cores a job may use at most (cgroup CPU quota; 0: no quota)
 
 
 def _probe_namespaces() -> bool:
@@ -127,9 +113,10 @@ def readable_by_others(root: pathlib.Path) -> pathlib.Path | None:
     if not root.is_dir():
         return root if root.stat().st_mode & 0o004 else None
     try:  # a folder others cannot pass is not entered; the first file they can read (not a link) is named
-        found = subprocess.run(["find", "-P", str(root), "(", "-type", "d", "!", "-perm", "-0001", "-prune", ")",
-                                "-o", "(", "!", "-type", "d", "!", "-type", "l", "-perm", "-0004", "-print0",
-                                "-quit", ")"], stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+        found = subprocess.run(  # noqa: S603  (GNU find, a fixed argv)
+            ["find", "-P", str(root), "(", "-type", "d", "!", "-perm", "-0001", "-prune", ")",  # noqa: S607  (root's PATH)
+             "-o", "(", "!", "-type", "d", "!", "-type", "l", "-perm", "-0004", "-print0", "-quit", ")"],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as exc:  # cannot tell: say the folder itself may be read
         log.warning("cannot search %s for files others can read: %s", root, exc)
         return root
@@ -231,7 +218,7 @@ def remove_left_by(chosen, base: pathlib.Path) -> None:
         try:  # whatever a job left (a deep tree, links, a mount, a file): removed, or logged and left
             if chosen(entry):
                 jobspace.remove_tree(entry)
-        except Exception:  # noqa: BLE001  (one entry never stops the run)
+        except Exception:  # (one entry never stops the run)
             log.exception("could not remove what a grader left: %s", entry)
     if os.geteuid() == 0:  # processes a killed grader's jobs left outside every cgroup (uid-only): by user id
         jobspace.kill_unclaimed(UID_BASE, UID_SPAN)
@@ -249,13 +236,13 @@ def kill_tree(pid: int) -> None:
         procs = []
     try:
         os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    except OSError as exc:  # no such group (the process was no group leader, or is gone)
+        log.debug("killpg(%d): %s", pid, exc)
     for p in procs:
         try:
             p.kill()
         except psutil.NoSuchProcess:
-            pass
+            log.debug("process %d of the tree of %d had already ended", p.pid, pid)
     psutil.wait_procs(procs, timeout=5)
 
 
@@ -297,11 +284,11 @@ class JobSandbox:
                                                 inodes=self.limits.tmp_inodes, mount=jobspace.mountable())
         from .paths import REPO
 
-        config = {"limits": dataclasses.asdict(self.limits), "uid": self.uid, "sock_dir": str(self.sock_dir),
-                  "repo": str(REPO), "zygote": self.zygote, "isolated": self.isolated,
-                  "cgroups": {k: str(v) for k, v in self.cgroups.kernel.items()}}
+        config = SandboxConfig(limits=self.limits, uid=self.uid, sock_dir=str(self.sock_dir), repo=str(REPO),
+                               isolated=self.isolated, cgroups={k: str(v) for k, v in self.cgroups.kernel.items()},
+                               zygote=self.zygote)
         cfg_path = self.job_dir / "sandbox.json"
-        cfg_path.write_text(json.dumps(config))
+        config.write(cfg_path)
         spec = {"argv": [sys.executable, *PYTHON_FLAGS, "-m", "autograder.confine", str(cfg_path),
                          "{connection_file}"],
                 "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": False},
@@ -316,7 +303,7 @@ class JobSandbox:
                 env[name] = str(self.limits.threads)
             env["TF_NUM_INTEROP_THREADS"] = "1"
         env["JUPYTER_PATH"] = str(self.job_dir / "jupyter")
-        env["AEKIT_KERNEL_IP"] = str(self.sock_dir / "ipc" / "k")
+        env[KERNEL_IP_ENV] = str(self.sock_dir / "ipc" / "k")
         return env
 
     def cleanup(self) -> bool:

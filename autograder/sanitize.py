@@ -22,9 +22,13 @@ import dataclasses
 import logging
 import re
 
-from bleach._vendor import html5lib  # the HTML5 parsing algorithm, as a browser parses (bleach's own parser)
+from bleach._vendor import (
+    html5lib,  # the HTML5 parsing algorithm, as a browser parses (bleach's own parser)
+)
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
+
+from aekit.nbcells import grade_id, source_text  # not via cells.py, which imports this module
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,8 @@ def render(source: str, attachments: dict | None = None) -> str:
 def _renders_safely(source: str, attachments: dict | None, reserved_ids: frozenset[str]) -> bool:
     try:
         html = render(source, attachments)
-    except Exception:  # noqa: BLE001  (e.g. an image naming a missing attachment: formgrader would fail too)
+    except Exception as exc:  # noqa: BLE001  (e.g. an image naming a missing attachment: formgrader would fail too)
+        log.debug("markdown that nbconvert cannot render, shown escaped: %s: %s", type(exc).__name__, exc)
         return False
     return unsafe_part(html, reserved_ids) is None
 
@@ -171,18 +176,10 @@ def reserved_ids(notebook: dict) -> frozenset[str]:
     """The element ids formgrader gives a notebook's graded cells (their grade ids, `-comment`, `_extra_credit`)."""
     ids = set()
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata") if isinstance(cell, dict) else None
-        gid = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta, dict) and isinstance(
-            meta.get("nbgrader"), dict) else None
-        if isinstance(gid, str):
+        gid = grade_id(cell)
+        if gid is not None:
             ids.update({gid, f"{gid}-comment", f"{gid}_extra_credit"})
     return frozenset(ids)
-
-
-def _text(value) -> str:
-    if isinstance(value, list):
-        return "".join(s for s in value if isinstance(s, str))
-    return value if isinstance(value, str) else ""
 
 
 def student_cell(cell: dict, cell_type: str | None = None, reserved: frozenset[str] = frozenset(),
@@ -192,7 +189,7 @@ def student_cell(cell: dict, cell_type: str | None = None, reserved: frozenset[s
     and keeps its raster attachments; anything else becomes a code block in markdown. No metadata is kept: the
     caller adds the source's nbgrader metadata to an answer cell."""
     kind = cell_type or cell.get("cell_type")
-    source = _text(cell.get("source", ""))
+    source = source_text(cell)
     if kind == "code":
         out = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
     elif kind == "markdown":
@@ -218,14 +215,14 @@ class SanitizeNotebook(Preprocessor):
             cell.metadata.pop("transient", None)  # it can hide a cell's code from the TA
             if cell.cell_type == "markdown":
                 cell.attachments = attachments_of(cell)
-                cell.source = markdown(_text(cell.source), cell.attachments, reserved, budget)
+                cell.source = markdown(source_text(cell), cell.attachments, reserved, budget)
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
                     if output.get("output_type") in ("display_data", "execute_result"):
                         output["data"] = output_data(output.get("data"))
                         output["metadata"] = {}
             else:
-                cell.cell_type, cell.source = "markdown", as_code_block(_text(cell.source))
+                cell.cell_type, cell.source = "markdown", as_code_block(source_text(cell))
                 cell.metadata.pop("raw_mimetype", None)
         nb.metadata.pop("widgets", None)
         return nb, resources

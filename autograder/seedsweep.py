@@ -22,13 +22,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
+import logging
 import os
 import sys
 import time
 
 from . import selftest
 from .paths import UsageError, resolve_assignments
+
+log = logging.getLogger(__name__)
 
 
 def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: set[str], seeds: list[int],
@@ -44,9 +46,10 @@ def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: 
             tests.append((gid, code))
         with contextlib.redirect_stdout(io.StringIO()):
             try:
-                exec(compile(code, f"<{gid or 'cell'}>", "exec"), ns)
-            except Exception:  # noqa: BLE001  (a failing first run is judged below, seed by seed)
-                pass
+                exec(compile(code, f"<{gid or 'cell'}>", "exec"), ns)  # noqa: S102  (our own cells)
+            except Exception as exc:  # noqa: BLE001  (a failing first run is judged below, seed by seed)
+                log.debug("%s %s: cell %s failed on its first run: %s: %s", assignment, name, gid or "(unnamed)",
+                          type(exc).__name__, exc)
     _close_figures()
     surprises: dict[str, list[str]] = {}
     try:
@@ -55,7 +58,7 @@ def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: 
             for gid, code in tests:
                 try:
                     with contextlib.redirect_stdout(io.StringIO()):
-                        exec(compile(code, f"<{gid}>", "exec"), ns)
+                        exec(compile(code, f"<{gid}>", "exec"), ns)  # noqa: S102  (our own test cells)
                     if gid in expect_failed:
                         surprises.setdefault(gid, []).append(f"seed {seed}: passed, expected to fail")
                 except Exception as exc:  # noqa: BLE001

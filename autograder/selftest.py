@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
-import copy
 import dataclasses
 import json
 import os
@@ -18,9 +17,11 @@ import re
 import sys
 import tempfile
 
-from .course import GradingCourse, test_cells
+from . import cells
+from .course import GradingCourse
+from .paths import REPO, source_notebook
+from .reference import build_submission, solution_sources  # noqa: F401  (selftest's students are built from it)
 from .results import NotebookResult
-from .paths import REPO, release_notebook, source_notebook
 
 SUBMISSIONS = REPO / "tests" / "submissions"
 _SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
@@ -62,54 +63,21 @@ def cases(assignment: str) -> list[Case]:
     return [load_case(p) for p in sorted(folder.glob("*.py"))] if folder.is_dir() else []
 
 
-def solution_sources(assignment: str) -> dict[str, str]:
-    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
-    out = {}
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and cell["cell_type"] == "code":
-            out[meta["grade_id"]] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    return out
-
-
 def hidden_lines(assignment: str) -> set[str]:
     """Lines of the notebook's hidden tests that appear nowhere a student can see (answers, visible tests):
     what must never reach a student's process, feedback or autograded notebook."""
-    source = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    source = cells.read_notebook(source_notebook(assignment))
     hidden, shown = set(), []
     for cell in source["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if "### BEGIN HIDDEN TESTS" in src:
-            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
-            body, after = rest.split("### END HIDDEN TESTS", 1)
+        src = cells.source_text(cell)
+        if cells.has_hidden_tests(src):
+            before, rest = src.split(cells.HIDDEN_BEGIN, 1)
+            body, after = rest.split(cells.HIDDEN_END, 1)
             hidden |= {ln.strip() for ln in body.splitlines() if len(ln.strip()) > 12}
             src = before + after
         shown.append(src)
     shown_text = "\n".join(shown)
     return {ln for ln in hidden if ln not in shown_text}
-
-
-def build_submission(assignment: str, overrides: dict[str, str] | None = None,
-                     blank: bool = False) -> dict:
-    """A student notebook: the release with its exercise cells filled in.
-
-    Cells named in `overrides` get that code, the others the reference answer;
-    with `blank`, the release is returned untouched.
-    """
-    nb = json.loads(release_notebook(assignment).read_text(encoding="utf-8"))
-    if blank:
-        return nb
-    reference = solution_sources(assignment)
-    overrides = overrides or {}
-    unknown = set(overrides) - set(reference)
-    if unknown:
-        raise ValueError(f"{assignment}: no exercise cell named {', '.join(sorted(unknown))}")
-    nb = copy.deepcopy(nb)
-    for cell in nb["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in reference:
-            cell["source"] = overrides.get(grade_id, reference[grade_id])
-    return nb
 
 
 def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False) -> list[str]:
@@ -147,18 +115,16 @@ def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False
 def notebook_cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
     """(grade_id, is a test cell, code) of the source's code cells, exercise cells replaced by `overrides`
     (shell and magic lines dropped: the cells run as plain Python)."""
-    nb = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    nb = cells.read_notebook(source_notebook(assignment))
     out = []
     for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
+        if not cells.is_code(cell):
             continue
-        code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id", "")
-        if meta.get("solution") and gid in overrides:
+        code, gid = cells.source_text(cell), cells.grade_id(cell) or ""
+        if cells.is_solution(cell) and gid in overrides:
             code = overrides[gid]
         code = "\n".join(line for line in code.split("\n") if not line.lstrip().startswith(("%", "!")))
-        out.append((gid, bool(meta.get("grade")), code))
+        out.append((gid, cells.is_grade(cell), code))
     return out
 
 
@@ -181,7 +147,7 @@ def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResu
     import time
 
     start = time.monotonic()
-    tests = {t.test_id: t for t in test_cells(assignment)}
+    tests = {t.test_id: t for t in cells.test_cells(cells.read_notebook(source_notebook(assignment)))}
     if assignment not in _REFERENCE_RUNS:
         calls: dict[str, set[str]] = {}
         reference = {r.test_id: r for r in _run_tests(assignment, {}, calls=calls)}
@@ -221,11 +187,11 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
     import io
     import types
 
-    from .pipeline import trusted_prelude
+    from .pipeline import run_test, trusted_prelude
     from .results import TestResult
 
     os.environ["NBGRADER_EXECUTION"] = "autograde"
-    source = json.loads(source_notebook(assignment).read_text(encoding="utf-8"))
+    source = cells.read_notebook(source_notebook(assignment))
     if assignment not in _PRELUDES:
         base: dict = {"__name__": "__main__"}
         with contextlib.redirect_stdout(io.StringIO()):
@@ -233,9 +199,8 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
                 exec(compile(code, "<setup>", "exec"), base)  # noqa: S102  (the course's own code)
         _PRELUDES[assignment] = base
     ns = dict(_PRELUDES[assignment])
-    tests = {t.test_id: t for t in test_cells(assignment)}
-    solution = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in source["cells"]
-                if cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    tests = {t.test_id: t for t in cells.test_cells(source)}
+    solution = {cells.grade_id(cell) for cell in source["cells"] if cells.is_solution(cell)}
     called: set[str] = set()
 
     def recording(name, fn):
@@ -249,18 +214,12 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
     for gid, is_test, code in notebook_cells(assignment, overrides):
         if not (is_test or gid in solution) or gid in skip:
             continue
-        message = ""
         called.clear()
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(code, f"<{gid}>", "exec"), ns)  # noqa: S102  (our own students and tests)
-        except NotImplementedError:
-            message = "NotImplementedError: this exercise is not done yet"
-        except Exception as exc:  # noqa: BLE001
-            message = f"{type(exc).__name__}: {exc}"
+        with contextlib.redirect_stdout(io.StringIO()):  # our own students and tests: the grading run's runner
+            message = run_test(code, gid, ns)
         if is_test:
             t = tests[gid]
-            results.append(TestResult(gid, 0.0 if message else t.points, t.points, message[:600], t.hidden))
+            results.append(TestResult(gid, 0.0 if message else t.points, t.points, message, t.hidden))
             if calls is not None:
                 calls[gid] = set(called)
         elif calls is not None and isinstance(ns.get(gid), types.FunctionType):

@@ -2,7 +2,7 @@
 
 `python -m autograder student-kit --out course.zip` writes a zip with
 
-    README.md            how to install and start (STUDENT_README below)
+    README.md            how to install and start (templates/student_README.md)
     notebooks/           the released notebooks, no answers, no hidden tests
     aekit/               the package the notebooks import
     autograder/          only for `python -m autograder validate`
@@ -34,56 +34,15 @@ import sys
 import tempfile
 import zipfile
 
-from .paths import ASSIGNMENTS, REPO, release_notebook, source_notebook
+from . import cells
+from .paths import ASSIGNMENTS, DATA, REPO, data_files, release_notebook, source_notebook
 
-STUDENT_README = """# Autoencoders and VAEs in TensorFlow: student kit
-
-Six notebooks in `notebooks/`, each with exercise cells that say `raise NotImplementedError()`
-and visible test cells you can run. Hidden tests with other inputs run when your work is graded.
-
-## Install (once)
-
-Python 3.10 to 3.13 on Linux (x86-64 or arm64), macOS on Apple silicon, or Windows (x86-64):
-
-```bash
-python -m venv .venv
-.venv/bin/python -m pip install -c constraints.txt .      # Windows: .venv\\Scripts\\python
-```
-
-Conda instead: `conda env create -f environment.yml && conda activate aekit`.
-
-Already have TensorFlow (a JupyterHub image, a conda environment of your own)? Keep it, and add only the
-course package: `python -m pip install --no-deps .`. The course works with TensorFlow 2.19 to 2.21,
-Keras 3.10 or later, NumPy 1.26 to 2.x and ipywidgets 7.7 to 8.x except 8.1.9 (which draws nothing in
-VS Code); `import aekit` tells you in one line if yours are outside that.
-
-On Google Colab, run each notebook's first code cell: it installs the course package and leaves Colab's
-TensorFlow alone. The visible tests work there; the Validate check below needs the notebook on your own
-disk, so download the notebook (File > Download > Download .ipynb) to hand it in.
-
-## Work
-
-```bash
-JUPYTER_CONFIG_PATH=etc/student .venv/bin/jupyter lab --notebook-dir=notebooks
-```
-
-Check a notebook before you hand it in (the same checks as nbgrader's Validate button, in plain text):
-
-```bash
-.venv/bin/python -m autograder validate notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb
-```
-
-`ok` lines passed, `FAIL` lines name the test and what went wrong, and hidden tests say
-"hidden: checked when graded". Hand in the notebook file as your course says (Gradescope accepts it
-under any name).
-
-Nothing is downloaded while you work: MNIST and the pretrained models come with the package.
-"""
+# the kit's README.md: how to install and start, copied into the zip as it is
+STUDENT_README = pathlib.Path(__file__).resolve().parent / "templates" / "student_README.md"
 
 KIT_TREES = ["aekit", "autograder"]
 KIT_FILES = ["pyproject.toml", "constraints.txt", "environment.yml"]
 KIT_CONFIG = "etc/student"
-_DATA_SUFFIXES = (".npz", ".keras", ".json", ".md")
 
 
 def build_kit(out: pathlib.Path) -> pathlib.Path:
@@ -91,7 +50,7 @@ def build_kit(out: pathlib.Path) -> pathlib.Path:
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add_text(zf, "README.md", STUDENT_README)
+        _add_text(zf, "README.md", STUDENT_README.read_text(encoding="utf-8"))
         for a in ASSIGNMENTS:
             folder = release_notebook(a).parent
             for p in sorted(folder.rglob("*")):
@@ -106,9 +65,8 @@ def build_kit(out: pathlib.Path) -> pathlib.Path:
         for p in sorted((REPO / KIT_CONFIG).rglob("*")):
             if p.is_file():
                 zf.write(p, f"{KIT_CONFIG}/{p.relative_to(REPO / KIT_CONFIG)}")
-        for p in sorted((REPO / "data").rglob("*")):
-            if p.is_file() and p.suffix in _DATA_SUFFIXES:
-                zf.write(p, f"data/{p.relative_to(REPO / 'data')}")
+        for p in data_files():
+            zf.write(p, f"data/{p.relative_to(DATA)}")
     return out
 
 
@@ -119,33 +77,19 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str) -> None:
     zf.writestr(info, text)
 
 
-def _blocks(text: str, begin: str, end: str) -> list[str]:
-    out, inside, block = [], False, []
-    for line in text.splitlines():
-        if begin in line:
-            inside, block = True, []
-        elif end in line and inside:
-            inside = False
-            out.append("\n".join(block))
-        elif inside:
-            block.append(line)
-    return out
-
-
 def forbidden_texts() -> dict[str, list[str]]:
     """What must never reach a student, by kind: nbgrader's markers, and every reference answer and
     hidden test of solutions/ - each whole block, and each of its lines long enough to be telling
     (40 characters) unless that line is public anyway (it also appears outside the secret blocks, e.g.
-    in a docstring or a visible test). The grader's own code names the markers to find them: the scan
-    in tests/test_studentkit.py does not look for markers in autograder/*.py."""
+    in a docstring or a visible test). The code that names the markers to find them (autograder/*.py and
+    aekit/nbcells.py, their one home) is not scanned for markers by tests/test_studentkit.py."""
     answers, hidden, public = [], [], []
     for a in ASSIGNMENTS:
-        nb = json.loads(source_notebook(a).read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            answers += _blocks(src, "### BEGIN SOLUTION", "### END SOLUTION")
-            hidden += _blocks(src, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
-            public.append(_outside_blocks(src))
+        for cell in cells.read_notebook(source_notebook(a))["cells"]:
+            src = cells.source_text(cell)
+            answers += cells.marked_blocks(src, cells.SOLUTION_BEGIN, cells.SOLUTION_END)
+            hidden += cells.marked_blocks(src, cells.HIDDEN_BEGIN, cells.HIDDEN_END)
+            public.append(cells.outside_marked_blocks(src))
     public_text = "\n".join(public)
 
     def pieces(blocks):
@@ -158,25 +102,10 @@ def forbidden_texts() -> dict[str, list[str]]:
         return sorted(out)
 
     return {
-        "marker": list(MARKERS),
+        "marker": [m.removeprefix("### ") for m in cells.MARKERS],  # however many #s a line puts before them
         "answer": pieces(answers),
         "hidden test": pieces(hidden),
     }
-
-
-MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def _outside_blocks(text: str) -> str:
-    keep, depth = [], 0
-    for line in text.splitlines():
-        if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line:
-            depth += 1
-        elif ("### END SOLUTION" in line or "### END HIDDEN TESTS" in line) and depth:
-            depth -= 1
-        elif not depth:
-            keep.append(line)
-    return "\n".join(keep)
 
 
 # ---- constraints.txt ------------------------------------------------------------------------------
@@ -205,7 +134,7 @@ def resolve(python: str, pins: dict[str, str]) -> dict[str, str]:
         for _ in range(40):
             cons.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
             try:
-                proc = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                proc = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed",  # noqa: S603
                                        "--only-binary=:all:", "--report", str(report), "-c", str(cons),
                                        *requirements()], capture_output=True, text=True, timeout=600)
             except subprocess.TimeoutExpired:
@@ -269,7 +198,8 @@ def find_pythons() -> dict[str, str]:
         cands = [str(p) for p in sorted(root.glob(f"{v}.*/bin/python"), reverse=True)] if root.is_dir() else []
         cands += [p for p in [shutil.which(f"python{v}")] if p]
         for exe in cands:
-            if subprocess.run([exe, "-c", "import venv, ensurepip"], capture_output=True, timeout=60).returncode == 0:
+            probe = [exe, "-c", "import venv, ensurepip"]  # an interpreter found on this machine, a fixed argv
+            if subprocess.run(probe, capture_output=True, timeout=60).returncode == 0:  # noqa: S603
                 found[v] = exe
                 break
     return found

@@ -21,7 +21,7 @@ import sys
 import time
 
 from . import cgroups
-from .confine import die_with_parent
+from .lifeline import die_with_parent
 from .sandbox import PYTHON_FLAGS, remove_left_by
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ class Undertaker:
 
     def start(self) -> bool:
         """Start it and wait until it watches; False (logged) when it does not come up."""
-        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS, "-m", "autograder.undertaker", str(self.base),
+        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS,  # noqa: S603  (this Python, a fixed argv)
+                                      "-m", "autograder.undertaker", str(self.base),
                                       str(os.getpid())],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      start_new_session=True, text=True,

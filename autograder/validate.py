@@ -15,16 +15,21 @@ than it is worth, messages are plain text, and a test cell with no code is repor
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import pathlib
 import re
 
-from .pipeline import read_submission
+from nbconvert.preprocessors import Preprocessor
+
+from . import cells
 from .paths import UsageError, assignment_of
+from .pipeline import read_submission
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _TAGS = re.compile(r"<[^>]+>")
 HIDDEN = "hidden: checked when graded"
+log = logging.getLogger(__name__)
 
 
 def plain(text: str) -> str:
@@ -44,30 +49,42 @@ def validate(path: pathlib.Path, timeout: int = 300) -> tuple[bool, list[str]]:
     nb, problem = read_submission(path)
     if nb is None:
         raise UsageError(f"{path} cannot be validated: {problem}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    return report(*run_validator(path, timeout))
+
+
+def run_validator(path: pathlib.Path, timeout: int) -> tuple[dict, object]:
+    """nbgrader's Validator on `path` (every cell, `timeout` seconds each): (its results, the notebook as it
+    executed it, or None when it stopped before running it). The executed notebook is handed over by a last
+    preprocessor added to the Validator's own list (its `preprocessors` setting)."""
     from nbgrader.validator import Validator
     from traitlets.config import Config
-
-    class _KeepNotebook(Validator):
-        executed = None
-
-        def _get_failed_cells(self, nb):
-            type(self).executed = nb
-            return super()._get_failed_cells(nb)
 
     config = Config()
     config.Validator.validate_all = True
     config.Execute.timeout = timeout
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    results = _KeepNotebook(config=config).validate(str(path))
-    return report(results, _KeepNotebook.executed)
+    validator = Validator(config=config)
+    validator.preprocessors = [*validator.preprocessors, _KeepExecuted]
+    validator.executed = None
+    results = validator.validate(str(path))
+    return results, validator.executed
+
+
+class _KeepExecuted(Preprocessor):
+    """The last of the Validator's preprocessors: keeps the notebook they executed on the Validator."""
+
+    def preprocess(self, nb, resources):
+        self.parent.executed = nb
+        return nb, resources
 
 
 def _is_hidden(source: str) -> bool:
     """A released test cell whose code was all hidden: nothing but a docstring and comments."""
     try:
         body = ast.parse(source).body
-    except SyntaxError:
+    except SyntaxError as exc:
+        log.debug("a released test cell that does not parse (%s): not hidden", exc)
         return False
     return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
@@ -94,8 +111,7 @@ def report(results: dict, nb) -> tuple[bool, list[str]]:
     for i, cell in enumerate(nb.cells, 1):
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
-        name = meta.get("grade_id") or f"cell {i}"
+        name = cells.grade_id(cell) or f"cell {i}"
         error = _error_of(cell)
         if utils.is_grade(cell):
             if _is_hidden(cell.source):

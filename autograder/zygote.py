@@ -6,12 +6,14 @@ is a trusted process, started once per grading run from a minimal environment
 no secret is in its memory or any child's), that imports the heavy libraries
 and never runs student code. It forks two kinds of children:
 
-- a kernel (`{"config": ...}`): the child confines itself (`confine.enter`)
+- a kernel (`messages.KernelStart`): the child confines itself (`confine.enter`)
   and becomes ipykernel in-process. The launcher that jupyter_client started
   (`python -m autograder.confine`) stands in for it: it forwards interrupts
   and exits with the kernel's status;
-- a grading run (`{"runner": ...}`): `pipeline.main` for one notebook, in the
-  job's cgroups.
+- a grading run (`messages.RunnerStart`): `pipeline.main` for one notebook, in
+  the job's cgroups.
+
+Requests and replies cross its socket as `zygotelink` says.
 
 Each child starts from the same clean state, so nothing passes between students. The
 imported objects are frozen (`gc.freeze`) before the first fork: the children's garbage
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import pathlib
 import select
@@ -30,9 +33,19 @@ import subprocess
 import sys
 import time
 
-from . import jobspace
-from .confine import connect, die_with_parent, recv_line
+from . import jobspace, zygotelink
+from .lifeline import die_with_parent
+from .messages import (
+    Exited,
+    KernelStart,
+    RunnerStart,
+    SandboxConfig,
+    Started,
+    zygote_request_from_json,
+)
 from .sandbox import PYTHON_FLAGS
+
+log = logging.getLogger(__name__)
 
 PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
            "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
@@ -64,7 +77,8 @@ class Zygote:
     def spawn(self) -> None:
         """Start the process (call from a thread that lives as long as the run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS, "-m", "autograder.zygote", str(self.sock_path),
+        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS,  # noqa: S603  (this Python, a fixed argv)
+                                      "-m", "autograder.zygote", str(self.sock_path),
                                       str(os.getpid())],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=safe_env(), start_new_session=True, text=True,
@@ -88,8 +102,8 @@ class Zygote:
                 self.proc.kill()
         try:
             self.sock_path.unlink()
-        except OSError:
-            pass
+        except OSError as exc:  # never made, or already removed
+            log.debug("cannot remove the zygote's socket %s: %s", self.sock_path, exc)
 
 
 def serve(sock_path: str, parent: int) -> None:
@@ -115,14 +129,14 @@ def serve(sock_path: str, parent: int) -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001  (a child imports what is missing itself)
-            pass
+        except Exception:  # (any import error: a child imports what is missing itself)
+            log.debug("the zygote could not preload %s", name, exc_info=True)
     try:  # make Keras load its layers now rather than in every child
         import tensorflow as tf
 
-        tf.keras.layers.Dense  # noqa: B018
-    except Exception:  # noqa: BLE001
-        pass
+        tf.keras.layers.Dense  # noqa: B018  (the attribute's lookup is what loads the layers)
+    except (ImportError, AttributeError):
+        log.debug("the zygote could not preload Keras's layers", exc_info=True)
     # every object imported so far goes into the collector's permanent generation: a child's collections then
     # never walk the million objects of TensorFlow and Keras, nor write to (and so copy) the pages that hold them.
     # About a sixth less CPU per notebook of 03 and 05
@@ -152,8 +166,9 @@ def serve(sock_path: str, parent: int) -> None:
         if listener in readable:
             conn, _ = listener.accept()
             try:
-                request = json.loads(recv_line(conn))
-            except ValueError:
+                request = zygote_request_from_json(json.loads(zygotelink.read_line(conn)))
+            except (OSError, ValueError, RecursionError) as exc:  # MessageError is a ValueError
+                log.debug("the zygote refused a request: %s", exc)
                 conn.close()
                 continue
             pid = os.fork()
@@ -166,7 +181,7 @@ def serve(sock_path: str, parent: int) -> None:
                 os._exit(0)
             children[pid] = conn
             try:
-                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                zygotelink.send(conn, Started(pid))
             except OSError:  # the requester is already gone
                 _kill_child(pid)
                 conn.close()
@@ -181,9 +196,9 @@ def serve(sock_path: str, parent: int) -> None:
             conn = children.pop(pid, None)
             if conn is not None:
                 try:
-                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
-                except OSError:
-                    pass
+                    zygotelink.send(conn, Exited(os.waitstatus_to_exitcode(status)))
+                except OSError as exc:  # the requester is gone: nobody to tell
+                    log.debug("cannot report the exit of %d: %s", pid, exc)
                 conn.close()
 
 
@@ -203,8 +218,8 @@ def _kill_child(pid: int) -> None:
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        except OSError as exc:  # already gone (or no group of its own yet)
+            log.debug("%s(%d): %s", kill.__name__, pid, exc)
 
 
 def _reap(pids: list[int], seconds: float) -> None:
@@ -222,53 +237,39 @@ def _reap(pids: list[int], seconds: float) -> None:
             time.sleep(0.05)
 
 
-def _child(request: dict, zygote: int) -> None:
+def _child(request: KernelStart | RunnerStart, zygote: int) -> None:
     """In the forked child: a grading run, or a kernel (confined before it runs anything of the student's)."""
     os.setsid()
     die_with_parent(zygote)  # the zygote is gone (its grader was killed): so is this run or kernel
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
-    if "runner" in request:
+    if isinstance(request, RunnerStart):
         os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
+        os.environ.update(request.env)
+        os.chdir(request.cwd)
         from .pipeline import main
 
         try:
-            code = main(request["runner"])
-        except BaseException:  # noqa: BLE001
+            code = main([request.request])
+        except BaseException:  # (whatever ends the run, the child ends here, never in the loop)
+            log.debug("the grading run raised", exc_info=True)
             code = 1
         os._exit(code)
     from . import confine
 
-    with open(request["config"], encoding="utf-8") as f:
-        config = json.load(f)
     try:
-        conn_path, env = confine.enter(config, request["connection_file"], request["env"])
+        config = SandboxConfig.read(request.config)
+        conn_path, env = confine.enter(config, request.connection_file, request.env)
     except Exception as exc:  # noqa: BLE001  (confinement failed: never run the student's code unconfined)
         sys.stderr.write(f"sandbox: {exc}\n")
         os._exit(70)
-    confine.become_kernel(conn_path, env, request["extra"])
+    confine.become_kernel(conn_path, env, request.extra)
 
 
 def start_runner(sock_path: str, request_path: str, cwd: str, env: dict) -> tuple[int, socket.socket] | None:
-    """Fork `pipeline.main(request_path)` from the zygote: (pid, connection reporting its exit), or None."""
-    return connect(sock_path, {"runner": [request_path], "cwd": cwd, "env": env})
-
-
-def wait_exit(conn: socket.socket, timeout: float) -> int | None:
-    """The exit code the zygote reports for a child; None when `timeout` passes first."""
-    conn.settimeout(timeout)
-    try:
-        line = recv_line(conn)
-    except (socket.timeout, TimeoutError):
-        return None
-    except OSError:
-        return 1
-    try:
-        return int(json.loads(line)["exit"]) if line else 1
-    except (ValueError, KeyError):
-        return 1
+    """Fork `pipeline.main(request_path)` from the zygote: (pid, connection reporting its exit, see
+    `zygotelink.wait_exit`), or None."""
+    return zygotelink.ask(sock_path, RunnerStart(request=request_path, cwd=cwd, env=dict(env)))
 
 
 if __name__ == "__main__":

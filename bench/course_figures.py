@@ -11,8 +11,8 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from autograder import cells, selftest  # noqa: E402
-from autograder.paths import available_assignments, release_notebook, source_notebook  # noqa: E402
+from autograder import cells, selftest
+from autograder.paths import available_assignments, release_notebook, source_notebook
 
 
 def words(nb: dict) -> int:

@@ -18,8 +18,8 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from autograder import merge, shard  # noqa: E402
-from tests.test_merge import fake_record, fake_shard, put_record  # noqa: E402
+from autograder import merge, shard
+from tests.test_merge import fake_record, fake_shard, put_record
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import pathlib
 
+from aekit import nbcells
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -20,20 +22,13 @@ def solution_cells(assignment: str) -> list[str]:
     """The source of the setup and exercise cells of `solutions/<assignment>/<assignment>.ipynb`, in order."""
     path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
-    out = []
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] != "code":
-            continue
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if meta.get("solution") or str(meta.get("grade_id", "")).startswith("setup"):
-            out.append(src)
-    return out
+    return [nbcells.source_text(cell) for cell in nb["cells"] if nbcells.is_exercise_cell(cell)
+            or (nbcells.is_code(cell) and (nbcells.grade_id(cell) or "").startswith("setup"))]
 
 
 def load_solution(assignment: str) -> dict:
     """Execute the setup and exercise cells of one solution notebook; return its namespace."""
     ns: dict = {"__name__": f"solution_{assignment}"}
     for src in solution_cells(assignment):
-        exec(compile(src, f"<{assignment}>", "exec"), ns)
+        exec(compile(src, f"<{assignment}>", "exec"), ns)  # noqa: S102  (the instructor's own solutions/)
     return ns

@@ -36,7 +36,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from notebook_code import load_solution  # noqa: E402
+from notebook_code import load_solution
 
 SEED = 1470
 EPOCHS = {2: 40, 16: 20}  # latent_dim -> epochs
@@ -52,7 +52,8 @@ def train_one(ns: dict, latent_dim: int, x_train, x_test) -> tuple[object, dict]
 
     tf.keras.utils.set_random_seed(SEED + latent_dim)
     encoder, decoder = ns["build_encoder"](latent_dim), ns["build_decoder"](latent_dim)
-    assert (encoder.name, decoder.name) == ("encoder", "decoder"), "the notebook's models must be named encoder/decoder"
+    if (encoder.name, decoder.name) != ("encoder", "decoder"):
+        raise SystemExit(f"the notebook's models must be named encoder/decoder, not {encoder.name}/{decoder.name}")
     start = time.time()
     history = ns["train_autoencoder"](encoder, decoder, x_train, epochs=EPOCHS[latent_dim],
                                       batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)

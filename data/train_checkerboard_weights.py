@@ -37,7 +37,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from notebook_code import load_solution  # noqa: E402
+from notebook_code import load_solution
 
 SEED = 1606
 LATENT_DIM = 16

@@ -63,9 +63,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from notebook_code import load_solution  # noqa: E402
+from notebook_code import load_solution
 
-from aekit import data  # noqa: E402
+from aekit import data
 
 OUT = HERE / "weights"
 SEED = 1470
@@ -158,7 +158,7 @@ def with_average(optimizer, variables, score):
     try:
         return score()
     finally:
-        for v, value in zip(variables, current):
+        for v, value in zip(variables, current, strict=True):
             v.assign(value)
 
 
@@ -206,7 +206,8 @@ def fit_alone(ns, trained, encoder, decoder, optimizer, beta, x_train, steps, ba
             mu, log_var = encoder(x, training=trained is encoder)
             logits = decoder(ns["reparameterize"](mu, log_var), training=trained is decoder)
             loss = ns["vae_loss"](x, logits, mu, log_var, beta)
-        optimizer.apply_gradients(zip(tape.gradient(loss, trained.trainable_variables), trained.trainable_variables))
+        grads = tape.gradient(loss, trained.trainable_variables)
+        optimizer.apply_gradients(zip(grads, trained.trainable_variables, strict=True))
 
     rng = np.random.default_rng(seed)
     scores = {}
@@ -329,7 +330,8 @@ def select_recipe(ns, x_train) -> tuple[Recipe, dict]:
 def save(ns, encoder, decoder, path):
     """One Keras model holding both networks as layers "encoder" and "decoder" (image -> logits of decoder(mu))."""
     tf = ns["tf"]
-    assert encoder.name == "encoder" and decoder.name == "decoder", (encoder.name, decoder.name)
+    if (encoder.name, decoder.name) != ("encoder", "decoder"):
+        raise SystemExit(f"the notebook's models must be named encoder/decoder, not {encoder.name}/{decoder.name}")
     images = tf.keras.Input(shape=(28, 28, 1))
     mu, _ = encoder(images)
     model = tf.keras.Model(images, decoder(mu), name=path.stem.replace(".", "_"))
@@ -380,7 +382,7 @@ def train_in_processes(models, out: pathlib.Path, selection_file: pathlib.Path, 
     parts = {filename: out / f".part-{filename}" for filename, _, _ in models}
 
     def run(filename):
-        subprocess.run([sys.executable, str(pathlib.Path(__file__).resolve()), "--selection", str(selection_file),
+        subprocess.run([sys.executable, str(pathlib.Path(__file__).resolve()), "--selection", str(selection_file),  # noqa: S603
                         "--model", filename, "--out", str(parts[filename])], check=True)
 
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:

@@ -10,7 +10,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from autograder.paths import available_assignments  # noqa: E402
+from autograder.paths import available_assignments
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,8 @@ import sys
 import threading
 import time
 
-from autograder import sampleclass, sandbox, selftest
-from autograder.paths import ASSIGNMENTS, REPO
+from autograder import cells, sampleclass, sandbox, selftest
+from autograder.paths import ASSIGNMENTS, REPO, source_notebook
 
 A = "01_conv_as_matrix"
 WORKERS = 6  # more than the cores: the never-returning exercises hold a worker each while they wait, not a core
@@ -52,7 +52,7 @@ HANG_CALLS = 3  # cells that call the hanging exercise in each helper-and-hang n
 LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
 # and a pre-flight are reused only under the same limits
 CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
-SECRET = "s3cret-grader-token-1217"
+SECRET = "s3cret-grader-token-1217"  # noqa: S105  (a stand-in secret the attacks must not read)
 SHM_KEY = 0xAE1217
 
 
@@ -80,9 +80,13 @@ def _names(code: str) -> set[str]:
 
 def cells_calling(nb: dict, name: str) -> list[int]:
     """The code cells of `nb` (tests and exercise cells aside) that name `name`."""
-    return [i for i, c in enumerate(nb["cells"]) if c.get("cell_type") == "code"
-            and not {"grade", "solution"} & {k for k, v in c.get("metadata", {}).get("nbgrader", {}).items() if v}
-            and name in _names("".join(c["source"]) if isinstance(c["source"], list) else c["source"])]
+    return [i for i, c in enumerate(nb["cells"]) if cells.is_code(c) and not cells.is_grade(c)
+            and not cells.is_solution(c) and name in _names(cells.source_text(c))]
+
+
+def source_tests(assignment: str) -> list[cells.TestCell]:
+    """The graded test cells of an assignment's source in the checkout's solutions/ (what the class is graded on)."""
+    return cells.test_cells(cells.read_notebook(source_notebook(assignment)))
 
 
 def helper_hang_id(assignment: str) -> str:
@@ -100,8 +104,7 @@ def put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
 
 
 def _exercise_index(nb: dict, name: str) -> int:
-    return next(i for i, c in enumerate(nb["cells"])
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == name)
+    return next(i for i, c in enumerate(nb["cells"]) if cells.grade_id(c) == name)
 
 
 def helper_student(assignment: str) -> dict:
@@ -139,29 +142,28 @@ def _edited(edit) -> dict:
 
 def _neuter_tests(nb):
     for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if cells.is_grade(cell):
             cell["source"] = "pass  # tests removed"
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
 
 
 def _inflate_metadata(nb):
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            meta.update(points=100, locked=False, checksum="0" * 32)
+        if cells.is_grade(cell):
+            cells.nbgrader_meta(cell).update(points=100, locked=False, checksum="0" * 32)
     nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "python"}
     nb["nbformat_minor"] = 1
 
 
 def _delete_and_duplicate_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    tests = [c for c in nb["cells"] if cells.is_grade(c)]
     for cell in tests[1:]:
         nb["cells"].remove(cell)
     nb["cells"].extend([dict(tests[0]), dict(tests[0])])
 
 
 def _reorder_and_rename_tests(nb):
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    tests = [c for c in nb["cells"] if cells.is_grade(c)]
     for cell in tests:
         nb["cells"].remove(cell)
         cell["metadata"]["nbgrader"]["grade_id"] += "_mine"
@@ -330,7 +332,7 @@ def make(cls: pathlib.Path, port: int) -> None:
             selftest.build_submission(case.assignment, case.overrides))
     # tests deleted, moved and edited: they come from the source anyway
     nb = selftest.build_submission(A)
-    tests = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    tests = [c for c in nb["cells"] if cells.is_grade(c)]
     nb["cells"].remove(tests[0])
     tests[1]["source"] = "assert False, 'my own test'"
     nb["cells"].remove(tests[2])

@@ -165,7 +165,7 @@ def widgets(load_solution) -> dict:
                          "drawn": all(b.startswith(PNG) for b in before),
                          "redrawn": all(a.startswith(PNG) for a in after) and after != before,
                          "every_control_drawn": all(b.startswith(PNG) for b in last)}
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (the probe reports any error of an explorer)
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
 
@@ -189,7 +189,7 @@ def notebooks(solutions: pathlib.Path, out: pathlib.Path, timeout: int) -> dict:
                 NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                resources={"metadata": {"path": str(work)}}).execute()
                 error = None
-            except Exception as exc:  # CellExecutionError names the cell and the traceback
+            except Exception as exc:  # noqa: BLE001  (CellExecutionError names the cell and the traceback)
                 error = f"{type(exc).__name__}: {str(exc)[-3000:]}"
             seconds = time.perf_counter() - start
         nbformat.write(nb, str(out / src.name))

@@ -6,13 +6,11 @@ machine without it these tests skip with one line, except under CI where they
 must run.
 """
 import os
-import pathlib
 import shutil
 
 import pytest
 
 from autograder.paths import ASSIGNMENTS, REPO, source_notebook
-
 from tests.browser.lab import LabPage, browser, chromium_path, running_lab
 
 RESULTS = REPO / "results" / "browser"

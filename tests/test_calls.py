@@ -5,6 +5,7 @@ configuration and weights; it is rebuilt there only when it is made of
 tf.keras layers, in Keras's safe mode, so no code of the student's runs there.
 """
 import json
+import types
 
 import numpy as np
 import pytest
@@ -13,9 +14,9 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 layers = keras.layers
 
-from aekit.checks import model_problem  # noqa: E402
-from autograder import calls, codec  # noqa: E402
-from autograder.kernel_server import CALLBACK_PREFIX  # noqa: E402
+from aekit.checks import model_problem
+from autograder import calls, codec, tape
+from autograder.kernel_server import CALLBACK_PREFIX
 
 
 def _config(model):
@@ -80,7 +81,7 @@ def test_a_returned_model_is_rebuilt_with_its_weights():
     assert rebuilt is not model and isinstance(rebuilt, keras.Model)
     assert [type(layer).__name__ for layer in rebuilt.layers] == [type(layer).__name__ for layer in model.layers]
     x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
-    for got, want in zip(rebuilt(x), model(x)):
+    for got, want in zip(rebuilt(x), model(x), strict=True):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)
 
 
@@ -160,8 +161,8 @@ def test_swapped_exercises_stay_here_and_are_answered_as_data():
 
     class FakeKernel(calls.Kernel):
         def __init__(self):  # no real kernel: only the callback side
-            self.swapped, self.callback_tapes, self.replies = {}, {}, []
-            self.kc = self
+            self.swapped, self.callback_tapes, self.replies = {}, tape.Tapes(), []
+            self.process = types.SimpleNamespace(kc=self)  # its kernel's client (`kc`) is this fake too
 
         def input(self, text):
             self.replies.append(json.loads(text))

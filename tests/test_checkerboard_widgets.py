@@ -1,11 +1,11 @@
 """Do notebook 06's explorers draw what they claim, quickly, without TensorFlow?"""
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from aekit.widgets import checkerboard
+from tests.redraw import RedrawClock
 
 
 def _overlap(input_size, kernel_size, stride):
@@ -41,14 +41,14 @@ def test_overlap_explorer_redraws_fast_and_names_the_pattern():
     assert k_slider.description == "kernel size" and k_slider.value == 3
     assert "uneven" in verdict.value
     before = image.value
-    times = []
-    for value in (4, 5, 6, 7, 8, 2, 1):
-        start = time.perf_counter()
-        k_slider.value = value
-        times.append(time.perf_counter() - start)
+    clock, values = RedrawClock(), (4, 5, 6, 7, 8, 2, 1)
+    for value in values:
+        with clock.move():
+            k_slider.value = value
         if value == 4:
             assert image.value != before and "even inside" in verdict.value
     assert "gaps" in verdict.value  # kernel 1 < stride 2
+    clock.assert_within_target(len(values))
 
 
 def test_overlap_explorer_survives_an_unwritten_exercise():

@@ -134,7 +134,7 @@ def test_the_kmeans_prediction_answer_is_what_the_notebooks_own_code_gives():
     em = np.sort(ns["fit_mixture_em"](prices, 3)[1])
     km = np.sort(ns["kmeans_means"](prices, np.quantile(prices, [1 / 6, 1 / 2, 5 / 6]), 50))
     directions, most = ns["kmeans_vs_em"]()
-    assert list(directions) == ["higher" if k > e else "lower" for k, e in zip(km, em)], (km, em, directions)
+    assert list(directions) == ["higher" if k > e else "lower" for k, e in zip(km, em, strict=True)], (km, em, directions)
     assert most == types[int(np.argmax(np.abs(km - em)))], (km - em, most)
     assert np.all(np.abs(km - em) > 0.1), f"a shift below 10 cents is too close to call: {km - em}"
     moved = np.sort(np.abs(km - em))

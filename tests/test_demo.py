@@ -56,3 +56,36 @@ def test_make_demo_exits_0_with_full_reference_marks():
     for a in demo.resolve_assignments(None):
         assert table[("ada_full", a)].full_auto_marks(), a
         assert table[("ben_blank", a)].auto_score == 0, a
+
+
+def test_the_demo_grades_into_a_fresh_results_folder(tmp_path, monkeypatch, capsys):
+    """An earlier demo's results folder (its gradebook holds the cells the sources had then) is removed before the
+    demo grades, and the demo passes when every reference earns its automatic marks and every release 0. The
+    release, the class and the grading are faked here: the demo marker's test runs them for real."""
+    from autograder import grade, release, sampleclass
+
+    a = demo.resolve_assignments(None)[0]
+    monkeypatch.setattr(demo, "DEMO_OUT", tmp_path / "demo-out")
+    monkeypatch.setattr(demo, "REPO", tmp_path)
+    stale = tmp_path / "demo-out" / "results" / "gradebook.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier demo's gradebook")
+    monkeypatch.setattr(demo, "resolve_assignments", lambda spec: [a])
+    monkeypatch.setattr(release, "release", lambda assignments: [])
+    monkeypatch.setattr(sampleclass, "make", lambda dest, assignments: {"ada_full": "", "ben_blank": ""})
+
+    def graded(class_dir, results, settings, stream):
+        assert not results.exists(), "the earlier demo's results were not removed"
+        assert settings.final and settings.assignments == (a,)
+        results.mkdir(parents=True)
+        _write(results / "grades.csv", ["student_id", "notebook", "score", "max_score", "status"],
+               [["ada_full", a, "13", "15", "graded"], ["ben_blank", a, "0", "15", "graded"]])
+        _write(results / "tests.csv", ["student_id", "notebook", "test_id", "score", "max_score"],
+               [["ada_full", a, "t1", "13", "13"], ["ben_blank", a, "t1", "0", "13"]])
+        return {"notebooks": 2, "students": 2, "regraded": 2, "reused": 0, "statuses": {"graded": 2},
+                "out": str(results)}
+
+    monkeypatch.setattr(grade, "grade", graded)
+    assert demo.demo() == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PROBLEM" not in out and "13/13 +2" in out

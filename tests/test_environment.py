@@ -1,12 +1,17 @@
 """Is the environment described the same way for pip and conda, for every platform, and pinned?"""
+import os
 import pathlib
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+
+from tests import makecmd
 
 try:
     import tomllib
@@ -69,12 +74,14 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
 
 
 def test_bounds_agree_between_pyproject_and_environment_yml():
-    """Does every package carry the same version range in both files, with an upper bound?"""
+    """Does every package carry the same version range in both files (conda's part and pip's), with an
+    upper bound?"""
     # a package with a range per Python (nbgrader: 0.9.6 needs 3.11) is compared at 3.12's, conda's default
     reqs = [Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]]
     pyproject = {r.name.lower(): r.specifier for r in reqs
                  if r.marker is None or "platform" in str(r.marker) or r.marker.evaluate({"python_version": "3.12"})}
     conda, pip = _env_items()
+    compared = set()
     for item in conda:
         name, spec = _conda_spec(item)
         if name in ("pip", "tomli"):
@@ -83,6 +90,16 @@ def test_bounds_agree_between_pyproject_and_environment_yml():
             assert spec == SpecifierSet(PROJECT["requires-python"])
             continue
         assert set(spec) == set(pyproject[name]) or (name == "nbgrader" and str(pyproject[name]) == "==0.9.*"), name
+        compared.add(name)
+    for item in pip:
+        if item.startswith("-e"):
+            continue
+        r = Requirement(item)
+        assert set(r.specifier) == set(pyproject[r.name.lower()]), r.name
+        compared.add(r.name.lower())
+    # every package of both files was compared (a loop over nothing would pass)
+    assert compared == set(pyproject) - {"tomli"}, set(pyproject) ^ compared
+    assert {"tensorflow", "tensorflow-cpu", "keras", "nbgrader", "numpy"} <= compared
     for name, spec in pyproject.items():
         if name != "tomli":
             assert any(s.operator in ("<", "<=", "==", "~=") for s in spec), f"{name} has no upper bound"
@@ -124,14 +141,36 @@ def test_constraints_pin_every_requirement_for_every_python():
             assert versions[0] in req.specifier, f"{name}=={versions[0]} outside {req.specifier}"
 
 
-def test_ci_runs_the_readme_test_command():
-    """Does .ci/run call `make test`, the command the README gives, and does `make test` then run the
-    fast tests on a second Python?"""
-    ci = (REPO / ".ci" / "run").read_text()
-    assert "make test" in ci
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed on this machine")
+def test_make_test_lints_then_runs_every_suite_and_the_fast_tests_on_a_second_python():
+    """Does `make test` (the README's command) install with constraints.txt, lint before any test, run the main
+    suite, then the shipped, demo, long and hangs suites, and the fast tests in a fresh venv of another Python?"""
+    commands = makecmd.dry_run("test")
+    install = next(i for i, c in enumerate(commands) if "pip install" in c and "-c constraints.txt" in c)
+    lint = next(i for i, c in enumerate(commands) if "-m ruff check" in c)
+    first_test = next(i for i, c in enumerate(commands) if "-m pytest" in c)
+    assert install < lint < first_test
+    selections = makecmd.pytest_selections(commands)
+    assert selections[0] == "not shipped and not demo"
+    assert {"shipped", "demo", "long", "hangs"} <= set(selections), selections
+    other = next(c for c in commands if "other-python" in c and "-m venv" in c)
+    assert "-c constraints.txt '.[test]'" in other and selections[-1] == "not slow and not browser"
+
+
+def test_ci_runs_the_readme_test_command(tmp_path):
+    """Does .ci/run call `make test` (the command the README gives) first, and stop when it fails?"""
     assert "make test" in (REPO / "README.md").read_text()
-    makefile = (REPO / "Makefile").read_text()
-    test_target = makefile.split("\ntest:")[1].split("\n\n")[0]
-    assert "test-other-python" in test_target
-    assert '-m "not slow and not browser"' in makefile.split("\ntest-other-python:")[1].split("\n\n")[0]
-    assert "-c constraints.txt" in makefile.split("\n$(STAMP):")[1].split("\n\n")[0]
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "make"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n[ "$1" != test ] || exit "${{FAIL:-0}}"\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}")
+    proc = subprocess.run(["bash", str(REPO / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    ran = calls.read_text().splitlines()
+    assert ran[0] == "test" and len(ran) > 1, ran
+    calls.unlink()
+    proc = subprocess.run(["bash", str(REPO / ".ci" / "run")], env=dict(env, FAIL="2"), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and calls.read_text().splitlines() == ["test"]

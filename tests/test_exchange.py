@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from autograder import selftest
-from autograder.course import test_cells as cells_of
 from autograder.paths import REPO, release_notebook
+from tests.graded_class import source_tests
 
 A = "01_conv_as_matrix"
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
@@ -72,4 +72,4 @@ def test_release_fetch_submit_collect_then_grade(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == 1, rows
     assert rows[0]["student_id"] == collected[0].parent.parent.name and rows[0]["status"] == "graded"
-    assert float(rows[0]["score"]) == sum(c.points for c in cells_of(A)), rows
+    assert float(rows[0]["score"]) == sum(c.points for c in source_tests(A)), rows

@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 from autograder import cli
+from autograder import export as export_mod
 from autograder.export import export
 from autograder.paths import COURSE_ID
 
@@ -84,7 +85,7 @@ def _fill(Gradebook, out):
             for nb, points in by_nb.items():
                 when = late if (sid, nb) == ("12345", A5) else DUE - datetime.timedelta(hours=1)
                 gb.update_or_create_submission(nb, sid, timestamp=when)
-                for cell, p in zip(("t1", "t2"), points):
+                for cell, p in zip(("t1", "t2"), points, strict=False):  # A5's one cell: t1 only
                     grade = gb.find_grade(cell, nb, nb, sid)
                     grade.auto_score = p
                     grade.needs_manual_grade = False
@@ -331,3 +332,46 @@ def test_the_lms_late_marker_decides_whether_work_is_late(results):
     assert report[("99999", A5)]["time_source"] == "Moodle grading worksheet g.csv"
     assert report[("99999", A5)]["time_zone"] == "Europe/Berlin" and report[("99999", A5)]["lms_late_marker"] == "late"
     assert report[("12345", A5)]["timestamp"].endswith("+00:00") and "on time by the LMS" in report[("12345", A5)]["note"]
+
+
+def test_the_gradebook_is_read_in_a_few_queries_whatever_the_class_size(results):
+    """Does `read_gradebook` read every submission in one query (not one lookup per student and notebook: the SQL
+    it sends does not grow with the class), and give for each what nbgrader's own `find_submission` says?"""
+    import sqlalchemy
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out, _ = results
+    db = f"sqlite:///{out / 'gradebook.db'}"
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def read():
+        statements.clear()
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+        try:
+            return export_mod.read_gradebook(db, export_mod.LatePolicy(), {}, now=DUE), len(statements)
+        finally:
+            sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+
+    (order, _, cells, _, _), small = read()
+    with warnings.catch_warnings(), Gradebook(db, COURSE_ID) as gb:
+        warnings.simplefilter("ignore")
+        for sid in cells:
+            for a in order:
+                try:
+                    sub = gb.find_submission(a, sid)
+                except MissingEntry:
+                    assert cells[sid][a].raw is None
+                    continue
+                cell = cells[sid][a]
+                assert (cell.raw, cell.seconds_late, cell.needs_manual) == (
+                    float(sub.score or 0), float(sub.total_seconds_late or 0), bool(sub.needs_manual_grade))
+        for n in range(8):  # eight more students, each with both notebooks
+            gb.update_or_create_student(f"more{n}")
+            for a in order:
+                gb.update_or_create_submission(a, f"more{n}", timestamp=DUE)
+        gb.db.commit()
+    (_, _, cells, _, _), large = read()
+    assert len(cells) == 11 and large == small, (small, large)

@@ -20,8 +20,8 @@ import pytest
 
 from autograder import gradescope, sandbox, selftest
 from autograder import results as nbgrade
-from autograder.course import test_cells as cells_of
-from autograder.paths import ASSIGNMENTS, REPO
+from autograder.paths import ASSIGNMENTS, DATA, REPO, data_files
+from tests.graded_class import source_tests
 
 A = "01_conv_as_matrix"
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
@@ -82,12 +82,18 @@ def test_bundle_has_its_scripts_at_the_root_and_everything_the_notebooks_read(tm
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         setup = zf.read("setup.sh").decode()
+        scripts = {name: zf.read(name) for name in gradescope.SCRIPT_NAMES}
     assert {"setup.sh", "run_autograder", "constraints.txt", "pyproject.toml", "assignments.json"} <= names
     assert not [n for n in names if n.startswith("source/")]
-    assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
+    assert modes["setup.sh"] & 0o777 == 0o755 and modes["run_autograder"] & 0o777 == 0o755
+    # the scripts are the package's template files, as they are (and Gradescope's: bash, at the root)
+    assert scripts == {n: (gradescope.SCRIPTS / n).read_bytes() for n in gradescope.SCRIPT_NAMES}
+    assert all(text.startswith(b"#!/usr/bin/env bash\n") for text in scripts.values())
+    # data/: exactly the files the package installs (paths.data_files), the same as the student kit's
+    assert {n for n in names if n.startswith("data/")} == {f"data/{p.relative_to(DATA)}" for p in data_files()}
     for data in ["data/mnist_subset.npz", "data/weights/ae_metrics.json", "data/weights/vae_metrics.json",
                  "data/weights/ae_latent2.keras", "data/weights/vae_latent2_beta1.keras", "aekit/data.py",
-                 "autograder/gradescope.py", f"solutions/05_vae/05_vae.ipynb"]:
+                 "autograder/gradescope.py", "solutions/05_vae/05_vae.ipynb"]:
         assert data in names, data
     assert not [n for n in names if n.startswith("solutions/01_")]
     assert "python3.11" not in setup and "-c \"$SOURCE/constraints.txt\"" in setup
@@ -151,10 +157,10 @@ def test_run_autograder_in_this_environment_writes_results_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert check_results(results) == []
-    cells = cells_of(A)
+    cells = source_tests(A)
     assert results["score"] == sum(c.points for c in cells)
     assert len(results["tests"]) == len(cells)
-    for t, c in zip(results["tests"], cells):
+    for t, c in zip(results["tests"], cells, strict=True):
         assert t["visibility"] == ("after_published" if c.hidden else "visible")
 
 
@@ -207,7 +213,7 @@ def test_without_namespaces_a_kernel_reads_nothing_of_the_bundled_solutions(tmp_
     assert (root / "source" / "solutions").stat().st_mode & 0o777 == 0o700
     results = json.loads((root / "results" / "results.json").read_text())
     assert check_results(results) == []
-    cells = cells_of(A)
+    cells = source_tests(A)
     assert _scores(results) == {c.test_id: c.points for c in cells}, results["tests"]
 
 
@@ -228,7 +234,7 @@ def test_unsafe_opt_in_grades_and_the_snooper_then_reads_the_solutions(tmp_path,
     assert check_results(results) == []
     last = list(selftest.solution_sources(A))[-1]
     lost = {name for name, score in _scores(results).items() if score == 0}
-    assert lost == {c.test_id for c in cells_of(A) if c.test_id.startswith(f"test_{last}")}, results["tests"]
+    assert lost == {c.test_id for c in source_tests(A) if c.test_id.startswith(f"test_{last}")}, results["tests"]
 
 
 # ---- as Gradescope runs it: fresh venv from setup.sh, /autograder bind-mounted ----------------------
@@ -358,10 +364,10 @@ def test_bundle_as_gradescope_runs_it(tmp_path):
             assert code == 0, (out + err)[-5000:]
             results = json.loads((tree / "results" / "results.json").read_text())
             assert check_results(results) == [], results
-            want = sum(c.points for c in cells_of(a))
+            want = sum(c.points for c in source_tests(a))
             got = sum(t["score"] for t in results["tests"] if t["name"].startswith(a))
             assert got == want, [t for t in results["tests"] if t["name"].startswith(a) and t["score"] < t["max_score"]]
-            hidden_points = sum(c.points for c in cells_of(a) if c.hidden)
+            hidden_points = sum(c.points for c in source_tests(a) if c.hidden)
             assert f"{want - hidden_points:g}/{want - hidden_points:g}" in results["output"]
             print(f"{a}: {time.monotonic() - start:.0f} s, peak memory of run_autograder and its children "
                   f"{mem['pss_peak_mb']:.0f} MB (PSS), largest single process {mem['max_rss_one_process_mb']:.0f} MB (RSS)")

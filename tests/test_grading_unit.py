@@ -3,21 +3,24 @@ import json
 
 import pytest
 
-from autograder import grade, pipeline, selftest
+from autograder import course, grade, pipeline, selftest
 
 A = "01_conv_as_matrix"
 
 
 def test_the_cache_key_changes_with_limits_sources_and_submission(tmp_path):
-    """Does a verdict's key change when the limits or the submission change, so nothing stale is reused?"""
+    """Does a verdict's key change when the limits, the sources or the submission change, so nothing stale is
+    reused?"""
     path = tmp_path / f"{A}.ipynb"
     path.write_text(json.dumps(selftest.build_submission(A)))
-    key = grade._digest(path, A, "300|4.0|30")
-    assert grade._digest(path, A, "300|4.0|30") == key
-    assert grade._digest(path, A, "300|0.1|30") != key and grade._digest(path, A, "60|4.0|30") != key
+    sources = course.CHECKOUT.key([A])
+    key = grade._digest(path, sources, "300|4.0|30")
+    assert grade._digest(path, sources, "300|4.0|30") == key
+    assert grade._digest(path, sources, "300|0.1|30") != key and grade._digest(path, sources, "60|4.0|30") != key
+    assert grade._digest(path, course.CHECKOUT.key(["02_transpose_conv"]), "300|4.0|30") != key
     path.write_text(json.dumps(selftest.build_submission(A, blank=True)))
-    assert grade._digest(path, A, "300|4.0|30") != key
-    assert grade._digest(None, A, "300|4.0|30") != key
+    assert grade._digest(path, sources, "300|4.0|30") != key
+    assert grade._digest(None, sources, "300|4.0|30") != key
 
 
 def test_a_notebook_is_refused_by_size_and_cell_count_before_it_is_parsed(tmp_path):

@@ -13,7 +13,6 @@ Run with `make test-hangs` (`-m hangs`; about 6 minutes on two cores); not in th
 from __future__ import annotations
 
 import csv
-import json
 import pathlib
 import subprocess
 import sys
@@ -22,9 +21,16 @@ import time
 import pytest
 
 from autograder import selftest
-from autograder import course
 from autograder.paths import ASSIGNMENTS, REPO
-from tests.graded_class import HANG_CALLS, cells_calling, hang_exercise, helper_hang_id, helper_student, put
+from tests.graded_class import (
+    HANG_CALLS,
+    cells_calling,
+    hang_exercise,
+    helper_hang_id,
+    helper_student,
+    put,
+    source_tests,
+)
 
 pytestmark = [pytest.mark.hangs, pytest.mark.slow]
 
@@ -115,7 +121,7 @@ def test_a_grading_run_that_dies_keeps_the_verdicts_before_it(graded):
     """Does a trusted process killed while rebuilding a student's model (the codec bomb) leave the notebook
     crashed with the points of every test that finished before, not 0?"""
     row, tests = graded[0][("trusted-bomb-06", BOMB[0])], _tests(graded, "trusted-bomb-06", BOMB[0])
-    order = [t.test_id for t in course.test_cells(BOMB[0])]
+    order = [t.test_id for t in source_tests(BOMB[0])]
     first = order.index(f"test_{BOMB[1]}")
     passed = {t for t, r in tests.items() if float(r["score"]) >= float(r["max_score"])}
     assert row["status"] == "crashed" and passed == set(order[:first]), (row, passed)

@@ -14,8 +14,7 @@ import re
 
 import pytest
 
-from autograder import cells, selftest
-from autograder import course
+from autograder import cells, course, selftest
 from autograder.paths import REPO, available_assignments, release_notebook, source_notebook
 
 FORMS_FILE = REPO / "docs" / "contracts" / "closed_forms.md"

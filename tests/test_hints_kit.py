@@ -137,12 +137,12 @@ def upsampling_chains(code: str) -> list[str]:
             q = _side(_argument(call, 4, "output_padding"))
             if k is None:
                 continue
-            step = lambda n: _keras_transpose_size(n, k, s, padding, q)  # noqa: E731
+            step = lambda n, k=k, s=s, padding=padding, q=q: _keras_transpose_size(n, k, s, padding, q)
         elif func == "Cropping2D":
             c = _side(_argument(call, 0, "cropping"))
             if c is None:
                 continue
-            step = lambda n: n - 2 * c  # noqa: E731
+            step = lambda n, c=c: n - 2 * c
         else:
             continue
         for size, (start, steps) in list(reached.items()):

@@ -158,7 +158,7 @@ def test_the_indexed_job_s_pods_run_here_and_merge_into_the_one_machine_result(t
     outs = [p.communicate(timeout=1800) for p in twice]
     codes = sorted(p.returncode for p in twice)
     assert codes == [0, 2], outs
-    refused = next(err for p, (_, err) in zip(twice, outs) if p.returncode == 2)
+    refused = next(err for p, (_, err) in zip(twice, outs, strict=True) if p.returncode == 2)
     assert "being graded by another run" in refused and len(refused.strip().splitlines()) == 1, refused
     # index 0, one notebook at a time (so the kill falls between two of them), killed once its first is saved
     shard0 = grading / "shards" / "0"

@@ -19,6 +19,7 @@ from autograder.csvsafe import write_csv
 from autograder.paths import UsageError
 from autograder.results import NotebookResult
 from autograder.results import TestResult as Verdict
+from tests.graded_class import source_tests
 
 A = "01_conv_as_matrix"
 STUDENTS = [f"st{n:02d}" for n in range(12)]
@@ -29,7 +30,7 @@ def fake_record(sid: str, a: str = A, *, lost: int = 0, file: str = "v1", status
                 seen: str = "2026-12-01T10:00:00+00:00") -> dict:
     """A record as grade.py writes it: each test cell of `a` earns full marks but the first `lost` ones."""
     tests = [Verdict(t.test_id, 0.0 if i < lost else t.points, t.points, "wrong" if i < lost else "", t.hidden)
-             for i, t in enumerate(course.test_cells(a))]
+             for i, t in enumerate(source_tests(a))]
     result = NotebookResult(a, status, sum(t.score for t in tests), sum(t.max_score for t in tests), tests,
                             "" if status == "graded" else "the kernel died", 1.5)
     digest = hashlib.sha256(f"{sid}/{a}/{file}".encode()).hexdigest()
@@ -120,7 +121,7 @@ def test_shards_merge_into_one_results_folder_that_formgrader_reads(merged_once)
     for r in grades:
         lost = sorted(s for s in STUDENTS if shard.shard_of(s, N) == shard.shard_of(r["student_id"], N)).index(
             r["student_id"]) % 3
-        points = [t.points for t in course.test_cells(A)]
+        points = [t.points for t in source_tests(A)]
         assert float(r["score"]) == pytest.approx(sum(points[lost:]))
         assert float(r["max_score"]) >= expected_max - 1e-9 or float(r["max_score"]) > 0
     db = f"sqlite:///{into / 'gradebook.db'}"
@@ -191,7 +192,7 @@ def test_a_rerun_shard_replaces_only_what_it_regraded_and_a_ta_s_scores_stay(mer
     (and say so) the TA's score on a notebook the student handed in anew, and leave everyone else alone?"""
     shards, into = merged
     db = f"sqlite:///{into / 'gradebook.db'}"
-    first_cell = course.test_cells(A)[0].test_id
+    first_cell = source_tests(A)[0].test_id
     k = 1
     mine = sorted(s for s in STUDENTS if shard.shard_of(s, N) == k)
     same_file, new_file = mine[0], mine[1]

@@ -1,25 +1,19 @@
 """Are the sources and the release well formed and in sync?"""
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from autograder import release
+from autograder import cells, release
 from autograder.paths import ASSIGNMENTS, REPO, release_notebook, source_notebook
 
 SIX = list(ASSIGNMENTS)
 
 
-def _nb(path):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _src(cell):
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+_nb = cells.read_notebook
 
 
 def _existing(kind):
@@ -50,14 +44,14 @@ def test_source_cells_follow_the_conventions(path):
     nb = _nb(path)
     ids, exercises, tests = [], [], {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader")
+        meta = cells.nbgrader_meta(cell)
         if not meta:
             continue
         ids.append(meta["grade_id"])
-        src = _src(cell)
-        if meta.get("solution") and cell["cell_type"] == "code":
+        src = cells.source_text(cell)
+        if cells.is_exercise_cell(cell):
             exercises.append(meta["grade_id"])
-            before = src.split("### BEGIN SOLUTION")[0]
+            before = src.split(cells.SOLUTION_BEGIN)[0]
             assert f"def {meta['grade_id']}(" in before, f"{meta['grade_id']}: signature must stay outside the solution"
             assert '"""' in before, f"{meta['grade_id']}: docstring must stay outside the solution"
         if meta.get("grade"):
@@ -69,7 +63,8 @@ def test_source_cells_follow_the_conventions(path):
     for ex in exercises:
         assert f"test_{ex}" in tests, f"{ex} has no visible test cell test_{ex}"
         assert f"test_{ex}_hidden" in tests, f"{ex} has no hidden test cell test_{ex}_hidden"
-        assert "### BEGIN HIDDEN TESTS" in tests[f"test_{ex}_hidden"]
+        assert cells.has_hidden_tests(tests[f"test_{ex}_hidden"])
+    assert exercises, f"{path.name} has no exercise cell"
 
 
 @pytest.mark.parametrize("path", _existing("release"), ids=lambda p: p.stem)
@@ -78,10 +73,9 @@ def test_release_hides_answers_and_hidden_tests(path):
     nb = _nb(path)
     stubs = 0
     for cell in nb["cells"]:
-        src = _src(cell)
-        assert "### BEGIN SOLUTION" not in src and "### BEGIN HIDDEN TESTS" not in src
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and cell["cell_type"] == "code":
+        src = cells.source_text(cell)
+        assert not [m for m in cells.MARKERS if m in src], src[:200]
+        if cells.is_exercise_cell(cell):
             assert "raise NotImplementedError()" in src
             stubs += 1
     assert stubs > 0
@@ -117,11 +111,10 @@ def test_setup_cell_is_locked_and_tests_are_graded_code_cells(path):
     from aekit import colab  # the Colab setup cell, an unmarked cell, may come before it
 
     first = next(c for c in nb["cells"] if c["cell_type"] == "code" and not colab.is_colab_cell(c))
-    meta = first.get("metadata", {}).get("nbgrader", {})
-    assert meta.get("locked") and meta.get("grade_id", "").startswith("setup"), \
+    assert cells.is_read_only(first) and (cells.grade_id(first) or "").startswith("setup"), \
         "the first code cell must be the locked setup cell (grade_id 'setup')"
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = cells.nbgrader_meta(cell)
         if meta.get("grade") and cell["cell_type"] == "code":
             assert meta.get("locked") and not meta.get("solution"), meta["grade_id"]
         elif meta.get("grade"):  # a written answer, graded by hand

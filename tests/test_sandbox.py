@@ -7,8 +7,8 @@ import pathlib
 import re
 import shutil
 import subprocess
-import sysconfig
 import sys
+import sysconfig
 import types
 
 import pytest
@@ -16,9 +16,19 @@ import pytest
 from autograder import csvsafe, sandbox, selftest
 from autograder.course import max_score
 from autograder.paths import ASSIGNMENTS, REPO
-
-from tests.graded_class import (A, ATTACKS, BESIDE_ATTACKERS, CALL_SECONDS, HANGING, HONEST, SECRET,
-                                hang_exercise, helper_hang_id, rows_of_tests)
+from tests.graded_class import (
+    ATTACKS,
+    BESIDE_ATTACKERS,
+    CALL_SECONDS,
+    HANGING,
+    HONEST,
+    SECRET,
+    A,
+    hang_exercise,
+    helper_hang_id,
+    rows_of_tests,
+    source_tests,
+)
 
 SANDBOXED = pytest.mark.skipif(not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"],
                                reason="needs root and namespaces to contain the attacks safely")
@@ -63,11 +73,10 @@ def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
 def test_the_rest_of_the_class_gets_exactly_its_scores(attacked_class, case):
     """Do plain right and wrong students graded beside the attackers get exactly their scores (the forgers are
     checked in tests/test_grading.py, on the same class)?"""
-    from autograder.course import test_cells
 
     rows = attacked_class.rows01
     row = rows[f"case_{case.name}"]
-    points = {c.test_id: c.points for c in test_cells(A)}
+    points = {c.test_id: c.points for c in source_tests(A)}
     want = sum(points.values()) - sum(points[t] for t in case.expect_failed)
     assert row["status"] == "graded" and float(row["score"]) == want, (case.description, row)
 
@@ -79,7 +88,7 @@ def test_attack_is_contained(attacked_class, path):
     rows = attacked_class.rows01
     case = selftest.load_case(path)
     values = {}
-    exec(compile(path.read_text().split("# %% attack")[0], str(path), "exec"), values)
+    exec(compile(path.read_text().split("# %% attack")[0], str(path), "exec"), values)  # noqa: S102  (its header: EXPECT_*)
     row = rows[path.stem]
     expect = values["EXPECT_STATUS"]
     assert row["status"] in (expect if isinstance(expect, tuple) else (expect,)), (case.description, row)

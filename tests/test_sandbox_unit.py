@@ -46,14 +46,14 @@ def test_uid_only_grading_says_when_a_kernel_cannot_reach_python(monkeypatch):
 
 ORPHAN = """
 import os, sys, time
-from autograder import confine
+from autograder import lifeline
 marker = sys.argv[1]
 if os.fork() == 0:  # the parent-to-be-lost
     parent = os.getpid()
     if os.fork() == 0:  # the orphan: its parent ends before it watches
         while os.getppid() == parent:
             time.sleep(0.001)
-        confine.die_with_parent(parent)
+        lifeline.die_with_parent(parent)
         open(marker, "w").write("an orphan ran on")
     os._exit(0)
 os.wait()
@@ -145,10 +145,10 @@ def test_a_restarted_kernel_gets_a_new_home_and_root_writes_nothing_through_a_pl
     """uid-only mode (issue 26, hole 1): a kernel replaces its connection file with a link (symbolic, then hard) to
     a root-owned file and is restarted. Does every start get a new home, is the file in it written as the kernel's
     user, and is the linked file left as it was (content and owner)?"""
-    import dataclasses
     import json
 
     from autograder import confine, jobspace
+    from autograder.messages import SandboxConfig
 
     box = open_folder / "aekit-1-1"
     jobspace.make_job_folder(box, STUDENT, size_bytes=1 << 20, inodes=64, mount=False)
@@ -156,8 +156,8 @@ def test_a_restarted_kernel_gets_a_new_home_and_root_writes_nothing_through_a_pl
     connection = open_folder / "connection.json"
     connection.write_text(json.dumps({"key": "k"}))
     os.chmod(connection, 0o600)
-    config = {"limits": dataclasses.asdict(sandbox.Limits()), "uid": STUDENT, "sock_dir": str(box),
-              "repo": str(REPO), "isolated": False, "cgroups": {}}
+    config = SandboxConfig(limits=sandbox.Limits(), uid=STUDENT, sock_dir=str(box), repo=str(REPO),
+                           isolated=False)
     homes = []
     for plant in ("symlink", "hardlink", None):
         read, write = os.pipe()

@@ -3,11 +3,10 @@ no kernel, no browser: tests/test_formgrader.py opens an attacker's submission i
 import json
 
 import pytest
+from bleach._vendor import html5lib
 
 from autograder import cells, review, sanitize, selftest
 from autograder.paths import ASSIGNMENTS, release_notebook, source_notebook
-
-from bleach._vendor import html5lib
 
 A = "01_conv_as_matrix"
 

@@ -87,7 +87,7 @@ def slurm(tmp_path_factory):
     conf = root / "slurm.conf"
     conf.write_text(_config(root, host))
     env = dict(os.environ, SLURM_CONF=str(conf))
-    sbin = lambda name: shutil.which(name) or f"/usr/sbin/{name}"  # noqa: E731
+    sbin = lambda name: shutil.which(name) or f"/usr/sbin/{name}"
     started: list[subprocess.Popen] = []
 
     def start(args: list[str], log: str) -> None:

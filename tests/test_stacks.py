@@ -27,6 +27,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from aekit import colab, data
+from autograder import cells
 from autograder.studentkit import find_pythons
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -203,9 +204,8 @@ def test_every_explorer_draws_and_redraws(stack):
 
 def _grade_cells(nb: dict):
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("grade"):
-            yield meta["grade_id"], meta.get("points", 0), cell
+        if cells.is_code(cell) and cells.is_grade(cell):
+            yield cells.grade_id(cell), cells.nbgrader_meta(cell).get("points", 0), cell
 
 
 def test_every_solution_notebook_runs_ungraded_and_every_test_passes(stack):

@@ -113,8 +113,8 @@ def test_in_its_own_pid_namespace_the_kernel_is_the_first_processs_first_child(j
 
 def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
     """The kernel and one busy process it left, in a job of half a CPU: once the watch has moved the process
-    into `strays`, does it use at most a tenth of a CPU (the cap throttling it), whatever else the machine
-    runs, while the kernel keeps running?"""
+    into `strays`, does it use at most a tenth of a CPU (the cap, whatever else the machine runs; on a busy
+    machine it may get less), while the kernel keeps running?"""
     kernel, kids = _start(job, 1)
     hz = os.sysconf("SC_CLK_TCK")
 
@@ -132,8 +132,8 @@ def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
         assert watch.unwatch("job") == 1
         watch.close()
         assert _cpu_cgroup(kids[0]).endswith(f"/{cgroups.STRAYS}")
-        throttled = dict(line.split() for line in (job.strays_cgroup() / "cpu.stat").read_text().splitlines())
-        assert int(throttled["nr_throttled"]) > 0, throttled
+        quota = (job.strays_cgroup() / "cpu.cfs_quota_us").read_text().strip()
+        assert quota == str(int(cgroups.CPU_PERIOD_US * cgroups.STRAY_CPU)), quota
         assert stray_rate <= cgroups.STRAY_CPU * 1.3, f"the process left running used {stray_rate:.2f} CPU"
         assert kernel_rate > 0, "the kernel did not run"
     finally:

@@ -13,8 +13,9 @@ import zipfile
 
 import pytest
 
-from autograder import studentkit
-from autograder.paths import ASSIGNMENTS, REPO
+from autograder import cells, studentkit
+from autograder.paths import ASSIGNMENTS, DATA, REPO, data_files
+from tests import makecmd
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +32,11 @@ def _leaks(name: str, data: bytes, forbidden: dict[str, list[str]]) -> list[str]
     if name.endswith(".ipynb"):  # the notebook's JSON escapes newlines and quotes: read its cells' text
         try:
             nb = json.loads(text)
-            text += "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                              for c in nb.get("cells", []))
+            text += "\n".join(cells.source_text(c) for c in nb.get("cells", []))
         except ValueError:
-            pass
-    grader_code = name.startswith("autograder/") and name.endswith(".py")  # names the markers to find them
+            pass  # not JSON: scanned as the text it is
+    # the markers' one home and the grader's code name them to find them
+    grader_code = (name.startswith("autograder/") and name.endswith(".py")) or name == "aekit/nbcells.py"
     return [f"{name}: {kind}: {needle[:70]!r}" for kind, needles in forbidden.items()
             if not (kind == "marker" and grader_code) for needle in needles if needle in text]
 
@@ -65,6 +66,36 @@ def test_kit_has_everything_a_student_needs_and_no_answers(kit):
                  "data/mnist_subset.npz", "data/weights/vae_metrics.json", "data/weights/ae_metrics.json",
                  "data/weights/vae_latent2_beta1.keras", "etc/student/labconfig/page_config.json"]:
         assert need in names, need
+    # data/: exactly the files the package installs (paths.data_files), not the scripts that read solutions/
+    assert {n for n in names if n.startswith("data/")} == {f"data/{p.relative_to(DATA)}" for p in data_files()}
+    assert not [n for n in names if n.startswith("data/") and n.endswith(".py")]
+
+
+def test_kit_readme_is_the_template_file(kit):
+    """Is the kit's README.md the package's template file, byte for byte, and does it name the commands it
+    tells students to run?"""
+    with zipfile.ZipFile(kit) as zf:
+        readme = zf.read("README.md")
+    assert readme == studentkit.STUDENT_README.read_bytes()
+    text = readme.decode()
+    assert "pip install -c constraints.txt ." in text and "Windows: .venv\\Scripts\\python" in text
+    assert "python -m autograder validate notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb" in text
+
+
+def test_data_suffixes_are_what_pyproject_installs():
+    """Is paths.DATA_SUFFIXES (the one list the kit and the Gradescope bundle ship from data/) exactly the
+    files pyproject.toml's package-data installs as aekit._data, and is neither list empty?"""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    installed = set()
+    for package, patterns in setuptools["package-data"].items():
+        if package.startswith("aekit._data"):
+            folder = DATA.joinpath(*package.split(".")[2:])
+            installed |= {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()}
+    assert installed and set(data_files()) == installed
 
 
 @pytest.mark.slow
@@ -88,13 +119,16 @@ def test_kit_package_installs_with_its_data(kit, tmp_path):
                           timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     code = """
-import json, sys, aekit, aekit.data as d
+import json, pathlib, sys, aekit, aekit.data as d
 assert not any(p.startswith(%r) and p != %r for p in sys.path if p), sys.path  # only the borrowed packages
 (x, y), (xt, yt) = d.load_mnist(source="bundled", verbose=False)
 m = d.load_pretrained("vae_latent2_beta1.keras")
 metrics = json.loads(d.weights_path("vae_metrics.json").read_text())
+import autograder
+templates = pathlib.Path(autograder.__file__).parent / "templates"
 print(json.dumps({"aekit": aekit.__file__, "data": str(d.data_dir()), "n": len(x), "params": m.count_params(),
-                  "metrics": sorted(metrics)[:1]}))
+                  "metrics": sorted(metrics)[:1], "autograder": autograder.__file__,
+                  "templates": sorted(str(p.relative_to(templates)) for p in templates.rglob("*") if p.is_file())}))
 """ % (str(REPO), sysconfig.get_paths()["purelib"])
     proc = subprocess.run([str(py), "-c", code], cwd=tmp_path, env=dict(env, TF_CPP_MIN_LOG_LEVEL="3"),
                           capture_output=True, text=True, timeout=600)
@@ -102,6 +136,12 @@ print(json.dumps({"aekit": aekit.__file__, "data": str(d.data_dir()), "n": len(x
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["aekit"].startswith(str(site)) and got["data"].startswith(str(site)), got
     assert got["n"] > 1000 and got["params"] > 0 and got["metrics"]
+    # the grader's files that are not Python install with it (pyproject's package-data for autograder)
+    assert got["autograder"].startswith(str(site)), got
+    shipped = {str(p.relative_to(REPO / "autograder" / "templates"))
+               for p in (REPO / "autograder" / "templates").rglob("*") if p.is_file()}
+    assert {"feedback.html.j2", "student_README.md", "gradescope/setup.sh", "gradescope/run_autograder"} <= shipped
+    assert set(got["templates"]) == shipped, got["templates"]
 
 
 # ---- JupyterLab for students and for the instructor -------------------------------------------------
@@ -126,11 +166,20 @@ def test_lab_settings_hide_instructor_tools_from_students_only():
     for d in (STUDENT, INSTRUCTOR):
         news = json.loads((d / "labconfig" / "default_setting_overrides.json").read_text())
         assert news["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
-    makefile = (REPO / "Makefile").read_text()
-    lab = makefile.split("\nlab:")[1].split("\n\n")[0]
-    lab_solutions = makefile.split("\nlab-solutions:")[1].split("\n\n")[0]
-    assert "JUPYTER_CONFIG_PATH=$(CURDIR)/etc/student" in lab
-    assert "JUPYTER_CONFIG_PATH=$(CURDIR)/etc/instructor" in lab_solutions
+    for who in ("student", "instructor"):  # what `make lab` / `make lab-solutions` start JupyterLab with
+        config, notebooks = _make_lab(who)
+        assert config == (STUDENT if who == "student" else INSTRUCTOR)
+        assert notebooks == REPO / ("notebooks" if who == "student" else "solutions")
+
+
+def _make_lab(who: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """The JUPYTER_CONFIG_PATH and notebook folder `make lab` (students) or `make lab-solutions` (the instructor)
+    runs JupyterLab with."""
+    command = next(c for c in makecmd.dry_run("lab" if who == "student" else "lab-solutions") if " lab " in c)
+    env, argv = makecmd.environment_and_argv(command)
+    assert argv[0].endswith("/jupyter") and argv[1] == "lab", argv
+    folder = next(a.split("=", 1)[1] for a in argv if a.startswith("--notebook-dir="))
+    return pathlib.Path(env["JUPYTER_CONFIG_PATH"]), REPO / folder
 
 
 def _serve(config_dir, root, tmp_path):
@@ -147,7 +196,8 @@ def _serve(config_dir, root, tmp_path):
 
 def _get(url):
     try:
-        with urllib.request.urlopen(url + ("&" if "?" in url else "?") + "token=t", timeout=10) as r:
+        # the test's own JupyterLab on 127.0.0.1 (http)
+        with urllib.request.urlopen(url + ("&" if "?" in url else "?") + "token=t", timeout=10) as r:  # noqa: S310
             return r.status, r.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, ""
@@ -158,8 +208,7 @@ def _get(url):
 def test_a_running_lab_applies_the_settings(who, tmp_path):
     """Does a JupyterLab started as `make lab` / `make lab-solutions` start it serve formgrader only to
     the instructor, disable its lab extensions only for students, and default the news to off?"""
-    config = STUDENT if who == "student" else INSTRUCTOR
-    proc, base = _serve(config, REPO / ("notebooks" if who == "student" else "solutions"), tmp_path)
+    proc, base = _serve(*_make_lab(who), tmp_path)  # as the make target starts it
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

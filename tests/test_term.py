@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from autograder import sandbox, selftest
+from autograder import cells, sandbox, selftest
 from autograder.course import max_score
 from autograder.paths import COURSE_ID, REPO
 
@@ -105,7 +105,7 @@ def term(tmp_path_factory):
                                                     f"babbageben_102_9302_{A4}.ipynb": b'{"cells": [{"cell_ty'})
     ns.week4 = _grade(week4.name, "--out", "results/", "--roster", "roster.csv", cwd=root)
     # the LMS's own submission times, given later (docs/term.md, 5): the same files, their times known better
-    (root / "times.csv").write_text(f"lms_id,notebook,submitted_at\n101,01,2026-03-01T09:00:00+01:00\n")
+    (root / "times.csv").write_text("lms_id,notebook,submitted_at\n101,01,2026-03-01T09:00:00+01:00\n")
     ns.times = _grade(week3.name, "--out", "results/", "--roster", "roster.csv", "--submission-times", "times.csv",
                       cwd=root)
     return ns
@@ -131,7 +131,7 @@ def _edited(assignment):
     """The reference answers with a different written answer: a resubmission, another file."""
     nb = selftest.build_submission(assignment)
     for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == WRITTEN:
+        if cells.grade_id(cell) == WRITTEN:
             cell["source"] = "A new answer, written after the review."
     return json.dumps(nb).encode()
 

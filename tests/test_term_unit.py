@@ -5,7 +5,6 @@ import datetime
 import io
 import json
 import os
-import pathlib
 import subprocess
 import sys
 import zipfile
@@ -280,6 +279,34 @@ def test_feedback_renders_markdown_and_maths_and_never_student_html(tmp_path):
     body = page.split("</head>", 1)[1]
     assert "<script" not in body and "<img" not in body and 'href="javascript' not in body
     assert "evil.example" not in page and "&lt;script&gt;alert(1)" in body
+
+
+def test_feedback_escapes_every_text_a_student_or_ta_wrote(tmp_path):
+    """Does the template (autoescaped) show as text every value that reaches the page from a student or a TA: the
+    student id, the status detail, the notes, a test's message, a TA's comments, the code, its printed output,
+    a traceback and a grade id, and never let a quote close an attribute?"""
+    from autograder.gradebook import CellGrade
+
+    x = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+    nb = {"cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "test_a"}}, "source": "",
+                     "outputs": []},
+                    {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": x}}, "source": x,
+                     "outputs": [{"output_type": "stream", "text": [x]},
+                                 {"output_type": "execute_result", "data": {"text/plain": x, "image/png": x}},
+                                 {"output_type": "error", "ename": x, "traceback": [x]}]},
+                    {"cell_type": "markdown", "metadata": {"nbgrader": {"grade_id": "q_1"}}, "source": x}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    result = NotebookResult(A1, "crashed", 0.0, 1.0, [Verdict("test_a", 0.0, 1.0, x, False)], detail=x, notes=[x])
+    grades = [CellGrade("test_a", 0.0, 1.0, False, False, comment=x), CellGrade("q_1", None, 2.0, True, True, x)]
+    page = feedback.render(x, result, path, grades, 0.0, 3.0, comments={"q_1": x, x: x})
+    body = page.split("</head>", 1)[1]
+    assert "<script" not in body and "<img" not in body and "onerror=alert(2)>" not in body
+    assert "'>" not in body.replace("<span class='muted'>", "")  # mistune's own markup for images aside
+    shown = body.count("&lt;script&gt;alert(1)&lt;/script&gt;")
+    # the id, detail, note, message twice (table, inline), the TA's two comments, the code, three outputs, the
+    # written answer (mistune escapes it the same way)
+    assert shown >= 11, shown
 
 
 def test_a_ta_override_is_the_inline_verdict(tmp_path):

@@ -91,3 +91,26 @@ def test_report_ignores_stderr_and_marks_hidden_cells():
 def test_plain_strips_html_and_colour():
     """Does plain() turn nbgrader's HTML and ANSI colours into plain text?"""
     assert plain('<span class="ansi-red-fg">AssertionError</span>: x &lt; y\x1b[0m') == "AssertionError: x < y"
+
+
+def test_the_validator_hands_back_the_notebook_it_executed(tmp_path):
+    """Does `run_validator` give nbgrader's results and the notebook as nbgrader's Validator executed it (its outputs
+    and errors: what the report is made from), through nbgrader's public preprocessors setting; and None when the
+    Validator stopped before running it (a cell's type changed)?"""
+    import nbformat
+
+    from autograder.validate import run_validator
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 6 * 7\nprint(x)"), nbformat.v4.new_code_cell("assert x == 41, 'x is 42'")]
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "test_x", "points": 1, "solution": False,
+                                        "locked": True, "schema_version": 3}
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    results, executed = run_validator(tmp_path / "tiny.ipynb", 60)
+    assert list(results) == ["failed"]
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    assert report(results, executed) == (False, ["FAIL  test_x: AssertionError: x is 42"])
+    nb.cells[1].metadata["nbgrader"]["cell_type"] = "markdown"  # as if the student had made it a code cell
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    results, executed = run_validator(tmp_path / "tiny.ipynb", 60)
+    assert "type_changed" in results and executed is None

@@ -160,7 +160,7 @@ def _decoder_png(images, spectra, titles) -> bytes:
     canvas = Image.new("RGB", (col_w * len(images), 2 * (29 * cell + 24) + 10), "white")
     draw = ImageDraw.Draw(canvas)
     font = _font(11)
-    for col, (im, spec, title) in enumerate(zip(images, spectra, titles)):
+    for col, (im, spec, title) in enumerate(zip(images, spectra, titles, strict=False)):
         x = col * col_w + pad
         draw.text((x, 4), title, fill="black", font=font)
         _paste_array(canvas, _colour(im, "gray", 0.0, 1.0), (x, 22), cell)

@@ -94,7 +94,7 @@ def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixe
     weights = np.zeros((n, n))
     weights.flat[cols] = taps + 1
     labels = [[str(i * n + j) for j in range(n)] for i in range(n)]
-    for c, t in zip(cols, taps):
+    for c, t in zip(cols, taps, strict=False):
         labels[c // n][c % n] = f"x{t + 1}"
     ix0, iy0 = x0 + margin * cin, y0 + margin * cin
     _grid(draw, ix0, iy0, weights, cin, cin, "Oranges", k * k * 1.3, labels, font_size=max(8, min(12, cin // 3)))

@@ -23,7 +23,7 @@ def _call(fn, *args):
         return fn(*args), None
     except NotImplementedError:
         return None, f"`{name}` is not written yet: fill it in above and run this cell again"
-    except Exception as exc:  # a half-written exercise must not break the explorer
+    except Exception as exc:  # noqa: BLE001  (a half-written exercise must not break the explorer: it says why)
         return None, f"`{name}` raised {type(exc).__name__}: {str(exc)[:80]}"
 
 
@@ -121,7 +121,7 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
                 comps.append(w[j] * np.asarray(cj, dtype=float).reshape(grid.shape))
         if err is None:
             total_line.set_ydata(np.asarray(dens, dtype=float))
-            for line, cj in zip(comp_lines, comps):
+            for line, cj in zip(comp_lines, comps, strict=False):
                 line.set_ydata(cj)
             top = max(top, float(np.nanmax(dens)))
         else:
@@ -140,7 +140,7 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
                     stairs[j].set_data(bottom + counts, baseline=bottom)
                     bottom = bottom + counts
                 top = max(top, float(bottom.max()))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  (a student's samples of any shape: shown, not raised)
                 err = f"could not draw the samples: {type(exc).__name__}: {str(exc)[:60]}"
         if err is not None:
             problems.append(err)

@@ -84,7 +84,7 @@ def scatter_figure_png(x, kernel, stamp, partial, coverage, pixel: int, stride: 
     draw = ImageDraw.Draw(img)
     draw.text((img.width / 2, 14), title, anchor="mm", font=_font(13, True), fill=DARK)
     x0 = 20
-    for (arr, c, cmap, vmax, name, box), wd in zip(panels, widths):
+    for (arr, c, cmap, vmax, name, box), wd in zip(panels, widths, strict=True):
         slot = max(wd, 120)
         left = x0 + (slot - wd) // 2
         draw.text((x0 + slot / 2, top - 16), name, anchor="mm", font=_font(11), fill=DARK)

@@ -6,7 +6,6 @@ opens a notebook, runs every cell, and reads what a person would see.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pathlib
 import secrets
@@ -58,11 +57,11 @@ def running_lab(root: pathlib.Path, timeout: float = 90, env_extra: dict | None 
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):  # noqa: S310  (http://127.0.0.1)
                     break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start: see {log.name}")
+                    raise RuntimeError(f"JupyterLab did not start: see {log.name}") from exc
                 time.sleep(0.3)
         started = True
         yield base, token
