@@ -64,6 +64,7 @@ SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this 
 CONTAINER_FLAGS = "--privileged --cgroupns=private (podman run or docker run)"
 STRAYS = "strays"  # a job's cgroup for the processes its kernel leaves running (strays.py)
 STRAY_CPU = 0.1  # of one CPU, the most `strays` may use (cpu.max; v1 cpu.cfs_quota_us): weights act per CPU only
+STRAY_QUOTA_US = int(CPU_PERIOD_US * STRAY_CPU)  # that cap per CPU_PERIOD_US
 STRAY_CPU_WEIGHT = 1  # v2 cpu.weight of `strays` (1..10000; the kernel's and the runner's leaves keep 100)
 STRAY_CPU_SHARES = 2  # v1 cpu.shares of `strays` (the least; each task in the job's own cgroup weighs 1024)
 
@@ -383,10 +384,11 @@ class JobCgroups:
                 (paths["cpu"] / STRAYS).mkdir()
                 _write(paths["cpu"] / STRAYS / "cpu.shares", str(STRAY_CPU_SHARES))
                 _write(paths["cpu"] / STRAYS / "cpu.cfs_period_us", str(CPU_PERIOD_US))
-                _write(paths["cpu"] / STRAYS / "cpu.cfs_quota_us", str(int(CPU_PERIOD_US * STRAY_CPU)))
             except OSError as exc:
                 log.warning("no %s cgroup for job %s: %s", STRAYS, name, exc)
-        return cls(paths)
+        box = cls(paths)
+        box.cap_strays()
+        return box
 
     @property
     def kernel(self) -> dict[str, pathlib.Path]:
@@ -414,12 +416,8 @@ class JobCgroups:
         """Hold `strays` to STRAY_CPU (or lift that cap: killed processes need CPU to exit, and until they have,
         they count against the job's process limit)."""
         strays = self.strays_cgroup()
-        if strays is None:
-            return
-        if (strays / "cpu.max").exists():
-            _write(strays / "cpu.max", f"{int(CPU_PERIOD_US * STRAY_CPU) if capped else 'max'} {CPU_PERIOD_US}")
-        else:
-            _write(strays / "cpu.cfs_quota_us", str(int(CPU_PERIOD_US * STRAY_CPU) if capped else -1))
+        if strays is not None:
+            _write(strays / "cpu.cfs_quota_us", str(STRAY_QUOTA_US if capped else -1))
 
     def strays_pids(self) -> set[int]:
         strays = self.strays_cgroup()
@@ -469,6 +467,11 @@ class JobCgroupsV2(JobCgroups):
         strays = self.job / STRAYS if self.job else None
         return strays if strays is not None and strays.is_dir() else None
 
+    def cap_strays(self, capped: bool = True) -> None:
+        strays = self.strays_cgroup()
+        if strays is not None:
+            _write(strays / "cpu.max", f"{STRAY_QUOTA_US if capped else 'max'} {CPU_PERIOD_US}")
+
     @classmethod
     def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroupsV2":
         where = place()
@@ -493,7 +496,7 @@ class JobCgroupsV2(JobCgroups):
         _write(job / "kernel" / "pids.max", str(processes))
         _write(job / STRAYS / "pids.max", str(processes))
         _write(job / STRAYS / "cpu.weight", str(STRAY_CPU_WEIGHT))
-        _write(job / STRAYS / "cpu.max", f"{int(CPU_PERIOD_US * STRAY_CPU)} {CPU_PERIOD_US}")
+        box.cap_strays()
         return box
 
     def lacking(self, expected: list[str]) -> list[str]:
@@ -509,9 +512,7 @@ class JobCgroupsV2(JobCgroups):
 
     def _all(self) -> list[pathlib.Path]:
         """The job's cgroup and every one below it (a kernel cannot make any, but the count costs nothing)."""
-        if self.job is None or not self.job.is_dir():
-            return []
-        return [pathlib.Path(folder) for folder, _, _ in os.walk(self.job)]
+        return _with_children([self.job]) if self.job is not None else []
 
     def empty(self, seconds: float = 10.0) -> bool:
         """Kill everything in the job (cgroup.kill; else freeze, kill each process, thaw) until it is empty."""
