@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -24,6 +25,8 @@ from . import cgroups, nbconfig, sandbox
 from .paths import REPO, default_workers, resolve_assignments
 from .reference import build_submission
 from .zygote import safe_env
+
+log = logging.getLogger(__name__)
 
 STOCK_CELL_SECONDS = 300  # nbgrader's Execute.timeout for the stock run (as `grade --timeout`'s default)
 

@@ -73,8 +73,9 @@ class Kernel:
     """The call client of the student's sandboxed kernel: runs the submission's cells and the tests' calls in it
     (each within its limit), and answers its stubs' callbacks. The kernel itself is `self.process`."""
 
-    def __init__(self, kernel_env: dict, cwd: str, deadline: float, call_seconds: float):
-        self.process = KernelProcess(kernel_env, cwd, deadline)
+    def __init__(self, kernel_env: dict, cwd: str, deadline: float, call_seconds: float,
+                 student_cgroups: dict | None = None):
+        self.process = KernelProcess(kernel_env, cwd, deadline, student_cgroups)
         self.call_seconds = call_seconds
         self.objects = TrustedObjects()
         self.swapped: dict = {}       # name -> the test's reference function, during a call that swaps

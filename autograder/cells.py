@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import logging
 import pathlib
 
 from aekit.nbcells import (  # noqa: F401  the notebook-cell API: one home (aekit.nbcells), used as cells.X
@@ -44,6 +45,8 @@ from aekit.nbcells import (  # noqa: F401  the notebook-cell API: one home (aeki
 )
 
 from . import sanitize
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)

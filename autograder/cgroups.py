@@ -4,8 +4,10 @@
 `kernel` and `runner` say which cgroups the job's kernel (confine.py) and its
 grading run (pipeline.py) join; `kernel_pids()` and `move_to_strays()` let
 strays.py put the processes a kernel leaves running into the job's `strays`
-cgroup, at the lowest CPU weight; `empty()` freezes and kills everything in them
-until nothing is left, `remove()` removes them; `oom_killed()` and
+cgroup, at the lowest CPU weight; `student` names the cgroups that hold the
+student's processes and nothing else, which `end_processes` empties when the
+grading run restarts a kernel; `empty()` freezes and kills everything in the
+job until nothing is left, `remove()` removes them; `oom_killed()` and
 `peak_bytes()` say whether the kernel's out-of-memory killer struck and how
 much memory the job used at most.
 
@@ -17,9 +19,11 @@ against a task's 1024).
 
 cgroup v2 (one unified hierarchy): each job is a cgroup `aekit-PID-N` under
 the grader's base (`Place`) holding `memory.max` (swap off: `memory.swap.max`
-0) and `cpu.max`, with three leaves, `kernel` and `strays` (each with
-`pids.max`; `strays` with a tenth of a CPU at most, `cpu.max`, and
-`cpu.weight` 1 against the others' 100) and `runner`.
+0) and `cpu.max`, with the leaf `runner` and the cgroup `student` (`pids.max`),
+whose leaves are `kernel` and `strays` (a tenth of a CPU at most, `cpu.max`,
+and `cpu.weight` 1 against the kernel's 100). The process limit sits on
+`student`, above both leaves, so a process moved into `strays` still counts
+against it (on v1, `strays` is in the cpu hierarchy only: the same holds).
 `cgroup.kill` (or `cgroup.freeze` and a kill of each process) empties it;
 `memory.events` (`oom_kill`) and `memory.peak` say what memory did. v2 allows
 processes only in leaves ("no internal processes"), so the base is found thus:
@@ -63,6 +67,7 @@ PROC_CGROUP = pathlib.Path("/proc/self/cgroup")
 SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this machine (sd_booted)
 CONTAINER_FLAGS = "--privileged --cgroupns=private (podman run or docker run)"
 STRAYS = "strays"  # a job's cgroup for the processes its kernel leaves running (strays.py)
+STUDENT = "student"  # v2: a job's cgroup above `kernel` and `strays`: every process of the student's, one pids.max
 STRAY_CPU = 0.1  # of one CPU, the most `strays` may use (cpu.max; v1 cpu.cfs_quota_us): weights act per CPU only
 STRAY_QUOTA_US = int(CPU_PERIOD_US * STRAY_CPU)  # that cap per CPU_PERIOD_US
 STRAY_CPU_WEIGHT = 1  # v2 cpu.weight of `strays` (1..10000; the kernel's and the runner's leaves keep 100)
@@ -401,6 +406,12 @@ class JobCgroups:
         process limit and the freezer are the kernel's alone."""
         return {k: v for k, v in self.paths.items() if k in ("memory", "cpu")}
 
+    @property
+    def student(self) -> dict[str, pathlib.Path]:
+        """The cgroups that hold every process of the student's (the kernel and what it started) and no other:
+        the pids and freezer ones (the grading run joins neither)."""
+        return {k: v for k, v in self.paths.items() if k in ("pids", "freezer")}
+
     def kernel_pids(self) -> set[int]:
         """The kernel's processes not moved into `strays`: in the job's kernel-only cgroup (pids or freezer: the
         runner joins neither) and still in its cpu cgroup itself."""
@@ -431,7 +442,7 @@ class JobCgroups:
 
     def empty(self, seconds: float = 10.0) -> bool:
         self.cap_strays(False)  # killed, they exit at once
-        return _empty_v1(self.paths, seconds)
+        return end_processes(self.paths, seconds)
 
     def remove(self) -> None:
         """Remove the (emptied) cgroups, `strays` first; what `memory_report` says is kept."""
@@ -452,19 +463,25 @@ class JobCgroups:
 
 
 class JobCgroupsV2(JobCgroups):
-    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaves `kernel` (processes),
-    `runner` and `strays`; `paths` holds the job and its first two leaves."""
+    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaf `runner` and `student`
+    (processes), whose leaves are `kernel` and `strays`; `paths` holds the job, the kernel's and the runner's
+    leaves."""
 
     def __init__(self, job: pathlib.Path | None):
-        super().__init__({} if job is None else {"job": job, "kernel": job / "kernel", "runner": job / "runner"})
+        super().__init__({} if job is None else
+                         {"job": job, "kernel": job / STUDENT / "kernel", "runner": job / "runner"})
         self.job = job
+
+    @property
+    def student(self) -> dict[str, pathlib.Path]:
+        return {"unified": self.job / STUDENT} if self.job else {}
 
     def kernel_pids(self) -> set[int]:
         """The processes of the `kernel` leaf (those moved into `strays` are no longer in it)."""
         return _pids([self.paths["kernel"]]) if self.job else set()
 
     def strays_cgroup(self) -> pathlib.Path | None:
-        strays = self.job / STRAYS if self.job else None
+        strays = self.job / STUDENT / STRAYS if self.job else None
         return strays if strays is not None and strays.is_dir() else None
 
     def cap_strays(self, capped: bool = True) -> None:
@@ -489,13 +506,14 @@ class JobCgroupsV2(JobCgroups):
         _write(job / "memory.swap.max", "0")  # absent without swap accounting: then there is no swap to use
         if cpu_share > 0:
             _write(job / "cpu.max", f"{int(CPU_PERIOD_US * cpu_share)} {CPU_PERIOD_US}")
-        if not _write(job / "cgroup.subtree_control", "+pids +cpu"):  # the leaves' CPU weights need cpu
-            _write(job / "cgroup.subtree_control", "+pids")
-        for leaf in ("kernel", "runner", STRAYS):
-            (job / leaf).mkdir(exist_ok=True)
-        _write(job / "kernel" / "pids.max", str(processes))
-        _write(job / STRAYS / "pids.max", str(processes))
-        _write(job / STRAYS / "cpu.weight", str(STRAY_CPU_WEIGHT))
+        student = job / STUDENT
+        for node, children in ((job, ("runner", STUDENT)), (student, ("kernel", STRAYS))):
+            if not _write(node / "cgroup.subtree_control", "+pids +cpu"):  # the CPU cap of `strays` needs cpu
+                _write(node / "cgroup.subtree_control", "+pids")
+            for child in children:
+                (node / child).mkdir(exist_ok=True)
+        _write(student / "pids.max", str(processes))
+        _write(student / STRAYS / "cpu.weight", str(STRAY_CPU_WEIGHT))
         box.cap_strays()
         return box
 
@@ -515,24 +533,9 @@ class JobCgroupsV2(JobCgroups):
         return _with_children([self.job]) if self.job is not None else []
 
     def empty(self, seconds: float = 10.0) -> bool:
-        """Kill everything in the job (cgroup.kill; else freeze, kill each process, thaw) until it is empty."""
+        """Kill everything in the job until it is empty (`end_processes`)."""
         self.cap_strays(False)  # killed, they exit at once
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            pids = _pids(self._all())
-            if not pids:
-                return True
-            if not _write(self.job / "cgroup.kill", "1"):
-                frozen = _write(self.job / "cgroup.freeze", "1")  # frozen processes cannot fork away
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError) as exc:
-                        log.debug("process %d not killed: %s", pid, exc)
-                if frozen:
-                    _write(self.job / "cgroup.freeze", "0")
-            time.sleep(0.05)
-        return not _pids(self._all())
+        return end_processes({"unified": self.job}, seconds) if self.job is not None else True
 
     def remove(self, seconds: float = 60.0) -> None:
         """Remove the job's cgroups, innermost first, trying again until `seconds` pass: a large process killed
@@ -592,23 +595,34 @@ def _with_children(paths) -> list[pathlib.Path]:
     return [pathlib.Path(folder) for path in paths if path.is_dir() for folder, _, _ in os.walk(path)]
 
 
-def _empty_v1(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
-    """Freeze, kill everything, thaw, until no process is left in the cgroups; True when empty."""
+def end_processes(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
+    """Kill every process in the cgroups (and those below them) until none is left, or `seconds` pass; True
+    when they are empty. v2 (`"unified"`): `cgroup.kill`; else (v1, or a v2 kernel without `cgroup.kill`)
+    freeze (v1 `freezer.state`, v2 `cgroup.freeze`), kill each process, thaw: frozen processes cannot fork
+    away while they are killed. Used for a whole job (`JobCgroups.empty`) and by the grading run for the
+    student's processes alone (`JobCgroups.student`) when it restarts a kernel."""
+    unified = cgroups.get("unified")
     freezer = cgroups.get("freezer")
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pids = _pids(_with_children(cgroups.values()))
         if not pids:
             return True
-        if freezer is not None:  # frozen processes cannot fork away while being killed
-            _write(freezer / "freezer.state", "FROZEN")
+        if unified is not None and _write(unified / "cgroup.kill", "1"):
+            time.sleep(0.05)
+            continue
+        frozen = (_write(unified / "cgroup.freeze", "1") if unified is not None
+                  else freezer is not None and _write(freezer / "freezer.state", "FROZEN"))
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError) as exc:
                 log.debug("process %d not killed: %s", pid, exc)
-        if freezer is not None:
-            _write(freezer / "freezer.state", "THAWED")
+        if frozen:
+            if unified is not None:
+                _write(unified / "cgroup.freeze", "0")
+            else:
+                _write(freezer / "freezer.state", "THAWED")
         time.sleep(0.05)
     return not _pids(_with_children(cgroups.values()))
 

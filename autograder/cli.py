@@ -9,6 +9,8 @@ import sys
 
 from .paths import UsageError, default_workers, resolve_assignments
 
+log = logging.getLogger(__name__)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, then the usage hint, exit 2

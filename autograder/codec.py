@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 20
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")

@@ -38,13 +38,13 @@ class Sources:
         """An assignment's source notebook, parsed."""
         return cells.read_notebook(self.notebook(assignment))
 
-    def test_cells(self, assignment: str) -> list[cells.TestCell]:
-        """The graded test cells of an assignment, in order."""
+    def tests(self, assignment: str) -> list[cells.TestCell]:
+        """The graded test cells of an assignment, in order (`cells.test_cells` of its source)."""
         return cells.test_cells(self.read(assignment))
 
     def max_score(self, assignment: str) -> float:
         """The points the tests of an assignment award (written answers, graded by hand, not included)."""
-        return sum(t.points for t in self.test_cells(assignment))
+        return sum(t.points for t in self.tests(assignment))
 
     def manual_points(self, assignment: str) -> float:
         """The points of an assignment's written answers (nbgrader's manually graded cells)."""
@@ -63,8 +63,6 @@ class Sources:
 
 
 CHECKOUT = Sources(SOLUTIONS)  # the instructor's sources in this checkout (tests, tools); a run reads its copy
-# the checkout's, for the tests that import them by these names (a run never calls them)
-test_cells, max_score, manual_points = CHECKOUT.test_cells, CHECKOUT.max_score, CHECKOUT.manual_points
 
 
 def call_limit(assignment: str, chosen: float | None = None) -> float:
@@ -200,7 +198,7 @@ class GradingCourse:
         sources = self.sources
         result = self._launcher.run(assignment=assignment, source=sources.notebook(assignment),
                                     submission=pathlib.Path(submission), job_dir=pathlib.Path(job),
-                                    tests=sources.test_cells(assignment), timeout=timeout,
+                                    tests=sources.tests(assignment), timeout=timeout,
                                     call_seconds=call_limit(assignment, call_seconds))
         made = pathlib.Path(job) / "autograded.ipynb"
         if autograded is not None and made.is_file():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
 import pathlib
 import shutil
 import sys
@@ -10,6 +11,8 @@ import time
 
 from . import grade, release, sampleclass
 from .paths import REPO, default_workers, resolve_assignments
+
+log = logging.getLogger(__name__)
 
 DEMO_OUT = REPO / "demo-out"
 

@@ -443,7 +443,7 @@ class ClassRun:
         made = self.work / "made" / f"{name}.ipynb"  # moved into autograded/ only once the run may record
         made.unlink(missing_ok=True)
         if job.path is None:
-            result = not_graded(job.assignment, "missing", self.course.sources.test_cells(job.assignment),
+            result = not_graded(job.assignment, "missing", self.course.sources.tests(job.assignment),
                                 "no notebook submitted (recorded by --final)")
         else:
             self.cgroup_watch.check()

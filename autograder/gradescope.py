@@ -39,6 +39,7 @@ instructor publishes grades.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pathlib
 import stat
@@ -50,6 +51,8 @@ from . import cgroups, sandbox
 from .course import GradingCourse
 from .paths import ASSIGNMENTS, DATA, REPO, data_files
 from .results import NotebookResult, not_graded
+
+log = logging.getLogger(__name__)
 
 # setup.sh and run_autograder, copied into the bundle's root as they are; both take the interpreter, the venv
 # and the folders from the environment so that a test can stand in for Gradescope (the defaults are what
@@ -224,7 +227,7 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
         for a in assignments:
             if a not in found:
                 names = ", ".join(p.name for p in notebooks) or "no notebook"
-                results.append(not_graded(a, "missing", course.sources.test_cells(a),
+                results.append(not_graded(a, "missing", course.sources.tests(a),
                                           f"no {a}.ipynb in the submission (found: {names})"))
                 continue
             print(f"grading {found[a].name} as {a}")

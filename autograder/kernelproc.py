@@ -15,11 +15,13 @@ import logging
 import os
 import time
 
+from .cgroups import end_processes
 from .messages import KERNEL_IP_ENV, RUNNER_PID_ENV
 
 log = logging.getLogger(__name__)
 
 START_SECONDS = (5.0, 120.0)  # the least and the most a kernel start may wait for the kernel's first answer
+END_SECONDS = 60.0  # the most a stop waits for the student's processes to be gone (killed processes must exit)
 
 
 class Gone(enum.Enum):
@@ -40,10 +42,13 @@ class KernelGone(Exception):
 
 class KernelProcess:
     """One student's kernel: started with `env` (the job's, `sandbox.JobSandbox.kernel_env`) in `cwd`, and the
-    notebook's `deadline` (time.monotonic)."""
+    notebook's `deadline` (time.monotonic). `student_cgroups` (`cgroups.JobCgroups.student`) hold the kernel and
+    every process it started, and nothing else: a stop empties them, so a restarted kernel starts alone, with
+    the whole process limit, whatever the last one left running (a fork bomb, a worker, an implant)."""
 
-    def __init__(self, env: dict, cwd: str, deadline: float):
+    def __init__(self, env: dict, cwd: str, deadline: float, student_cgroups: dict | None = None):
         self.env, self.cwd, self.deadline = dict(env), cwd, deadline
+        self.student_cgroups = dict(student_cgroups or {})
         self.km = self.kc = None
 
     def start(self) -> None:
@@ -75,7 +80,7 @@ class KernelProcess:
         self.km.interrupt_kernel()
 
     def stop(self) -> None:
-        """Stop the kernel now (nothing when it is not running)."""
+        """Stop the kernel now, and every process it started (nothing when it is not running)."""
         if self.km is None:
             return
         try:
@@ -86,3 +91,5 @@ class KernelProcess:
             except Exception:  # (jupyter_client raises several kinds for a kernel already gone)
                 log.debug("the kernel was already gone when stopped", exc_info=True)
             self.km = self.kc = None
+            if self.student_cgroups and not end_processes(self.student_cgroups, END_SECONDS):
+                log.warning("the processes of a stopped kernel were still there after %g s", END_SECONDS)

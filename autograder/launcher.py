@@ -151,6 +151,7 @@ class Launcher:
                 cwd=str(job_dir),
                 # what the run builds (models rebuilt from a submission) counts against the job's memory and CPU
                 cgroups={k: str(v) for k, v in box.cgroups.runner.items()},
+                student_cgroups={k: str(v) for k, v in box.cgroups.student.items()},
                 kernel_env=box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde")))
             request_path = job_dir / "request.json"
             request.write(request_path)

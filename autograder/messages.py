@@ -147,6 +147,8 @@ class GradingRequest(Message):
     autograded: str         # where it writes the autograded notebook
     cwd: str                # the job's folder
     cgroups: dict[str, str] = dataclasses.field(default_factory=dict)  # the run's: what it builds counts there
+    # the cgroups holding the student's processes alone (`cgroups.JobCgroups.student`): emptied at a restart
+    student_cgroups: dict[str, str] = dataclasses.field(default_factory=dict)
     kernel_env: dict[str, str] = dataclasses.field(default_factory=dict)  # what the kernel is started with
 
 

@@ -1,8 +1,11 @@
 """Where the course's pieces live, and the six assignments in order."""
 from __future__ import annotations
 
+import logging
 import os
 import pathlib
+
+log = logging.getLogger(__name__)
 
 REPO = pathlib.Path(os.environ.get("AEKIT_REPO", pathlib.Path(__file__).resolve().parent.parent))
 SOLUTIONS = REPO / "solutions"

@@ -110,7 +110,8 @@ def read_submission(path: pathlib.Path) -> tuple[dict | None, str]:
 
 
 def start_kernel(request: GradingRequest, deadline: float) -> calls.Kernel:
-    return calls.Kernel(request.kernel_env, request.cwd, deadline, request.call_seconds)
+    return calls.Kernel(request.kernel_env, request.cwd, deadline, request.call_seconds,
+                        {k: pathlib.Path(v) for k, v in request.student_cgroups.items()})
 
 
 def names_in(code: str) -> set[str]:
@@ -284,7 +285,7 @@ def grade(request: GradingRequest) -> NotebookResult:
         except KernelGone as exc:
             status = status_of(exc, budget.end - time.monotonic())
             detail = (f"the notebook did not finish within {timeout:g} s" if status == "timeout"
-                      else "the kernel died while running the notebook")
+                      else f"{exc} while running the notebook")  # which `Gone`: died, not started again, ...
             result = not_graded(assignment, status, plan.tests, detail, time.monotonic() - start)
             write_autograded(plan, result.tests, pathlib.Path(request.autograded))
             return result

@@ -7,9 +7,12 @@ class (`sampleclass.py`), the benchmark (`bench.py`), selftest and the tests bui
 from __future__ import annotations
 
 import copy
+import logging
 
 from . import cells
 from .paths import release_notebook, source_notebook
+
+log = logging.getLogger(__name__)
 
 
 def solution_sources(assignment: str, source_nb: dict | None = None) -> dict[str, str]:

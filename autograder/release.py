@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -12,6 +13,8 @@ import tempfile
 
 from .paths import RELEASE, REPO, UsageError, release_notebook, resolve_assignments
 from .zygote import safe_env
+
+log = logging.getLogger(__name__)
 
 
 def generate(assignment: str, release_dir: pathlib.Path) -> None:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("graded", "timeout", "crashed", "invalid", "missing")
 MESSAGE_LIMIT = 600

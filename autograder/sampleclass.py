@@ -8,9 +8,12 @@ Nothing is committed: the class is generated afresh from `solutions/` and
 from __future__ import annotations
 
 import json
+import logging
 import pathlib
 
 from .reference import build_submission, solution_sources
+
+log = logging.getLogger(__name__)
 
 STUDENTS = {
     "ada_full": "every exercise done correctly",

@@ -11,6 +11,7 @@ import ast
 import concurrent.futures
 import dataclasses
 import json
+import logging
 import os
 import pathlib
 import re
@@ -22,6 +23,8 @@ from .course import GradingCourse
 from .paths import REPO, source_notebook
 from .reference import build_submission, solution_sources  # noqa: F401  (selftest's students are built from it)
 from .results import NotebookResult
+
+log = logging.getLogger(__name__)
 
 SUBMISSIONS = REPO / "tests" / "submissions"
 _SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
@@ -235,7 +238,8 @@ def _names_defined(sources) -> set[str] | None:
     for code in sources:
         try:
             tree = ast.parse(code)
-        except SyntaxError:
+        except SyntaxError as exc:
+            log.debug("a cell does not parse (%s): no name of the cells is reused", exc)
             return None
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -25,6 +25,7 @@ python_version marker.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pathlib
 import re
@@ -36,6 +37,8 @@ import zipfile
 
 from . import cells
 from .paths import ASSIGNMENTS, DATA, REPO, data_files, release_notebook, source_notebook
+
+log = logging.getLogger(__name__)
 
 # the kit's README.md: how to install and start, copied into the zip as it is
 STUDENT_README = pathlib.Path(__file__).resolve().parent / "templates" / "student_README.md"
@@ -140,6 +143,7 @@ def resolve(python: str, pins: dict[str, str]) -> dict[str, str]:
             except subprocess.TimeoutExpired:
                 # pip can backtrack for a long time through pins an older Python cannot take (3.10):
                 # resolve that Python from scratch instead
+                log.info("pip's resolution for %s took too long with the pins: resolving it from scratch", python)
                 pins = {}
                 continue
             if proc.returncode == 0:

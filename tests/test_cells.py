@@ -180,12 +180,10 @@ def test_marked_blocks_and_what_the_release_keeps():
 
 SCANNED = ("autograder", "aekit", "data", "bench", "tests")
 HOME = REPO / "aekit" / "nbcells.py"
-# what still reads cells the long way, by (file, what), each with why: their owners' work in progress (issue 31)
+# what reads cells the long way on purpose, by (file, what), each with why
 PENDING: dict[tuple[str, str], str] = {
     ("tests/attacks/read_solutions.py", "marker 'BEGIN HIDDEN TESTS'"):
         "a student's submission: it runs alone in the kernel and looks for the marker in what it reads",
-    ("autograder/course.py", "def test_cells"):
-        "helper N's Sources.test_cells(assignment): a second test_cells with another signature (issue 31)",
 }
 _JOIN_SOURCE = re.compile(r"""join\(\s*\w+\[["']source["']\]""")
 _GET_NBGRADER = re.compile(r"""\.get\(\s*["']nbgrader["']""")

@@ -61,7 +61,7 @@ def test_a_checkout_edited_mid_run_changes_nothing_the_run_reads(tmp_path, check
     sources as the run began? And does `--call-timeout` reach every call of the launcher as given?"""
     calls, on_warm = fake_launcher
     nb = cells.read_notebook(checkout / A / f"{A}.ipynb")
-    tests = course.Sources(checkout).test_cells(A)
+    tests = course.Sources(checkout).tests(A)
     before_max = course.Sources(checkout).max_score(A) + course.Sources(checkout).manual_points(A)
     answer_id, answer = next(iter(reference.solution_sources(A, nb).items()))
     original = (checkout / A / f"{A}.ipynb").read_bytes()

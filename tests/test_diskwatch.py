@@ -259,7 +259,7 @@ def test_a_full_results_disk_loses_no_student_and_the_tables_are_written(small_d
     import io
 
     from autograder import exitcodes, grade, launcher, selftest
-    from autograder.course import max_score
+    from autograder.course import CHECKOUT
     from autograder.results import NotebookResult, TestResult
     from tests.graded_class import source_tests
 
@@ -319,7 +319,7 @@ def test_a_full_results_disk_loses_no_student_and_the_tables_are_written(small_d
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"ada", "ben"}  # zoe: named above, graded again by the next run
     for sid in ("ada", "ben"):
-        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(a)
+        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == CHECKOUT.max_score(a)
         assert json.loads((out / ".state" / sid / f"{a}.json").read_text())["result"]["status"] == "graded"
     assert len((out / "tests.csv").read_text().splitlines()) == 1 + 2 * len(source_tests(a))
     assert not (out / ".state" / "zoe").exists() or not list((out / ".state" / "zoe").iterdir())

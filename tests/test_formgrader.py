@@ -22,7 +22,7 @@ import urllib.request
 import pytest
 
 from autograder import cells, selftest
-from autograder.course import manual_points, max_score
+from autograder.course import CHECKOUT
 from autograder.paths import REPO
 from tests.browser.lab import browser, chromium_path, running_lab
 
@@ -58,7 +58,7 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
         row = next(csv.DictReader(f))
     written = [name for name in row["needs_manual_grade"].split() if name.startswith("q_")]
     assert written, "the notebook's written answers should wait for a TA"
-    assert float(row["max_score"]) == max_score(A) + manual_points(A)
+    assert float(row["max_score"]) == CHECKOUT.max_score(A) + CHECKOUT.manual_points(A)
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         submission_id = gb.find_submission_notebook(A, A, "ada").id
     with running_lab(out) as (base, token), browser() as ctx:
@@ -94,8 +94,8 @@ def test_a_ta_overrides_a_score_and_comments_in_formgrader(tmp_path):
     _grade(cls, out)  # the next run rebuilds the tables and pages from the gradebook
     with open(out / "grades.csv", encoding="utf-8") as f:
         row = next(csv.DictReader(f))
-    assert float(row["score"]) == max_score(A) - 1 + manual_points(A) and row["needs_manual_grade"] == ""
-    assert float(row["manual_score"]) == manual_points(A)  # the TA's scores: the override (0) and the answers
+    assert float(row["score"]) == CHECKOUT.max_score(A) - 1 + CHECKOUT.manual_points(A) and row["needs_manual_grade"] == ""
+    assert float(row["manual_score"]) == CHECKOUT.manual_points(A)  # the TA's scores: the override (0) and the answers
     page = (out / "feedback" / "ada" / A / f"{A}.html").read_text()
     assert "set by a TA" in page and "copied from the lecture notes" in page
 

@@ -24,7 +24,7 @@ import markupsafe
 import pytest
 
 from autograder import csvsafe, sampleclass, sandbox, selftest
-from autograder.course import manual_points, max_score
+from autograder.course import CHECKOUT
 from autograder.grade import GRADE_COLUMNS, TEST_COLUMNS
 from autograder.paths import ASSIGNMENTS, REPO
 from tests.graded_class import (
@@ -106,7 +106,7 @@ def test_deleted_moved_or_edited_test_cells_change_nothing(graded):
     """Does a correct notebook whose test cells were deleted, moved or edited still earn full marks, with a note?"""
     out = graded[2]
     row = _by_student(out, A)["tests-deleted-01"]
-    assert row["status"] == "graded" and float(row["score"]) == max_score(A), row
+    assert row["status"] == "graded" and float(row["score"]) == CHECKOUT.max_score(A), row
     page = (out / "feedback" / "tests-deleted-01" / A / f"{A}.html").read_text()
     assert "restored from the released notebook" in page
 
@@ -126,7 +126,7 @@ def test_editing_tests_or_metadata_of_a_blank_notebook_gains_nothing(graded, edi
     """Does a blank notebook whose tests, points or kernelspec were edited earn 0 of the true maximum?"""
     row = _by_student(graded[2], A)[f"edit{edit.__name__}"]
     assert row["status"] == "graded" and float(row["score"]) == 0, row
-    assert float(row["max_score"]) == max_score(A) + manual_points(A)  # the true maximum, written answers included
+    assert float(row["max_score"]) == CHECKOUT.max_score(A) + CHECKOUT.manual_points(A)  # the true maximum, written answers included
 
 
 @CLASS
@@ -335,7 +335,7 @@ def test_an_lms_zip_is_graded_under_lms_ids(tmp_path):
     proc = _run("grade", lms_zip, "--out", out, "--notebooks", "01", "--db", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     assert proc.returncode == 0, proc.stderr
     rows = _by_student(out)
-    assert set(rows) == {"1234", "1111"} and float(rows["1111"]["score"]) == max_score(A)
+    assert set(rows) == {"1234", "1111"} and float(rows["1111"]["score"]) == CHECKOUT.max_score(A)
     assert rows["1234"]["late"] == "yes"
     assert "readme.txt" in (out / "collection_report.csv").read_text()
     assert (tmp_path / "elsewhere.db").is_file() and not (out / "gradebook.db").exists()

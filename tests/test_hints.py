@@ -95,8 +95,8 @@ def _blank_overrides(assignment: str) -> dict[str, str]:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_failure_messages_of_visible_tests_state_no_closed_form(assignment):
     """Does no visible test tell the blank release or a wrong imagined student a closed form when it fails?"""
-    tests = {t.test_id for t in course.test_cells(assignment)}
-    visible = {t.test_id for t in course.test_cells(assignment) if not t.hidden}
+    tests = {t.test_id for t in course.CHECKOUT.tests(assignment)}
+    visible = {t.test_id for t in course.CHECKOUT.tests(assignment) if not t.hidden}
     students = [("release (blank)", _blank_overrides(assignment))]
     students += [(c.name, c.overrides) for c in selftest.cases(assignment)
                  if c.expect_failed and not c.name.startswith("forge")]

@@ -117,7 +117,7 @@ def test_shards_merge_into_one_results_folder_that_formgrader_reads(merged_once)
     assert done.missing_shards == {}
     grades = table(into / "grades.csv")
     assert sorted(r["student_id"] for r in grades) == STUDENTS
-    expected_max = course.max_score(A)
+    expected_max = course.CHECKOUT.max_score(A)
     for r in grades:
         lost = sorted(s for s in STUDENTS if shard.shard_of(s, N) == shard.shard_of(r["student_id"], N)).index(
             r["student_id"]) % 3

@@ -226,3 +226,28 @@ def test_the_proposed_list_is_true_and_keeps_the_readmes_jobs(tmp_path):
 if __name__ == "__main__":  # print a true order, nearest to the README's own, with the README's jobs
     print(proposed_list((REPO / "README.md").read_text(encoding="utf-8"), import_graph(PACKAGE), UNLISTED))
     sys.exit(0)
+
+
+def modules_without_a_logger(folder: pathlib.Path) -> list[str]:
+    """The module files of `folder` (but `__init__.py` and `__main__.py`) that do not define
+    `log = logging.getLogger(__name__)` at their top level."""
+    lacking = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        found = any(isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["log"]
+                    and ast.unparse(node.value) == "logging.getLogger(__name__)"
+                    for node in ast.parse(path.read_text(encoding="utf-8")).body)
+        if not found:
+            lacking.append(path.name)
+    return lacking
+
+
+def test_every_module_of_the_grader_has_its_own_logger(tmp_path):
+    """Issue 31: a logger per module (what a module swallows is logged at debug; `grade --verbose` shows it).
+    Does every module define one, and is a module without one (or with a shared name) found?"""
+    assert modules_without_a_logger(PACKAGE) == []
+    (tmp_path / "good.py").write_text("import logging\n\nlog = logging.getLogger(__name__)\n")
+    (tmp_path / "shared.py").write_text("import logging\n\nlog = logging.getLogger('autograder')\n")
+    (tmp_path / "none.py").write_text("x = 1\n")
+    assert modules_without_a_logger(tmp_path) == ["none.py", "shared.py"]

@@ -14,7 +14,7 @@ import types
 import pytest
 
 from autograder import csvsafe, sandbox, selftest
-from autograder.course import max_score
+from autograder.course import CHECKOUT
 from autograder.paths import ASSIGNMENTS, REPO
 from tests.graded_class import (
     ATTACKS,
@@ -65,7 +65,7 @@ def test_honest_students_are_graded_as_in_a_clean_run(attacked_class):
     """Are the honest students, graded beside the attackers, given full marks?"""
     rows = attacked_class.rows01
     for sid in HONEST:
-        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(A), rows[sid]
+        assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == CHECKOUT.max_score(A), rows[sid]
 
 
 @CLASS
@@ -93,7 +93,7 @@ def test_attack_is_contained(attacked_class, path):
     expect = values["EXPECT_STATUS"]
     assert row["status"] in (expect if isinstance(expect, tuple) else (expect,)), (case.description, row)
     if values["EXPECT_FULL"]:
-        assert float(row["score"]) == max_score(A), f"{case.description}: the attack got through ({row})"
+        assert float(row["score"]) == CHECKOUT.max_score(A), f"{case.description}: the attack got through ({row})"
     elif values["EXPECT_FULL"] is False:
         assert float(row["score"]) == 0 or row["status"] == "timeout", row
     # EXPECT_FULL None: any score for the attacker; what matters is the rest of the class
@@ -146,7 +146,7 @@ def test_a_linked_notebook_folder_is_rejected_not_followed(attacked_class):
 def test_student_ids_are_kept_exactly_and_never_merge(attacked_class):
     """Are `victor` and `-victor` two students, the honest one with full marks?"""
     rows = attacked_class.rows01
-    assert float(rows["victor"]["score"]) == max_score(A) and float(rows["-victor"]["score"]) == 0
+    assert float(rows["victor"]["score"]) == CHECKOUT.max_score(A) and float(rows["-victor"]["score"]) == 0
 
 
 @CLASS
@@ -267,7 +267,7 @@ def test_a_job_that_fills_the_disk_fails_alone(tmp_path):
             rows = {r["student_id"]: r for r in csv.DictReader(f)}
         assert (out / "tests.csv").is_file()
         for sid in ("honest_one", "honest_two", "fill_job_space"):
-            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(CHEAP), rows[sid]
+            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == CHECKOUT.max_score(CHEAP), rows[sid]
         assert [p.name for p in (disk / "aekit").iterdir() if p.name.startswith("aekit-")] == []
     finally:
         subprocess.run(["umount", "-l", str(disk)])
@@ -405,13 +405,13 @@ def test_without_namespaces_grading_waits_until_solutions_are_private(run_withou
     with open(out / "grades.csv", encoding="utf-8") as f:
         rows = {(r["student_id"], r["notebook"]): r for r in csv.DictReader(f)}
     row = rows[("snooper", A)]
-    assert row["status"] == "graded" and float(row["score"]) == max_score(A), row
+    assert row["status"] == "graded" and float(row["score"]) == CHECKOUT.max_score(A), row
     _stopped_for_its_disk(rows[("fill_job_space", CHEAP)])
     for sid in ("honest", *(a for a in UID_ONLY_ATTACKS if a != "fill_job_space")):
         row = rows[(sid, CHEAP)]
         assert row["status"] == "graded", (sid, row)
         if sid != "kernel_home_link":
-            assert float(row["score"]) == max_score(CHEAP), f"{sid}: the attack got through ({row})"
+            assert float(row["score"]) == CHECKOUT.max_score(CHEAP), f"{sid}: the attack got through ({row})"
     _lost_only_the_hung_call(out, "kernel_home_link")
     assert (repo / "autograder" / "__init__.py").read_bytes() == guarded
     assert (repo / "autograder" / "__init__.py").stat().st_uid == 0
@@ -459,7 +459,7 @@ def test_without_namespaces_a_job_that_fills_the_shared_disk_fails_alone(run_wit
             rows = {r["student_id"]: r for r in csv.DictReader(f)}
         assert (out / "tests.csv").is_file()
         for sid in ("honest_one", "honest_two"):
-            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == max_score(CHEAP), rows[sid]
+            assert rows[sid]["status"] == "graded" and float(rows[sid]["score"]) == CHECKOUT.max_score(CHEAP), rows[sid]
         _stopped_for_its_disk(rows["fill_job_space"])
         left = [p for p in leftovers.read_text().split()
                 if p != "/dev/shm/aekit" and not p.startswith("/dev/shm/aekit/home-")]

@@ -172,3 +172,52 @@ def test_when_the_kernel_ends_its_killed_strays_may_exit_at_full_speed_then_the_
         (job.paths["freezer"] / "freezer.state").write_text("THAWED")
         assert job.empty()
         kernel.wait(timeout=10)
+
+
+def test_a_restart_ends_every_process_of_the_students_and_none_of_the_grading_runs(job):
+    """The grading run restarts a kernel: does emptying the job's `student` cgroups (`end_processes`, what
+    `KernelProcess.stop` does) end the kernel, the processes moved into `strays` and those not yet moved, while
+    a process of the grading run's own (in the job's memory and cpu cgroups, as `runner` says) keeps running?
+    Without it, a fork bomb's processes would still hold the process limit the next kernel needs."""
+    runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    kernel, kids = _start(job, 4, nested=True)
+    try:
+        for path in job.runner.values():
+            (path / "cgroup.procs").write_text(str(runner.pid))
+        time.sleep(0.3)
+        assert strays.demote(job, isolated=False) >= 1
+        assert set(job.student) == {"pids", "freezer"}
+        assert len(cgroups._pids([job.paths["pids"]])) == 6  # the kernel, four children, one grandchild
+        assert cgroups.end_processes(job.student, 10.0)
+        assert kernel.wait(timeout=10) == -9
+        assert cgroups._pids([job.paths["pids"]]) == set() and job.strays_pids() == set()
+        assert runner.poll() is None, "a process of the grading run was killed"
+    finally:
+        runner.kill()
+        runner.wait(timeout=10)
+        assert job.empty()
+
+
+def test_stopping_a_kernel_ends_what_it_left_running(job):
+    """`KernelProcess.stop` (a restart, the notebook's end), given the job's `student` cgroups: after
+    jupyter_client has stopped the kernel, is a process the kernel left running gone too (a uid-only job has no
+    PID namespace whose end would take it along)?"""
+    from autograder.kernelproc import KernelProcess
+
+    class Stopped:  # jupyter_client's client and manager of a kernel that has just been stopped
+        def stop_channels(self):
+            pass
+
+        def shutdown_kernel(self, now=False):
+            pass
+
+    kernel, kids = _start(job, 2)
+    process = KernelProcess({}, "/", time.monotonic() + 60, job.student)
+    process.km = process.kc = Stopped()
+    try:
+        process.stop()
+        assert kernel.wait(timeout=10) == -9
+        assert cgroups._pids([job.paths["pids"]]) == set(), "a process the kernel left stayed"
+        assert process.km is None
+    finally:
+        assert job.empty()

@@ -16,7 +16,7 @@ import zipfile
 import pytest
 
 from autograder import cells, sandbox, selftest
-from autograder.course import max_score
+from autograder.course import CHECKOUT
 from autograder.paths import COURSE_ID, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long: beyond the main run's 6 minutes
@@ -145,7 +145,7 @@ def test_weekly_runs_never_erase_an_earlier_week(term):
     assert term.week3.returncode == 0, term.week3.stderr[-3000:]
     rows1, rows2, rows3 = term.after1[0], term.after2[0], term.after3[0]
     assert set(rows1) == {("ada", A1), ("ben", A1)}
-    assert float(rows1[("ada", A1)]["score"]) == max_score(A1) and rows1[("ada", A1)]["status"] == "graded"
+    assert float(rows1[("ada", A1)]["score"]) == CHECKOUT.max_score(A1) and rows1[("ada", A1)]["status"] == "graded"
     assert "no 04 file in this input" in term.week1.stderr and "wrong zip?" in term.week1.stderr
     assert f"no {A1[:2]} file in this input" in term.week2.stderr
     assert "missing" not in {r["status"] for r in rows2.values()}
@@ -154,7 +154,7 @@ def test_weekly_runs_never_erase_an_earlier_week(term):
     _same(term.after2, term.after3)
     assert set(rows3) == set(rows2) | {("cy", A1), ("105", A1)}
     assert "not on the roster: LMS id 105 (strangerdee)" in term.week3.stderr
-    assert float(rows3[("cy", A1)]["score"]) == max_score(A1) and rows3[("cy", A1)]["late"] == "yes"
+    assert float(rows3[("cy", A1)]["score"]) == CHECKOUT.max_score(A1) and rows3[("cy", A1)]["late"] == "yes"
 
 
 @pytest.mark.xdist_group("term")
@@ -244,7 +244,7 @@ def test_export_judges_lateness_by_the_lms_and_names_each_time_s_source(term, tm
                   late_policy="per-day:10", notebooks=[A1], out=tmp_path / "grades.csv")
     with open(done["out"], encoding="utf-8", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    assert rows["ada"][f"{A1} penalty"] == "0" and float(rows["ada"][A1]) == max_score(A1)
+    assert rows["ada"][f"{A1} penalty"] == "0" and float(rows["ada"][A1]) == CHECKOUT.max_score(A1)
     assert float(rows["cy"][f"{A1} penalty"]) == pytest.approx(0.1 * float(rows["cy"][f"{A1} max"]))  # one day
     with open(done["report"], encoding="utf-8", newline="") as f:
         report = {(r["student_id"], r["notebook"]): r for r in csv.DictReader(f)}
