@@ -42,6 +42,35 @@ def raised_reply(exc: BaseException, prefix: str = "") -> str:
     return error_reply(f"{prefix}{type(exc).__name__}: {exc}", kind)
 
 
+MAX_LAYER_DEPTH = 50  # how deep `sublayers` looks into layers nested in layers
+
+
+def sublayers(layer) -> list:
+    """Every layer inside `layer`, each before the layers inside it, through what Keras shows publicly: a
+    model's `layers`, and the attributes of any other layer that hold layers (or lists or tuples of them), the
+    way Keras tracks them. Each layer once, however often it is referred to."""
+    import keras
+
+    found, seen = [], {id(layer)}
+
+    def walk(node, depth: int) -> None:
+        if depth > MAX_LAYER_DEPTH:
+            return
+        if isinstance(node, keras.Model):
+            children = list(node.layers)
+        else:
+            values = [v for attr in vars(node).values() for v in (attr if isinstance(attr, (list, tuple)) else [attr])]
+            children = [v for v in values if isinstance(v, keras.layers.Layer)]
+        for child in children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                found.append(child)
+                walk(child, depth + 1)
+
+    walk(layer, 0)
+    return found
+
+
 class Server:
     """Calls into the student's namespace `ns`, with models and variables crossing as data."""
 
@@ -70,7 +99,7 @@ class Server:
         token = f"k{len(self.mirrors)}"
         self.mirrors[token] = obj
         parts = []
-        for layer in obj._flatten_layers(include_self=False, recursive=True):
+        for layer in sublayers(obj):
             try:
                 config = json.dumps(keras.saving.serialize_keras_object(layer))
                 weights = [codec.encode(w) for w in layer.get_weights()]

@@ -266,3 +266,38 @@ def test_a_run_that_dies_keeps_the_verdicts_already_written():
     assert [t.test_id for t in result.tests] == ["test_a", "test_a_hidden", "test_b"]
     assert result.tests[1].message == "AssertionError: x" and "stopped" in result.tests[2].message
     assert "during test_b" in result.detail
+
+
+def test_a_model_kept_in_the_kernel_is_described_by_every_layer_inside_it_through_public_keras():
+    """A subclassed model holding a custom layer (itself holding a layer and a list of layers), a nested
+    Sequential and one layer referred to twice: does `kernel_server.sublayers` (what describes a model that
+    stays in the kernel to the trusted side) find each layer inside once, without Keras's private walk?"""
+    import keras
+
+    from autograder.kernel_server import sublayers
+
+    class Block(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.first = keras.layers.Dense(3)
+            self.rest = [keras.layers.Dense(2), keras.layers.ReLU()]
+
+        def call(self, x):
+            return self.rest[1](self.rest[0](self.first(x)))
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+            self.inner = keras.Sequential([keras.layers.Dense(4)])
+            self.head = keras.layers.Dense(1)
+            self.again = self.head
+
+        def call(self, x):
+            return self.again(self.inner(self.block(x)))
+
+    net = Net()
+    net(keras.ops.zeros((1, 4)))
+    kinds = [type(layer).__name__ for layer in sublayers(net)]
+    assert sorted(kinds) == sorted(["Block", "Dense", "Dense", "ReLU", "Sequential", "Dense", "Dense"]), kinds
+    assert kinds.index("Block") < kinds.index("ReLU") and len({id(x) for x in sublayers(net)}) == len(kinds)

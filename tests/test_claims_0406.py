@@ -8,6 +8,7 @@ text, so a change to either the data or the words that makes them disagree fails
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -174,6 +175,125 @@ def test_the_two_thresholds_gap_is_percentile_noise_as_the_question_says():
     assert gap < noise / 2, f"the thresholds differ by {gap:.3f}, the held-out percentile's noise is {noise:.3f}"
 
 
+def _release_04() -> list[dict]:
+    """The cells of 04's student release."""
+    return json.loads(release_notebook(NB).read_text(encoding="utf-8"))["cells"]
+
+
+def test_the_kmeans_check_cell_shows_nothing_before_a_prediction_and_then_only_checks_it():
+    """Does the release's cell after `kmeans_vs_em`'s tests print one line and run no k-means while no valid prediction
+    is recorded (the release's stub, wrong forms), and once one is, mark each part right or wrong as the hidden test's
+    key does, naming no type as the one that moved most but the student's own?"""
+    import contextlib
+    import io
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    release = _release_04()
+    provided = [i for i, c in enumerate(release) if c["cell_type"] == "code" and not cells.nbgrader_meta(c)
+                and "kmeans_vs_em()" in cells.source_text(c)]
+    tests = [i for i, c in enumerate(release) if cells.nbgrader_meta(c).get("grade_id", "").startswith("test_kmeans_vs_em")]
+    assert len(provided) == 1 and len(tests) == 2 and max(tests) < provided[0], (provided, tests)
+    check = compile(cells.source_text(release[provided[0]]), f"<{NB} release [{provided[0]}]>", "exec")
+    stub: dict = {}
+    exercise = next(cells.source_text(c) for c in release if cells.nbgrader_meta(c).get("grade_id") == "kmeans_vs_em")
+    exec(compile(exercise, f"<{NB} release: kmeans_vs_em>", "exec"), stub)  # noqa: S102 (our own notebook)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ns = _reference_namespace("def gaussian_pdf(", "def mixture_pdf(", "def mixture_log_pdf(",
+                                  "TRUE_WEIGHTS = np.array", "mu_one, sd_one = ", "ll_true = np.mean(",
+                                  "def fit_mixture_em(", "def kmeans_means(", "def kmeans_vs_em(",
+                                  "w_em, mu_em, sd_em = fit_mixture_em(prices, 3)")
+    plt.close("all")
+    key, key_most = ns["kmeans_vs_em"]()  # the hidden test's key (checked against the code above)
+    types, calls = ns["BOOK_TYPES"], []
+
+    def run(kmeans_vs_em) -> list[str]:
+        """The lines the cell prints with this `kmeans_vs_em`, counting its calls of `kmeans_means`."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(check, {**ns, "kmeans_vs_em": kmeans_vs_em,  # noqa: S102 (our own notebook)
+                         "kmeans_means": lambda *a: calls.append(a) or ns["kmeans_means"](*a)})
+        return out.getvalue().splitlines()
+
+    for returned in ("higher, higher, higher; hardcover", None, (("higher", "higher"), "hardcover"),
+                     (("up", "up", "up"), "hardcover"), (("higher",) * 3, "novel"), (("higher",) * 3,)):
+        answer = lambda r=returned: r
+        for fn in ((stub["kmeans_vs_em"], answer) if returned is None else (answer,)):
+            lines = run(fn)
+            assert len(lines) == 1 and "No prediction recorded" in lines[0], (returned, lines)
+            assert not re.search(r"\d", lines[0]) and not any(t in lines[0] for t in types), lines
+    assert not calls, "the cell ran k-means before a prediction was recorded"
+    for *directions, most in itertools.product(("higher", "lower"), ("higher", "lower"), ("higher", "lower"), types):
+        lines = run(lambda d=tuple(directions), m=most: (d, m))
+        assert len(lines) == 4, lines
+        for k in range(3):
+            verdict = "right" if directions[k] == key[k] else "wrong"
+            assert lines[k].startswith(types[k]) and lines[k].endswith(f"you predicted {directions[k]}: {verdict}"), lines
+        assert lines[3] == f"you predicted that the {most} mean moves most: {'right' if most == key_most else 'wrong'}"
+    assert len(calls) == 24
+    assert run(lambda: ([" Higher", "HIGHER ", "higher"], " Hardcover "))[3].startswith("you predicted that the hardcover")
+
+
+def test_the_explorer_target_is_within_reach_of_its_sliders():
+    """Can the explorer's sliders, at their own steps, come within the margin section 8 states of the true parameters'
+    log-likelihood, so that "get back within 0.05 ... by hand" asks for something a student can do?"""
+    import contextlib
+    import io
+
+    margin = float(re.search(r"within (\d\.\d+) of the true parameters'", _markdown("## 8. Explore a mixture")).group(1))
+    with contextlib.redirect_stdout(io.StringIO()):  # display() outside a notebook prints the widget's repr
+        ns = _reference_namespace("def mixture_pdf(", "def sample_mixture(", "def gaussian_pdf(", "TRUE_WEIGHTS = np.array",
+                                  "explorer = mixture_widgets.mixture_explorer(")
+    sliders = ns["explorer"].sliders  # per component: mean, std, weight
+    true = [v for k in range(3) for v in (ns["TRUE_MEANS"][k], ns["TRUE_STDS"][k], ns["TRUE_WEIGHTS"][k])]
+    snapped = np.array([s.min + round((v - s.min) / s.step) * s.step for s, v in zip(sliders, true, strict=True)])
+    mus, sds, w = snapped[0::3], snapped[1::3], snapped[2::3] / snapped[2::3].sum()
+    pdf, prices = ns["mixture_pdf"], ns["prices"]
+    ll_true = float(np.mean(np.log(pdf(prices, ns["TRUE_WEIGHTS"], ns["TRUE_MEANS"], ns["TRUE_STDS"]))))
+    ll_sliders = float(np.mean(np.log(pdf(prices, w, mus, sds))))
+    assert ll_true - ll_sliders < margin / 5, f"the sliders' nearest settings score {ll_sliders:.3f}, true {ll_true:.3f}"
+    one_step_off = float(np.mean(np.log(pdf(prices, w, mus + np.array([sliders[0].step, 0, 0]) * 4, sds))))
+    assert ll_true - one_step_off > margin, "four steps of one mean slider still land within the margin: no target"
+
+
+def test_the_ring_density_needs_no_log_sum_exp_as_its_comment_says():
+    """Does section 11's density plot sum plain densities, as its comment says it safely can (every grid point within
+    about 1 of some centre, graded or not), equal to a log-sum-exp, and does no cell of 04's release name a library
+    log-sum-exp, the shortcut past the derivation of section 6?"""
+    import matplotlib.pyplot as plt
+    from scipy.special import logsumexp
+
+    text = "\n".join(cells.source_text(c) for c in _release_04())
+    assert not [name for name in ("logaddexp", "reduce_logsumexp", "special.logsumexp", "logsumexp(") if name in text]
+    ns = _reference_namespace("def sample_gaussian(", "net_rng = np.random.default_rng(SEED)",
+                              "x_out = network(z)")
+    source = _code(json.loads(source_notebook(NB).read_text(encoding="utf-8")), "noise_sd = 0.1")
+    density = compile(source, f"<{NB}: the ring's density>", "exec")
+    comment = re.search(r"within about (\d+) of some centre", source)
+    assert comment, "the density cell no longer says why plain sums are safe"
+    for graded in (False, True):
+        run = {**ns, "GRADED": graded}
+        exec(density, run)  # noqa: S102 (our own notebook)
+        plt.close("all")
+        pts, centres, s = run["pts"], run["centres"], run["noise_sd"]
+        for rows in np.array_split(np.arange(len(pts)), 20):
+            sq = ((pts[rows, None, :] - centres[None, :, :]) ** 2).sum(-1)
+            assert np.sqrt(sq.min(axis=1)).max() < 1.1 * int(comment.group(1)), "a grid point is far from every centre"
+            want = logsumexp(-sq / (2 * s**2), axis=1) - np.log(len(centres)) - np.log(2 * np.pi * s**2)
+            np.testing.assert_allclose(np.log(run["p"][rows]), want, rtol=0, atol=1e-9)
+
+
+def test_04_names_05s_reparameterisation_only_in_its_summary():
+    """Does 04 point to notebook 05's reparameterisation, which prints `sample_gaussian`'s map, only in its summary and
+    not beside the exercise it would answer?"""
+    release = _release_04()
+    naming = [i for i, c in enumerate(release) if "reparameteri" in cells.source_text(c).lower()]
+    summary = [i for i, c in enumerate(release) if c["cell_type"] == "markdown"
+               and cells.source_text(c).startswith("## Summary")]
+    assert naming == summary, (naming, summary)
+
+
 # Notebook 06: the checkerboard scores its text compares. The numbers are recomputed with the reference answers
 # from the notebook's own cells (the pretrained decoders in data/weights/ for the slow one).
 
@@ -237,6 +357,51 @@ def test_06_overlap_counts_size_is_keras_valid_size():
                 if counts.shape != (size, size) or counts.sum() != (n * k) ** 2:
                     wrong.append((n, k, s, counts.shape, size))
     assert not wrong, wrong[:5]
+
+
+def _rows_1d_06(n: int, k: int, s: int) -> list[int]:
+    """The 1-D writes per output of a VALID transpose convolution, gaps after the last stamp kept."""
+    row = [0] * ((n - 1) * s + max(k, s))
+    for i in range(n):
+        for a in range(k):
+            row[i * s + a] += 1
+    return row
+
+
+def test_06_the_overlap_prediction_is_answered_by_no_visible_test():
+    """Does 06's visible overlap test show no count row of a case the prediction [4] asks about (or of notebook 02's
+    (3, 2), which [4] names), while the hidden test still checks every one of those cases?"""
+    question = _markdown_06("**Predict first (1 point).**")
+    asked = {(int(k), int(s)) for k, s in re.findall(r"\((\d+), (\d+)\)", question)}
+    assert {(3, 2), (4, 2), (5, 3), (6, 3)} <= asked, asked
+    assert "Notebook 02" in question and "(3, 2)" in question
+    release = json.loads(release_notebook(NB06).read_text(encoding="utf-8"))
+    visible = next(cells.source_text(c) for c in release["cells"]
+                   if cells.nbgrader_meta(c).get("grade_id") == "test_overlap_counts")
+    flat = re.sub(r"\s+", "", visible)
+    shown = [(n, k, s) for k, s in asked for n in range(2, 9)
+             if str(_rows_1d_06(n, k, s)).replace(" ", "")[:-1] in flat]  # "[1,1,2,1,2,1,1" also without its end
+    assert not shown, f"the visible test prints the counts of {shown}"
+    hidden = _cells_06("test_overlap_counts_hidden")[0]
+    fixed = ast.literal_eval(re.search(r"^cases = (\[.*?\])", hidden, re.S | re.M).group(1))
+    assert asked <= {(k, s) for _, k, s in fixed}, sorted(asked - {(k, s) for _, k, s in fixed})
+
+
+def test_06_text_gives_neither_the_overlap_rule_nor_the_nyquist_answer():
+    """Does 06 keep the rule [4] asks for out of its summary and before [4], point [53] at the student's answer to
+    q_resize_nyquist rather than being it, and say before that question that SAME convolutions read zeros at the
+    border (where the little period-2 energy comes from)?"""
+    release = json.loads(release_notebook(NB06).read_text(encoding="utf-8"))
+    md = [cells.source_text(c) if c["cell_type"] == "markdown" else "" for c in release["cells"]]
+    where = lambda marker: next(i for i, text in enumerate(md) if marker in text)
+    predict, question, summary = where("**Predict first (1 point).**"), where("**Question (2 points).**"), where("## Summary")
+    stating = [i for i, text in enumerate(md) if re.search(r"\bdivides?\b|\bdivide the kernel", text)]
+    assert all(predict < i != summary for i in stating), (predict, summary, stating)
+    assert "nothing at period 2" not in md[summary] and "cannot draw" not in md[summary]
+    dark_frame = md[where("spectrum has a **dark frame**")]
+    assert "compare it with your answer to section 4's" in " ".join(dark_frame.split())
+    zeros = where("reads zeros beyond the border")
+    assert zeros < question and "SAME" in md[zeros]
 
 
 @pytest.mark.slow  # TensorFlow and the two pretrained autoencoders: about 20 s
@@ -317,7 +482,7 @@ def _nb05_one(kind: str, marker: str, which: str = "release") -> str:
 
 def _beta_claims() -> tuple[bool, float]:
     """Whether section 8's text says beta = 0.5 scores a little lower than beta = 1, and the seed spread it quotes."""
-    text = _nb05_one("markdown", "Along `beta`, the KL column falls")
+    text = _nb05_one("markdown", "column is the `beta = 1` objective")
     spread = re.search(r"differ\s+by\s+about\s+(\d+(?:\.\d+)?)\s+nats", text)
     assert spread, "05's section 8 no longer quotes the spread between seeds"
     return bool(re.search(r"`beta = 0\.5`\s+scores\s+a\s+little\s+lower", text)), float(spread.group(1))
@@ -363,11 +528,17 @@ def test_05_the_beta_order_holds_in_the_table_the_notebook_prints():
 
 def test_05_the_pretrained_curve_is_labelled_with_its_kl_warm_up():
     """Does the pretrained training curve that 05's short run is drawn against say, from the metrics record, that it had
-    a KL warm-up (a smaller KL weight than the student's run over the first epochs)?"""
+    a KL warm-up (a smaller KL weight than the student's run over the first epochs), that it is the joint training only,
+    and does the held-out line say it belongs to the shipped model after its two refits (data/README.md)?"""
     from aekit import data
+    from autograder.paths import REPO
 
     plot = _nb05_one("code", 'label="this run, per step"', "source")
-    assert re.search(r"label=f\"pretrained, mean per epoch \(KL warm-up in epochs 1-\{pre\['kl_warmup_epochs'\]\}\)\"", plot)
+    assert re.search(r"label=f\"pretrained, joint training only, [^\"]*\(KL warm-up in epochs 1-\{pre\['kl_warmup_epochs'\]\}\)\"",
+                     plot)
+    assert re.search(r"axhline\(pre\[\"heldout_neg_elbo\"\],[^)]*label=\"shipped model after two refits \(data/README\.md\)", plot)
+    readme = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    assert "| encoder refit, decoder frozen |" in readme and "| decoder refit, that encoder frozen |" in readme
     assert "pre = metrics[\"vae_latent2_beta1.keras\"]" in plot
     assert json.loads(data.weights_path("vae_metrics.json").read_text())["vae_latent2_beta1.keras"]["kl_warmup_epochs"] > 0
 
@@ -382,3 +553,37 @@ def test_05_asks_where_the_estimate_sits_before_it_says():
     told = [i for i, (kind, text) in enumerate(released) if kind == "markdown" and "Jensen" in text]
     assert len(ask) == 1 and len(table) == 1 and told, (ask, table, told)
     assert ask[0] < table[0] < min(told), (ask, table, told)
+
+
+# Notebook 05: no text before a written question states its answer, and the release stays within its word cap (the
+# student read of 2026-12-07c: section 1 answered q_latent_fill, section 8's note half of q_beta_trade).
+
+NB05_WORD_CAP = 2600  # issue 29: 05 alone at most 2,600 markdown words (bench/course_figures.py counts the same way)
+
+
+def test_05_no_text_before_a_written_question_states_its_answer():
+    """Does no markdown cell of 05's release before q_latent_fill or q_beta_trade contain one of that question's answers
+    (docs/contracts/closed_forms.md), and would the check have caught the sentences the student read found?"""
+    from tests.test_hints import closed_forms, normalise
+
+    forms = closed_forms()[NB05]
+    released = json.loads(release_notebook(NB05).read_text(encoding="utf-8"))["cells"]
+    for question, old_text in (
+        ("q_latent_fill", "points of it, so **nearby codes decode to similar images**. A second loss term pulls every "
+                          "cloud towards $\\mathcal{N}(0, I)$"),
+        ("q_beta_trade", "Along `beta`, the KL column falls and the reconstruction column rises"),
+    ):
+        assert forms.get(question), f"closed_forms.md lists no answer of {question}"
+        assert any(normalise(form) in normalise(old_text) for form in forms[question]), question
+        at = [i for i, c in enumerate(released) if cells.nbgrader_meta(c).get("grade_id") == question]
+        assert len(at) == 1, (question, at)
+        before = normalise("\n".join(cells.source_text(c) for c in released[:at[0]] if c["cell_type"] == "markdown"))
+        stated = [form for form in forms[question] if normalise(form) in before]
+        assert not stated, f"{NB05}: the text before {question} states {stated}"
+
+
+def test_05_release_stays_within_its_word_cap():
+    """Are 05's release markdown words (counted as bench/course_figures.py counts them) at most 2,600?"""
+    released = json.loads(release_notebook(NB05).read_text(encoding="utf-8"))["cells"]
+    words = sum(len(re.findall(r"\w+", cells.source_text(c))) for c in released if c["cell_type"] == "markdown")
+    assert words <= NB05_WORD_CAP, f"{NB05} has {words} markdown words, past its cap of {NB05_WORD_CAP}"

@@ -1,5 +1,6 @@
 """The log-mean-exp without its - log(n_samples): the estimate is too high by log K."""
 EXPECT_FAILED = ["test_estimate_log_likelihood", "test_estimate_log_likelihood_hidden"]
+EXPECT_MESSAGE = {"test_estimate_log_likelihood": "1.61 nats too large for every image"}
 
 # %% estimate_log_likelihood
 def estimate_log_likelihood(encoder, decoder, x, n_samples=64):
