@@ -59,3 +59,46 @@ def test_an_even_pick_gives_the_named_digits_often_and_rarely():
     share = np.bincount(y_train[np.argmin(distances, axis=1)], minlength=10) / len(picks)
     assert all(share[d] >= 0.12 for d in frequent), (frequent, np.round(share, 3))
     assert all(share[d] <= 0.05 for d in rare), (rare, np.round(share, 3))
+
+
+# --- 02, section 5: the table of lengths real Conv2DTranspose layers infer (issue 29, third fresh read, B1 and C1) ---
+
+NB_02 = "02_transpose_conv"
+
+
+def _keras_table_cases() -> list[tuple[int, int, int, str]]:
+    """The (m, k, stride, padding) rows of 02's section-5 table, read from the cell that asks real layers."""
+    import ast
+
+    nb = json.loads(source_notebook(NB_02).read_text(encoding="utf-8"))
+    code = next(cells.source_text(c) for c in nb["cells"]
+                if c.get("cell_type") == "code" and "your candidates" in cells.source_text(c))
+    loop = next(node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.For))
+    return [tuple(row) for row in ast.literal_eval(loop.iter)]
+
+
+@pytest.mark.slow  # TensorFlow's import and a few dozen layers: about 10 s
+def test_02_keras_table_has_one_refused_length_and_enough_to_read_the_rule_off():
+    """Does 02's section-5 table hold what its text promises: exactly one length that is no candidate, for SAME
+    with an even kernel and output_padding=0, which TensorFlow refuses to run; and rows with an even kernel and
+    with a kernel shorter than the stride for each rule the student reads off (the text prints no rule)?"""
+    import tensorflow as tf
+
+    from tests.test_size_claims import _exercise
+
+    candidates_of = _exercise(NB_02, "transpose_output_shapes")
+    rows = _keras_table_cases()
+    no_candidate = []
+    for m, k, s, padding in rows:
+        candidates = candidates_of(m, k, s, padding)
+        for q in [None, *range(s)]:
+            layer = tf.keras.layers.Conv2DTranspose(1, k, strides=s, padding=padding.lower(), output_padding=q)
+            n = int(layer.compute_output_shape((1, m, m, 1))[1])
+            if n not in candidates:
+                no_candidate.append((m, k, s, padding, q, n, layer))
+    assert [row[:5] for row in no_candidate] == [(7, 4, 2, "SAME", 0)], [row[:6] for row in no_candidate]
+    with pytest.raises((tf.errors.OpError, ValueError)):
+        no_candidate[0][-1](tf.zeros((1, 7, 7, 1)))
+    assert any(p == "SAME" and k % 2 == 0 for _, k, _, p in rows), "no SAME row with an even kernel"
+    assert any(p == "VALID" and k < s for _, k, s, p in rows), "no VALID row with a kernel shorter than the stride"
+    assert any(p == "VALID" and k >= s for _, k, s, p in rows), "no VALID row with a kernel at least the stride"

@@ -1,8 +1,11 @@
 """Do the size rules that notebook 03 prints agree with the Keras sizes notebook 02 derives and checks?
 
 Notebook 02's `keras_transpose_output_size` is held to real `Conv2DTranspose` layers by its hidden
-test; notebook 03 quotes the same rules to students designing a decoder. Issue 29 found 03 printing
-`(n - 1)·s + k` for VALID, which is wrong when the kernel is shorter than the stride.
+test; notebook 03 quotes the SAME rule to students designing a decoder. Issue 29 found 03 printing
+`(n - 1)·s + k` for VALID, which is wrong when the kernel is shorter than the stride; a later fresh
+read (docs/reviews/2026-12-07c-student-read-01-03.md, B1) found 03's VALID rule answering 02's
+`q_transpose_sizes`, so 03 now states only the SAME size and sends students to the sizes real
+layers show in 02's section 5.
 """
 from __future__ import annotations
 
@@ -12,8 +15,7 @@ import re
 from autograder import cells
 from autograder.paths import source_notebook
 
-RULES = re.compile(r"maps `n`\s+pixels to `([^`]+)` with `padding=\"same\"`, and to `([^`]+)` with\s+"
-                   r"`padding=\"valid\"`")
+SAME_RULE = re.compile(r"with `padding=\"same\"`, a stride-`s` `Conv2DTranspose` maps `n` pixels to `([^`]+)`")
 
 
 def _markdown(assignment: str) -> str:
@@ -35,17 +37,15 @@ def _as_python(rule: str) -> str:
 
 
 def test_03_transpose_sizes_are_02s_keras_sizes():
-    """Are 03's SAME and VALID Conv2DTranspose sizes 02's (for kernels shorter than the stride too)?"""
-    found = RULES.search(_markdown("03_conv_autoencoder"))
-    assert found, "03 no longer states the Conv2DTranspose size rules in the expected sentence"
-    same, valid = (_as_python(rule) for rule in found.groups())
+    """Is 03's SAME Conv2DTranspose size 02's, and does 03 state no VALID size (02's derive answer)?"""
+    text = " ".join(_markdown("03_conv_autoencoder").split())
+    found = SAME_RULE.search(text)
+    assert found, "03 no longer states the SAME Conv2DTranspose size in the expected sentence"
+    assert 'padding="valid"' not in text[found.start() - 400:found.end() + 400], \
+        "03 states a VALID Conv2DTranspose size beside the SAME one: the smallest VALID candidate answers 02's question"
+    same = _as_python(found.group(1))
     keras_size = _exercise("02_transpose_conv", "keras_transpose_output_size")
-    wrong = []
-    for n in range(1, 9):
-        for k in range(1, 7):
-            for s in range(1, 5):
-                for padding, rule in (("SAME", same), ("VALID", valid)):
-                    stated = eval(rule, {"max": max}, {"n": n, "k": k, "s": s})  # noqa: S307  (our own text)
-                    if stated != keras_size(n, k, s, padding):
-                        wrong.append((n, k, s, padding, stated, keras_size(n, k, s, padding)))
+    wrong = [(n, k, s, eval(same, {}, {"n": n, "k": k, "s": s}), keras_size(n, k, s, "SAME"))  # noqa: S307  (our own text)
+             for n in range(1, 9) for k in range(1, 7) for s in range(1, 5)
+             if eval(same, {}, {"n": n, "k": k, "s": s}) != keras_size(n, k, s, "SAME")]  # noqa: S307
     assert not wrong, wrong[:5]

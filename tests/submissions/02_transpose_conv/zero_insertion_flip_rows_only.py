@@ -1,6 +1,6 @@
 """transpose_as_convolution reverses the kernel's rows only (kernel[::-1, :]), as a 1-D picture would suggest for one axis."""
 EXPECT_FAILED = ['test_transpose_as_convolution', 'test_transpose_as_convolution_hidden']
-EXPECT_MESSAGE = {'test_transpose_as_convolution': 'as it is', 'test_transpose_as_convolution_hidden': 'rows only'}
+EXPECT_MESSAGE = {'test_transpose_as_convolution': 'as it is', 'test_transpose_as_convolution_hidden': 'not from left to right'}
 
 # %% transpose_as_convolution
 def transpose_as_convolution(x, kernel, stride=1):
