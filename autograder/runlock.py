@@ -98,8 +98,9 @@ def hold(folder: pathlib.Path, stream=None):
                              "one run at a time per results folder") from None
         other = _read(path)
         if other is not None and other.pid:
+            reused = ", its process id now names another program" if other.alive() else ""
             line = (f"{folder}: taking over the lock of a run that is gone (process {other.pid}, started "
-                    f"{other.started_at}{'' if not other.alive() else ', its process id now names another program'})")
+                    f"{other.started_at}{reused})")
             log.info(line)
             if stream is not None:
                 stream.write(line + "\n")

@@ -372,7 +372,8 @@ def beta_comparison(models, images, labels, n_show: int = 8, limit: float = 3.0,
         logits = np.asarray(decoder(z.astype(np.float32), training=False), dtype=np.float64)
         x = images.astype(np.float64)
         nll = (np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))).sum(axis=(1, 2, 3))
-        kl = 0.5 * (np.exp(log_var) + mu ** 2 - 1.0 - log_var).sum(axis=1)
+        kl_per_dim = 0.5 * (np.exp(log_var) + mu ** 2 - 1.0 - log_var)
+        kl = kl_per_dim.sum(axis=1)
         g1, g2 = np.meshgrid(np.linspace(-2.5, 2.5, n_grid), np.linspace(2.5, -2.5, n_grid))
         grid = mosaic(decode(decoder, np.stack([g1.ravel(), g2.ravel()], 1)), ncols=n_grid, gap=1)
         recon = mosaic(np.concatenate([images[:n_show, ..., 0], decode(decoder, mu[:n_show])]), ncols=n_show, scale=2)
@@ -382,7 +383,7 @@ def beta_comparison(models, images, labels, n_show: int = 8, limit: float = 3.0,
             "text": (f'<div style="font-size:13px"><b>{label}</b>: reconstruction term '
                      f'{nll.mean():.1f} nats, KL term {kl.mean():.2f} nats per image '
                      f'(held-out, one sample each); KL per latent dimension '
-                     f'{np.array2string(0.5 * (np.exp(log_var) + mu ** 2 - 1 - log_var).mean(0), precision=2)}'
+                     f'{np.array2string(kl_per_dim.mean(0), precision=2)}'
                      f'</div>'),
         }
     names = list(pages)
