@@ -98,18 +98,37 @@ def check_equal(actual, expected, name: str, *, hints=(), context: str = "") -> 
     for wrong, message in hints:
         if _plain_equal(actual, wrong):
             raise AssertionError(f"{name}: {message}{suffix}")
+    if not isinstance(expected, bool) and isinstance(expected, (int, list, tuple)) and _holds_a_float(actual):
+        raise AssertionError(f"{name} returned {actual!r}: a float where an int is expected{suffix}")
     raise AssertionError(f"{name} returned {actual!r}, expected {expected!r}{suffix}")
+
+
+def _whole(value) -> int:
+    """`value` as an int when it is a whole number (3.0 is; 2.5 is not: ValueError, never truncated to 2)."""
+    whole = int(value)
+    if float(value) != whole:
+        raise ValueError(f"{value!r} is not a whole number")
+    return whole
 
 
 def _plain_equal(actual, wrong) -> bool:
     try:
         if isinstance(wrong, (list, tuple)):
             return isinstance(actual, (list, tuple, np.ndarray)) and len(actual) == len(wrong) and all(
-                int(a) == w for a, w in zip(actual, wrong, strict=False)  # lengths compared above
+                _whole(a) == w for a, w in zip(actual, wrong, strict=False)  # lengths compared above
             )
-        return int(actual) == wrong
-    except (TypeError, ValueError):
+        return _whole(actual) == wrong
+    except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _holds_a_float(value) -> bool:
+    """Is `value` a float (Python, NumPy or a float tensor), or a list, tuple or array holding one?"""
+    if isinstance(value, (list, tuple)):
+        return any(_holds_a_float(v) for v in value)
+    dtype = getattr(value, "dtype", None)
+    return isinstance(value, (float, np.floating)) or (isinstance(dtype, np.dtype) and dtype.kind == "f") \
+        or bool(getattr(dtype, "is_floating", False))
 
 
 def check_true(condition, message: str, *, context: str = "") -> None:

@@ -43,3 +43,35 @@ def test_a_gradient_off_the_reference_direction_is_caught_by_it():
     checks.check_gradient(_quadratic, POINT, forged, "q")  # its own direction alone is fooled
     with pytest.raises(AssertionError, match="does not match"):
         checks.check_gradient(_quadratic, POINT, forged, "q", directions=[POINT])
+
+
+# --- check_equal: a float where an int is expected (issue 29, fourth fresh read of 01-03, C3) ---
+
+@pytest.mark.parametrize("actual", [2.5, np.float64(2.5), np.float32(3.5), [2, 2.5], np.array([2.0, 2.5])])
+def test_a_fraction_where_an_int_is_expected_is_called_a_float_not_a_truncated_hint(actual):
+    """Is a non-whole float (01's SAME `n / s` = 2.5 for 5 // 2 + 1 = 3) reported as a float, never matched to the
+    hint of the int it truncates to (int(2.5) == 2 is "one window too few")?"""
+    expected = 3 if np.ndim(actual) == 0 else [2, 3]
+    hints = [(2, "one window too few"), ([2, 2], "one window too few")]
+    with pytest.raises(AssertionError, match="a float where an int is expected") as caught:
+        checks.check_equal(actual, expected, "conv_output_size(5, 3, 2, 'SAME')", hints=hints)
+    assert "too few" not in str(caught.value) and "expected 3" not in str(caught.value)
+
+
+def test_a_whole_float_still_meets_the_hints_and_an_int_still_passes():
+    """Does a whole float still match its hint (3.0: the test's own float hint; 2.0: one window too few), does a
+    float with no hint say float, and do an int and a NumPy int still pass?"""
+    hints = [(3.0, "a float, return an int"), (2, "one window too few")]
+    with pytest.raises(AssertionError, match="a float, return an int"):
+        checks.check_equal(3.0, 3, "f()", hints=hints)
+    with pytest.raises(AssertionError, match="one window too few"):
+        checks.check_equal(2.0, 3, "f()", hints=hints)
+    with pytest.raises(AssertionError, match="a float where an int is expected"):
+        checks.check_equal(4.0, 3, "f()", hints=hints)
+    with pytest.raises(AssertionError, match=r"returned 4, expected 3"):
+        checks.check_equal(4, 3, "f()", hints=hints)
+    with pytest.raises(AssertionError, match=r"returned inf: a float"):
+        checks.check_equal(float("inf"), 3, "f()", hints=hints)
+    checks.check_equal(3, 3, "f()", hints=hints)
+    checks.check_equal(np.int64(3), 3, "f()", hints=hints)
+    checks.check_equal([np.int32(2), 3], [2, 3], "f()")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from autograder import cells
-from autograder.paths import source_notebook
+from autograder.paths import release_notebook, source_notebook
 
 NB = "03_conv_autoencoder"
 CLAIM = re.compile(r"an even pick gives some digits \(here (\d), (\d), (\d)\) far more often than others "
@@ -68,13 +68,10 @@ NB_02 = "02_transpose_conv"
 
 def _keras_table_cases() -> list[tuple[int, int, int, str]]:
     """The (m, k, stride, padding) rows of 02's section-5 table, read from the cell that asks real layers."""
-    import ast
-
     nb = json.loads(source_notebook(NB_02).read_text(encoding="utf-8"))
     code = next(cells.source_text(c) for c in nb["cells"]
                 if c.get("cell_type") == "code" and "your candidates" in cells.source_text(c))
-    loop = next(node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.For))
-    return [tuple(row) for row in ast.literal_eval(loop.iter)]
+    return _keras_table_cases_of(code)
 
 
 @pytest.mark.slow  # TensorFlow's import and a few dozen layers: about 10 s
@@ -102,3 +99,64 @@ def test_02_keras_table_has_one_refused_length_and_enough_to_read_the_rule_off()
     assert any(p == "SAME" and k % 2 == 0 for _, k, _, p in rows), "no SAME row with an even kernel"
     assert any(p == "VALID" and k < s for _, k, s, p in rows), "no VALID row with a kernel shorter than the stride"
     assert any(p == "VALID" and k >= s for _, k, s, p in rows), "no VALID row with a kernel at least the stride"
+    # the fourth fresh read (C2): with SAME rows of k = 3 and 4 only, "(m - 1)·s + 4 - k + q" fit every row
+    for wrong_rule, extra in [("(m - 1)·s + 4 - k + q", lambda k: 4 - k), ("(m - 1)·s + 1 + q for k = 3 only",
+                                                                          lambda k: int(k == 3))]:
+        assert any(m_s + extra(k) + q != int(tf.keras.layers.Conv2DTranspose(
+                       1, k, strides=s, padding="same", output_padding=q).compute_output_shape((1, m, m, 1))[1])
+                   for m, k, s, p in rows if p == "SAME" for m_s in [(m - 1) * s] for q in range(s)
+                   if not (q == 0 and k % 2 == 0)), f"the SAME rows do not rule out {wrong_rule}"
+
+
+def _your_sizes_cell() -> str:
+    """The release's code cell of 02's section 5 that prints the student's sizes next to real layers'."""
+    nb = json.loads(release_notebook(NB_02).read_text(encoding="utf-8"))
+    return next(cells.source_text(c) for c in nb["cells"]
+                if c.get("cell_type") == "code" and "def your_keras_size" in cells.source_text(c))
+
+
+def _refusing_student(input_size, k, stride=1, padding="VALID", output_padding=None):
+    """Keras's rule, raising for the case TensorFlow refuses (SAME, an even kernel, output_padding=0)."""
+    if padding == "SAME" and k % 2 == 0 and output_padding == 0:
+        raise ValueError("TensorFlow refuses this layer\nsecond line")
+    if output_padding is None:
+        return input_size * stride if padding == "SAME" else (input_size - 1) * stride + max(k, stride)
+    return (input_size - 1) * stride + k - 2 * (k // 2 if padding == "SAME" else 0) + output_padding
+
+
+def _broken_student(*args):
+    raise TypeError("unsupported operand type(s)")
+
+
+def _skipped(*args):
+    raise NotImplementedError()
+
+
+@pytest.mark.slow  # TensorFlow's import and a few dozen layers: about 10 s
+@pytest.mark.parametrize("student, shown", [(_refusing_student, "raises ValueError 'TensorFlow refuses this layer'"),
+                                            (_broken_student, "raises TypeError 'unsupported operand type(s)'"),
+                                            (_skipped, "None: - (layer")])
+def test_02_your_sizes_cell_shows_what_a_raising_function_raised_in_one_line(student, shown, capsys):
+    """Does 02's "your rule on new sizes" cell run to the end for a student who raises for the case TensorFlow
+    refuses (the fourth fresh read, C1: it stopped with a traceback), for one whose function raises everywhere, and
+    for one who skipped the section, printing one line per row with what was raised?"""
+    import tensorflow as tf
+
+    code = _your_sizes_cell()
+    rows = _keras_table_cases_of(code)
+    exec(compile(code, "<02 your sizes>", "exec"), {"tf": tf, "keras_transpose_output_size": student})  # noqa: S102
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(rows), printed
+    assert all(shown in line for line in printed) if student is not _refusing_student else \
+        [line for line in printed if shown in line] == [line for line in printed if "k=4 stride=2 SAME" in line]
+    assert not any("second line" in line or "Traceback" in line for line in printed)
+    if student is _refusing_student:
+        assert any("k=5" in line and "SAME" in line for line in printed), "no SAME row with k = 5 (C2)"
+
+
+def _keras_table_cases_of(code: str) -> list[tuple[int, int, int, str]]:
+    """The (m, k, stride, padding) rows of the first loop in a cell of 02's section 5."""
+    import ast
+
+    loop = next(node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.For))
+    return [tuple(row) for row in ast.literal_eval(loop.iter)]

@@ -13,7 +13,7 @@ import json
 import re
 
 from autograder import cells
-from autograder.paths import source_notebook
+from autograder.paths import release_notebook, source_notebook
 
 SAME_RULE = re.compile(r"with `padding=\"same\"`, a stride-`s` `Conv2DTranspose` maps `n` pixels to `([^`]+)`")
 
@@ -49,3 +49,23 @@ def test_03_transpose_sizes_are_02s_keras_sizes():
              for n in range(1, 9) for k in range(1, 7) for s in range(1, 5)
              if eval(same, {}, {"n": n, "k": k, "s": s}) != keras_size(n, k, s, "SAME")]  # noqa: S307
     assert not wrong, wrong[:5]
+
+
+# 02's sections before `q_transpose_sizes`: the fourth fresh read (docs/reviews/2026-12-07d-student-read-01-03.md, B1)
+# found the canvas length, the smallest VALID candidate the question asks for, printed in a docstring before it
+CANVAS_FORMS = ["(m_h - 1) * stride + kh", "(m_w - 1) * stride + kw", "(m - 1) * stride + k", "(m - 1) * s + k",
+                "(m_h - 1) * s + kh", "(input_size - 1) * stride + k"]
+
+
+def test_02_states_no_canvas_length_before_q_transpose_sizes():
+    """Does 02's release, in its text and in the exercises' docstrings before the question `q_transpose_sizes`,
+    leave the canvas length (the smallest VALID candidate) for the student to work out from the picture?"""
+    from tests.test_hints import normalise
+
+    nb = json.loads(release_notebook("02_transpose_conv").read_text(encoding="utf-8"))
+    question = next(i for i, c in enumerate(nb["cells"]) if cells.nbgrader_meta(c).get("grade_id") == "q_transpose_sizes")
+    read = [(i, cells.source_text(c)) for i, c in enumerate(nb["cells"][:question])
+            if c.get("cell_type") == "markdown" or cells.nbgrader_meta(c).get("solution")]
+    assert any("canvas" in text for _, text in read), "02 no longer shows the canvas before the question"
+    stated = [(i, form) for i, text in read for form in CANVAS_FORMS if normalise(form) in normalise(text)]
+    assert not stated, stated
