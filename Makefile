@@ -25,6 +25,7 @@ demo: venv
 LINTED := autograder aekit tests data bench nbgrader_config.py
 lint: venv
 	$(BIN)/python -m ruff check --config pyproject.toml $(LINTED)
+	$(BIN)/python -m ruff format --check --config pyproject.toml $(LINTED)
 
 ## test: lint, then the main suite, browser tests included (notebook-executing tests run two at a time), the
 ## Gradescope bundle, `make demo`, the longer end-to-end checks and the hanging students, then

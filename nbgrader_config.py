@@ -4,6 +4,7 @@
 gradebook of this checkout lives in `.nbgrader/` (git-ignored); the TA's
 `python -m autograder grade` keeps its own gradebook beside its results.
 """
+
 import os
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)

@@ -8,6 +8,7 @@ ipywidgets are versions the course supports (`aekit.versions`); with a Keras
 older than 3.11 (Colab's 3.10) it also makes that Keras accept what the tested
 one accepts (`aekit.kerascompat`, the one change of global state).
 """
+
 from aekit import versions as _versions
 
 __all__ = ["data", "plotting", "checks", "versions"]
@@ -25,7 +26,9 @@ def _check_environment() -> None:
         except Exception as exc:  # noqa: BLE001  (a Keras laid out otherwise: notebooks run, but for output_padding=0)
             import logging
 
-            logging.getLogger(__name__).warning("could not adapt Keras %s (%s)", installed["keras"], exc)
+            logging.getLogger(__name__).warning(
+                "could not adapt Keras %s (%s)", installed["keras"], exc
+            )
 
 
 _check_environment()

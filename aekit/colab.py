@@ -7,6 +7,7 @@ own TensorFlow; anywhere else, the grader's kernel included, it does nothing. `p
 cell into a notebook or brings it up to date, idempotently; the instructor runs it over `solutions/`
 after changing `WHEEL_URL`, then `python -m autograder release`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,19 +21,22 @@ CELL_FILE = pathlib.Path(__file__).resolve().parent / "colab_cell.py"
 
 
 def cell_source() -> str:
-    """The setup cell's code, exactly as `colab_cell.py` holds it (no trailing newline, as Jupyter stores cells)."""
+    """The setup cell's code, exactly as `colab_cell.py` holds it (no
+    trailing newline, as Jupyter stores cells)."""
     return CELL_FILE.read_text(encoding="utf-8").rstrip("\n")
 
 
 def is_colab_cell(cell: dict) -> bool:
-    """Whether `cell` is the Colab setup cell (any version of it: it starts with the file's first line)."""
+    """Whether `cell` is the Colab setup cell (any version of it: it starts
+    with the file's first line)."""
     first_line = cell_source().split("\n", 1)[0]
     return nbcells.is_code(cell) and nbcells.source_text(cell).startswith(first_line)
 
 
 def put_cell(nb: dict) -> bool:
-    """Insert the Colab setup cell before the nbgrader setup cell (grade_id "setup"), or update the one
-    there; return whether `nb` changed. A notebook without a setup cell gets it as its first code cell."""
+    """Insert the Colab setup cell before the nbgrader setup cell (grade_id
+    "setup"), or update the one there; return whether `nb` changed. A
+    notebook without a setup cell gets it as its first code cell."""
     source = cell_source()
     for cell in nb["cells"]:
         if is_colab_cell(cell):
@@ -41,7 +45,13 @@ def put_cell(nb: dict) -> bool:
             cell["source"] = source
             cell["outputs"], cell["execution_count"] = [], None
             return True
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }
     cells = nb["cells"]
     setup = [i for i, c in enumerate(cells) if nbcells.grade_id(c) == "setup"]
     code = [i for i, c in enumerate(cells) if nbcells.is_code(c)]
@@ -64,16 +74,23 @@ def put_cell_in_file(path: pathlib.Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m aekit.colab NOTEBOOK...`: put the Colab setup cell into each notebook (the instructor's
-    solutions/*/*.ipynb), then regenerate the release with `python -m autograder release`."""
+    """`python -m aekit.colab NOTEBOOK...`: put the Colab setup cell into
+    each notebook (the instructor's solutions/*/*.ipynb), then regenerate
+    the release with `python -m autograder release`."""
     import sys
 
     paths = [pathlib.Path(p) for p in (sys.argv[1:] if argv is None else argv)]
     if not paths or any(not p.is_file() or p.suffix != ".ipynb" for p in paths):
-        print("usage: python -m aekit.colab solutions/*/*.ipynb   (notebook files that exist)", file=sys.stderr)
+        print(
+            "usage: python -m aekit.colab solutions/*/*.ipynb   (notebook files that exist)",
+            file=sys.stderr,
+        )
         return 2
     for path in paths:
-        print(f"{path}: {'Colab setup cell written' if put_cell_in_file(path) else 'already up to date'}")
+        print(
+            f"{path}: "
+            f"{'Colab setup cell written' if put_cell_in_file(path) else 'already up to date'}"
+        )
     return 0
 
 

@@ -14,11 +14,20 @@ if on_colab and not os.environ.get("NBGRADER_EXECUTION"):
     import subprocess
 
     if importlib.util.find_spec("aekit") is None:
-        # the instructor's address, or a wheel uploaded to Colab's Files pane (this notebook's folder)
-        wheel = os.environ.get("AEKIT_WHEEL_URL") or WHEEL_URL or next(iter(sorted(glob.glob("aekit-*.whl"))), "")
+        # the instructor's address, or a wheel uploaded to Colab's Files
+        # pane (this notebook's folder)
+        wheel = (
+            os.environ.get("AEKIT_WHEEL_URL")
+            or WHEEL_URL
+            or next(iter(sorted(glob.glob("aekit-*.whl"))), "")
+        )
         if not wheel:
-            raise RuntimeError("no course package to install: upload aekit-*.whl to Colab's Files pane "
-                               "(from your course's page), then run this cell again")
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", wheel], check=True)
+            raise RuntimeError(
+                "no course package to install: upload aekit-*.whl to Colab's Files pane "
+                "(from your course's page), then run this cell again"
+            )
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", wheel], check=True
+        )
         importlib.invalidate_caches()
     print("aekit is installed")

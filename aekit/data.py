@@ -6,6 +6,7 @@ match its text. An instructor who wants the full MNIST (from the Keras cache on
 this machine) asks for it: `load_mnist(full=True)`, or the environment variable
 `AEKIT_FULL_MNIST=1` for every notebook at once.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,8 @@ def _to_float(x: np.ndarray) -> np.ndarray:
 
 
 def full_mnist_requested() -> bool:
-    """Whether the environment asks for the full MNIST (`AEKIT_FULL_MNIST` set to 1, true or yes)."""
+    """Whether the environment asks for the full MNIST (`AEKIT_FULL_MNIST`
+    set to 1, true or yes)."""
     return os.environ.get(FULL_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
@@ -98,8 +100,11 @@ def load_mnist(source: str = "auto", verbose: bool = True, full: bool | None = N
     if source == "keras" or (source == "auto" and want_full):
         keras_path = keras_mnist_path()
         try:
-            arrays = _read_npz(keras_path, "Keras' cached MNIST",
-                               "run tf.keras.datasets.mnist.load_data() once online, or use the bundled subset")
+            arrays = _read_npz(
+                keras_path,
+                "Keras' cached MNIST",
+                "run tf.keras.datasets.mnist.load_data() once online, or use the bundled subset",
+            )
             return _finish(arrays, f"full MNIST from the Keras cache ({keras_path})", verbose)
         except DataError as exc:
             if source == "keras":
@@ -107,7 +112,8 @@ def load_mnist(source: str = "auto", verbose: bool = True, full: bool | None = N
             note = f" (full MNIST was asked for, but {exc})"
     path = data_dir() / BUNDLED_NAME
     arrays = _read_npz(
-        path, "The bundled MNIST subset",
+        path,
+        "The bundled MNIST subset",
         "restore it with `git checkout data/mnist_subset.npz` or rebuild it with "
         "`python data/make_mnist_subset.py`",
     )
@@ -137,24 +143,30 @@ def weights_path(filename: str) -> pathlib.Path:
     return path
 
 
-# Keys that Keras versions newer than Colab's 3.10 write into a saved model's config.json, with the value
-# that means "as before" (the models here never set them): an older Keras refuses the whole file
-# ("unexpected keyword argument 'input_axes'"), so `load_pretrained` drops them when the first load fails.
+# Keys that Keras versions newer than Colab's 3.10 write into a saved model's
+# config.json, with the value that means "as before" (the models here never set
+# them): an older Keras refuses the whole file ("unexpected keyword argument
+# 'input_axes'"), so `load_pretrained` drops them when the first load fails.
 NEWER_KERAS_DEFAULTS = {"input_axes": None, "output_axes": None, "quantization_config": None}
 
 
 def _without_newer_defaults(config):
-    """A saved model's config with every `NEWER_KERAS_DEFAULTS` key that holds its default value removed."""
+    """A saved model's config with every `NEWER_KERAS_DEFAULTS` key that
+    holds its default value removed."""
     if isinstance(config, dict):
-        return {k: _without_newer_defaults(v) for k, v in config.items()
-                if not (k in NEWER_KERAS_DEFAULTS and v == NEWER_KERAS_DEFAULTS[k])}
+        return {
+            k: _without_newer_defaults(v)
+            for k, v in config.items()
+            if not (k in NEWER_KERAS_DEFAULTS and v == NEWER_KERAS_DEFAULTS[k])
+        }
     if isinstance(config, list):
         return [_without_newer_defaults(v) for v in config]
     return config
 
 
 def _for_older_keras(path: pathlib.Path, out: pathlib.Path) -> bool:
-    """Write to `out` a copy of the `.keras` file `path` whose config an older Keras reads; False if nothing changes."""
+    """Write to `out` a copy of the `.keras` file `path` whose config an
+    older Keras reads; False if nothing changes."""
     import json
 
     with zipfile.ZipFile(path) as src:
@@ -164,7 +176,9 @@ def _for_older_keras(path: pathlib.Path, out: pathlib.Path) -> bool:
             return False
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():
-                body = json.dumps(plain).encode() if info.filename == "config.json" else src.read(info)
+                body = (
+                    json.dumps(plain).encode() if info.filename == "config.json" else src.read(info)
+                )
                 dst.writestr(info, body)
     return True
 
@@ -172,8 +186,9 @@ def _for_older_keras(path: pathlib.Path, out: pathlib.Path) -> bool:
 def load_pretrained(filename: str):
     """Load a pretrained Keras model (architecture and weights) from `data/weights/`.
 
-    The files are saved by the Keras of constraints.txt; an older Keras of the supported range (Colab's
-    3.10) reads them once the config keys it does not know, all at their defaults, are dropped.
+    The files are saved by the Keras of constraints.txt; an older Keras of
+    the supported range (Colab's 3.10) reads them once the config keys it
+    does not know, all at their defaults, are dropped.
 
     Raises:
         DataError: the file is missing or cannot be read as a Keras model.
@@ -195,6 +210,8 @@ def load_pretrained(filename: str):
     except Exception as exc:  # noqa: BLE001  (any failure: reported as DataError below, with the fix)
         first = exc
     keras_version = getattr(tf.keras, "__version__", "?")
-    raise DataError(f"pretrained model {path} is unreadable ({type(first).__name__}, Keras {keras_version}): "
-                    f"restore it with `git checkout data/weights` or rebuild it with the script named in "
-                    f"data/README.md") from None
+    raise DataError(
+        f"pretrained model {path} is unreadable ({type(first).__name__}, Keras {keras_version}): "
+        f"restore it with `git checkout data/weights` or rebuild it with the script named in "
+        f"data/README.md"
+    ) from None

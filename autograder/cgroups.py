@@ -1,4 +1,5 @@
-"""A job's cgroups: its memory, process and CPU limits, and the freezer that empties it (cgroup v1 or v2).
+"""A job's cgroups: its memory, process and CPU limits, and the freezer
+that empties it (cgroup v1 or v2).
 
 `JobCgroups.create(name, ...)` makes one job's cgroups and sets its limits;
 `kernel` and `runner` say which cgroups the job's kernel (confine.py) and its
@@ -42,6 +43,7 @@ processes only in leaves ("no internal processes"), so the base is found thus:
 A hybrid host (v1 controllers, and a v2 hierarchy at /sys/fs/cgroup/unified)
 uses whichever offers more of the controllers (v1 on a tie).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -61,17 +63,23 @@ MOUNT = pathlib.Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpu", "freezer")
 CPU_PERIOD_US = 100_000
 PREFIX = "aekit-"  # every job cgroup's name: aekit-GRADERPID-N
-LEAF = "aekit-grader"  # v2: where the processes of the grader's own cgroup move, so jobs can go beside them
-V2_CONTROLLERS = ("memory", "pids", "cpu")  # enabled below the base; "freezer" is cgroup.kill / cgroup.freeze
+# v2: where the processes of the grader's own cgroup move, so jobs can go beside them
+LEAF = "aekit-grader"
+# enabled below the base; "freezer" is cgroup.kill / cgroup.freeze
+V2_CONTROLLERS = ("memory", "pids", "cpu")
 PROC_CGROUP = pathlib.Path("/proc/self/cgroup")
 SYSTEMD = pathlib.Path("/run/systemd/system")  # present when systemd runs this machine (sd_booted)
 CONTAINER_FLAGS = "--privileged --cgroupns=private (podman run or docker run)"
 STRAYS = "strays"  # a job's cgroup for the processes its kernel leaves running (strays.py)
-STUDENT = "student"  # v2: a job's cgroup above `kernel` and `strays`: every process of the student's, one pids.max
-STRAY_CPU = 0.1  # of one CPU, the most `strays` may use (cpu.max; v1 cpu.cfs_quota_us): weights act per CPU only
+# v2: a job's cgroup above `kernel` and `strays`: every process of the student's, one pids.max
+STUDENT = "student"
+# of one CPU, the most `strays` may use (cpu.max; v1 cpu.cfs_quota_us): weights act per CPU only
+STRAY_CPU = 0.1
 STRAY_QUOTA_US = int(CPU_PERIOD_US * STRAY_CPU)  # that cap per CPU_PERIOD_US
-STRAY_CPU_WEIGHT = 1  # v2 cpu.weight of `strays` (1..10000; the kernel's and the runner's leaves keep 100)
-STRAY_CPU_SHARES = 2  # v1 cpu.shares of `strays` (the least; each task in the job's own cgroup weighs 1024)
+# v2 cpu.weight of `strays` (1..10000; the kernel's and the runner's leaves keep 100)
+STRAY_CPU_WEIGHT = 1
+# v1 cpu.shares of `strays` (the least; each task in the job's own cgroup weighs 1024)
+STRAY_CPU_SHARES = 2
 
 
 def v1_roots(mount: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
@@ -86,7 +94,8 @@ def v1_roots(mount: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
 
 
 def _v2_mount(mount: pathlib.Path | None = None) -> pathlib.Path | None:
-    """The unified hierarchy's mount: /sys/fs/cgroup itself (v2), its `unified` folder (hybrid), or None."""
+    """The unified hierarchy's mount: /sys/fs/cgroup itself (v2), its
+    `unified` folder (hybrid), or None."""
     mount = mount or MOUNT
     for path in (mount, mount / "unified"):
         if (path / "cgroup.controllers").is_file():
@@ -95,7 +104,8 @@ def _v2_mount(mount: pathlib.Path | None = None) -> pathlib.Path | None:
 
 
 def _own_cgroup() -> str:
-    """This process's v2 cgroup, relative to the unified mount ("/" at the root of its cgroup namespace)."""
+    """This process's v2 cgroup, relative to the unified mount ("/" at the
+    root of its cgroup namespace)."""
     try:
         for line in PROC_CGROUP.read_text().splitlines():
             if line.startswith("0::"):
@@ -113,8 +123,8 @@ def _words(path: pathlib.Path) -> set[str]:
 
 
 def _delegated(path: pathlib.Path) -> bool:
-    """Did systemd delegate this cgroup (Delegate=yes: it then sets the `trusted.delegate` or `user.delegate`
-    attribute)?"""
+    """Did systemd delegate this cgroup (Delegate=yes: it then sets the
+    `trusted.delegate` or `user.delegate` attribute)?"""
     for name in ("trusted.delegate", "user.delegate"):
         try:
             if os.getxattr(path, name).strip() in (b"1", b"yes", b"true"):
@@ -133,8 +143,10 @@ def _kernel_at_least(version: tuple[int, int]) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Place:
-    """Where a v2 grader puts its jobs: `base` (None: nowhere), whether its own processes must first move into
-    the leaf, the controllers the base offers, and what stands in the way (`problem`, with what to do)."""
+    """Where a v2 grader puts its jobs: `base` (None: nowhere), whether its
+    own processes must first move into the leaf, the controllers the base
+    offers, and what stands in the way (`problem`, with what to do)."""
+
     mount: pathlib.Path
     base: pathlib.Path | None
     vacate: bool
@@ -157,26 +169,38 @@ def place(mount: pathlib.Path | None = None) -> Place | None:
     true_root = here == v2 and not (v2 / "cgroup.type").exists()
     writable = os.access(here, os.W_OK) and os.access(here / "cgroup.subtree_control", os.W_OK)
     offered = _words(here / "cgroup.controllers") & set(V2_CONTROLLERS)
-    if (here / "cgroup.kill").exists() or (here / "cgroup.freeze").exists() or \
-            (true_root and _kernel_at_least((5, 14))):
+    if (
+        (here / "cgroup.kill").exists()
+        or (here / "cgroup.freeze").exists()
+        or (true_root and _kernel_at_least((5, 14)))
+    ):
         offered |= {"freezer"}  # the root has neither file; its children have both from Linux 5.14
     if os.geteuid() != 0:
         return Place(v2, None, False, frozenset(offered), "not root (run the grader as root)")
     if not writable:
-        what = ("the cgroup file system is read-only here (run the container with its own writable cgroup: "
-                f"{CONTAINER_FLAGS})" if here == v2 else
-                f"cannot write to {here} (delegate it: systemd-run --scope -p Delegate=yes, or run as root "
-                "on the host)")
+        what = (
+            "the cgroup file system is read-only here (run the container "
+            f"with its own writable cgroup: {CONTAINER_FLAGS})"
+            if here == v2
+            else f"cannot write to {here} (delegate it: systemd-run "
+            "--scope -p Delegate=yes, or run as root on the host)"
+        )
         return Place(v2, None, False, frozenset(offered), what)
     if not true_root and here != v2 and SYSTEMD.is_dir() and not _delegated(here):
-        return Place(v2, None, False, frozenset(offered),
-                     f"systemd owns {here} and did not delegate it (run the grader under "
-                     "`systemd-run --scope -p Delegate=yes ...`)")
+        return Place(
+            v2,
+            None,
+            False,
+            frozenset(offered),
+            f"systemd owns {here} and did not delegate it (run the grader under "
+            "`systemd-run --scope -p Delegate=yes ...`)",
+        )
     return Place(v2, here, not true_root, frozenset(offered))
 
 
 def version() -> str:
-    """"v1" or "v2": the hierarchy jobs go in (a hybrid host picks the one offering more controllers)."""
+    """ "v1" or "v2": the hierarchy jobs go in (a hybrid host picks the one
+    offering more controllers)."""
     v2 = place()
     if v2 is None:
         return "v1"
@@ -187,7 +211,8 @@ def version() -> str:
 
 
 def available() -> list[str]:
-    """The CONTROLLERS this process can put a job under ("freezer" on v2: cgroup.kill or cgroup.freeze)."""
+    """The CONTROLLERS this process can put a job under ("freezer" on v2:
+    cgroup.kill or cgroup.freeze)."""
     if version() == "v1":
         return sorted(v1_roots())
     where = place()
@@ -195,17 +220,24 @@ def available() -> list[str]:
 
 
 def missing_reason(opt_in: str = "--unsafe") -> str | None:
-    """Why this machine's cgroups cannot hold a job to its limits (memory, processes, the freezer, the CPU
-    quota), with what to do about it, in one line; None when they can. On v2 this also prepares the base (the
-    grader's processes move into their leaf), so what could fail at the first job fails here."""
+    """Why this machine's cgroups cannot hold a job to its limits (memory,
+    processes, the freezer, the CPU quota), with what to do about it, in one line;
+    None when they can. On v2 this also prepares the base (the grader's processes
+    move into their leaf), so what could fail at the first job fails here."""
     if not platform.system() == "Linux":
-        return f"no cgroups on {platform.system()} (grade on Linux, e.g. in the grader's container, or pass {opt_in})"
+        return (
+            f"no cgroups on {platform.system()} (grade on Linux, e.g. in "
+            f"the grader's container, or pass {opt_in})"
+        )
     if version() == "v1":
         missing = sorted(set(CONTROLLERS) - set(v1_roots()))
         if not missing:
             return None
-        how = ("run the grader as root" if os.geteuid() != 0 else
-               f"mount them under {MOUNT}, or grade in the grader's container ({CONTAINER_FLAGS})")
+        how = (
+            "run the grader as root"
+            if os.geteuid() != 0
+            else f"mount them under {MOUNT}, or grade in the grader's container ({CONTAINER_FLAGS})"
+        )
         return f"cgroup limits missing ({', '.join(missing)}): {how}, or pass {opt_in}"
     where = place()
     missing = sorted(set(CONTROLLERS) - where.offered)
@@ -218,14 +250,22 @@ def missing_reason(opt_in: str = "--unsafe") -> str | None:
         how = [f"enable {enable} in {parent / 'cgroup.subtree_control'}"] if enable else []
         if "freezer" in missing:
             how.append("use Linux 5.14 or later (cgroup.kill)")
-        how += ["delegate a cgroup (systemd-run --scope -p Delegate=yes)", f"run the container with {CONTAINER_FLAGS}"]
-        return (f"cgroup v2 limits missing ({', '.join(missing)}) in {where.base}: {', '.join(how)}; "
-                f"or pass {opt_in}")
+        how += [
+            "delegate a cgroup (systemd-run --scope -p Delegate=yes)",
+            f"run the container with {CONTAINER_FLAGS}",
+        ]
+        return (
+            f"cgroup v2 limits missing ({', '.join(missing)}) in {where.base}: {', '.join(how)}; "
+            f"or pass {opt_in}"
+        )
     try:
         _prepare(where)
     except OSError as exc:
-        return (f"cannot set up the cgroup v2 limits under {where.base} ({exc.strerror or exc}): delegate a "
-                f"cgroup to the grader (systemd-run --scope -p Delegate=yes), or pass {opt_in}")
+        return (
+            f"cannot set up the cgroup v2 limits under {where.base} "
+            f"({exc.strerror or exc}): delegate a cgroup to the grader "
+            f"(systemd-run --scope -p Delegate=yes), or pass {opt_in}"
+        )
     return None
 
 
@@ -248,7 +288,8 @@ _RELEASE_REGISTERED = False
 
 
 def _move_all(source: pathlib.Path, dest: pathlib.Path) -> None:
-    """Move every process of cgroup `source` into `dest` (a few passes: a process may fork meanwhile)."""
+    """Move every process of cgroup `source` into `dest` (a few passes: a
+    process may fork meanwhile)."""
     for _ in range(20):
         pids = _pids([source])
         if not pids:
@@ -266,7 +307,8 @@ def _move_all(source: pathlib.Path, dest: pathlib.Path) -> None:
 
 
 def _prepare(where: Place) -> pathlib.Path:
-    """Make `where.base` ready for jobs: its processes in the leaf, the controllers enabled below it."""
+    """Make `where.base` ready for jobs: its processes in the leaf, the
+    controllers enabled below it."""
     global _RELEASE_REGISTERED
     base = where.base
     with _Locked(base):
@@ -285,8 +327,9 @@ def _prepare(where: Place) -> pathlib.Path:
 
 
 def release() -> None:
-    """Undo `_prepare` once no job is left under the base: the controllers it enabled off again, the leaf's
-    processes back where they were, the leaf removed (the grader at its end; its zygote when it is killed)."""
+    """Undo `_prepare` once no job is left under the base: the controllers
+    it enabled off again, the leaf's processes back where they were, the
+    leaf removed (the grader at its end; its zygote when it is killed)."""
     where = place()
     if where is None or where.base is None or not (where.base / LEAF).is_dir():
         return
@@ -297,7 +340,9 @@ def release() -> None:
                 return  # a job (this grader's or another's) or a cgroup not ours is still there
             enabled = _words(base / "cgroup.subtree_control")
             if enabled:
-                (base / "cgroup.subtree_control").write_text(" ".join("-" + c for c in sorted(enabled)))
+                (base / "cgroup.subtree_control").write_text(
+                    " ".join("-" + c for c in sorted(enabled))
+                )
             _move_all(base / LEAF, base)
             _remove_folders([base / LEAF])
     except OSError as exc:
@@ -327,7 +372,8 @@ def _text(path: pathlib.Path) -> str:
 
 
 def _events(path: pathlib.Path) -> dict[str, int]:
-    """A flat-keyed cgroup file ("name value" lines: memory.events, memory.oom_control) as a dict."""
+    """A flat-keyed cgroup file ("name value" lines: memory.events,
+    memory.oom_control) as a dict."""
     events = {}
     try:
         for line in path.read_text().splitlines():
@@ -340,15 +386,17 @@ def _events(path: pathlib.Path) -> dict[str, int]:
 
 @dataclasses.dataclass(frozen=True)
 class MemoryReport:
-    """What a job's memory cgroup says of it: did the out-of-memory killer strike, and its peak use (None:
-    unknown)."""
+    """What a job's memory cgroup says of it: did the out-of-memory killer
+    strike, and its peak use (None: unknown)."""
+
     out_of_memory: bool = False
     peak_bytes: int | None = None
 
 
 class JobCgroupsMissing(RuntimeError):
-    """A job's cgroups could not be made although the run started with them (removed or made read-only under
-    it): the job must not run without its limits, and the run stops as a failure of the machine (exit 75)."""
+    """A job's cgroups could not be made although the run started with them
+    (removed or made read-only under it): the job must not run without its
+    limits, and the run stops as a failure of the machine (exit 75)."""
 
 
 class JobCgroups:
@@ -363,18 +411,25 @@ class JobCgroups:
         return sorted(set(expected) - set(self.paths))
 
     def require(self, expected: list[str]) -> None:
-        """Raise JobCgroupsMissing when the job lacks a cgroup of one of the `expected` controllers."""
+        """Raise JobCgroupsMissing when the job lacks a cgroup of one of
+        the `expected` controllers."""
         lacking = self.lacking(expected)
         if lacking:
-            raise JobCgroupsMissing(f"a job's cgroups could not be made ({', '.join(lacking)}) although the run "
-                                    "started with them: no job may run without its limits")
+            raise JobCgroupsMissing(
+                f"a job's cgroups could not be made ({', '.join(lacking)}) although the run "
+                "started with them: no job may run without its limits"
+            )
 
     @classmethod
-    def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroups":
-        """The job's cgroups, made and limited (none where this machine offers none: `missing_reason` says so
-        before grading starts)."""
+    def create(
+        cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float
+    ) -> "JobCgroups":
+        """The job's cgroups, made and limited (none where this machine offers none:
+        `missing_reason` says so before grading starts)."""
         if version() == "v2":
-            return JobCgroupsV2.create(name, memory_bytes=memory_bytes, processes=processes, cpu_share=cpu_share)
+            return JobCgroupsV2.create(
+                name, memory_bytes=memory_bytes, processes=processes, cpu_share=cpu_share
+            )
         paths = {}
         for ctrl, root in v1_roots().items():
             path = root / name
@@ -402,21 +457,23 @@ class JobCgroups:
 
     @property
     def runner(self) -> dict[str, pathlib.Path]:
-        """The cgroups the job's grading run joins: what it builds counts against the job's memory and CPU; the
-        process limit and the freezer are the kernel's alone."""
+        """The cgroups the job's grading run joins: what it builds counts against the job's memory
+        and CPU; the process limit and the freezer are the kernel's alone."""
         return {k: v for k, v in self.paths.items() if k in ("memory", "cpu")}
 
     @property
     def student(self) -> dict[str, pathlib.Path]:
-        """The cgroups that hold every process of the student's (the kernel and what it started) and no other:
-        the pids and freezer ones (the grading run joins neither)."""
+        """The cgroups that hold every process of the student's (the kernel and what it started) and
+        no other: the pids and freezer ones (the grading run joins neither)."""
         return {k: v for k, v in self.paths.items() if k in ("pids", "freezer")}
 
     def kernel_pids(self) -> set[int]:
-        """The kernel's processes not moved into `strays`: in the job's kernel-only cgroup (pids or freezer: the
-        runner joins neither) and still in its cpu cgroup itself."""
+        """The kernel's processes not moved into `strays`: in the job's kernel-only cgroup (pids or
+        freezer: the runner joins neither) and still in its cpu cgroup itself."""
         only = [self.paths[c] for c in ("pids", "freezer") if c in self.paths]
-        return _pids(only[:1]) & _pids([self.paths["cpu"]]) if only and "cpu" in self.paths else set()
+        return (
+            _pids(only[:1]) & _pids([self.paths["cpu"]]) if only and "cpu" in self.paths else set()
+        )
 
     def strays_cgroup(self) -> pathlib.Path | None:
         """Where the processes a kernel leaves running go (its CPU weight is the least), or None."""
@@ -424,8 +481,8 @@ class JobCgroups:
         return strays if strays is not None and strays.is_dir() else None
 
     def cap_strays(self, capped: bool = True) -> None:
-        """Hold `strays` to STRAY_CPU (or lift that cap: killed processes need CPU to exit, and until they have,
-        they count against the job's process limit)."""
+        """Hold `strays` to STRAY_CPU (or lift that cap: killed processes need CPU to exit, and
+        until they have, they count against the job's process limit)."""
         strays = self.strays_cgroup()
         if strays is not None:
             _write(strays / "cpu.cfs_quota_us", str(STRAY_QUOTA_US if capped else -1))
@@ -435,8 +492,8 @@ class JobCgroups:
         return _pids([strays]) if strays is not None else set()
 
     def move_to_strays(self, pid: int) -> bool:
-        """Move one process of the kernel's into `strays` (v1: the cpu hierarchy only; it stays in the job's
-        memory, pids and freezer cgroups). False when it is gone or cannot move."""
+        """Move one process of the kernel's into `strays` (v1: the cpu hierarchy only; it stays in
+        the job's memory, pids and freezer cgroups). False when it is gone or cannot move."""
         strays = self.strays_cgroup()
         return strays is not None and _write(strays / "cgroup.procs", str(pid))
 
@@ -455,21 +512,28 @@ class JobCgroups:
         mem = self.paths.get("memory")
         if mem is None:
             return MemoryReport()
-        # memory.oom_control counts the out-of-memory killer's kills (Linux 4.13+); before, a peak at the limit
+        # memory.oom_control counts the out-of-memory killer's kills (Linux
+        # 4.13+); before, a peak at the limit
         events = _events(mem / "memory.oom_control")
-        peak, limit = _read_int(mem / "memory.max_usage_in_bytes"), _read_int(mem / "memory.limit_in_bytes")
+        peak, limit = (
+            _read_int(mem / "memory.max_usage_in_bytes"),
+            _read_int(mem / "memory.limit_in_bytes"),
+        )
         at_limit = peak is not None and limit is not None and peak >= limit * 0.98
         return MemoryReport(events["oom_kill"] > 0 if "oom_kill" in events else at_limit, peak)
 
 
 class JobCgroupsV2(JobCgroups):
-    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaf `runner` and `student`
-    (processes), whose leaves are `kernel` and `strays`; `paths` holds the job, the kernel's and the runner's
-    leaves."""
+    """One job's cgroup on the unified hierarchy: `job` (memory, CPU) with the leaf `runner` and
+    `student` (processes), whose leaves are `kernel` and `strays`; `paths` holds the job, the
+    kernel's and the runner's leaves."""
 
     def __init__(self, job: pathlib.Path | None):
-        super().__init__({} if job is None else
-                         {"job": job, "kernel": job / STUDENT / "kernel", "runner": job / "runner"})
+        super().__init__(
+            {}
+            if job is None
+            else {"job": job, "kernel": job / STUDENT / "kernel", "runner": job / "runner"}
+        )
         self.job = job
 
     @property
@@ -490,7 +554,9 @@ class JobCgroupsV2(JobCgroups):
             _write(strays / "cpu.max", f"{STRAY_QUOTA_US if capped else 'max'} {CPU_PERIOD_US}")
 
     @classmethod
-    def create(cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float) -> "JobCgroupsV2":
+    def create(
+        cls, name: str, *, memory_bytes: int, processes: int, cpu_share: float
+    ) -> "JobCgroupsV2":
         where = place()
         if where is None or where.base is None:
             return cls(None)
@@ -503,12 +569,14 @@ class JobCgroupsV2(JobCgroups):
             return cls(None)
         box = cls(job)
         _write(job / "memory.max", str(memory_bytes))
-        _write(job / "memory.swap.max", "0")  # absent without swap accounting: then there is no swap to use
+        # absent without swap accounting: then there is no swap to use
+        _write(job / "memory.swap.max", "0")
         if cpu_share > 0:
             _write(job / "cpu.max", f"{int(CPU_PERIOD_US * cpu_share)} {CPU_PERIOD_US}")
         student = job / STUDENT
         for node, children in ((job, ("runner", STUDENT)), (student, ("kernel", STRAYS))):
-            if not _write(node / "cgroup.subtree_control", "+pids +cpu"):  # the CPU cap of `strays` needs cpu
+            # the CPU cap of `strays` needs cpu
+            if not _write(node / "cgroup.subtree_control", "+pids +cpu"):
                 _write(node / "cgroup.subtree_control", "+pids")
             for child in children:
                 (node / child).mkdir(exist_ok=True)
@@ -529,7 +597,8 @@ class JobCgroupsV2(JobCgroups):
         return {"unified": self.paths["runner"]} if self.job else {}
 
     def _all(self) -> list[pathlib.Path]:
-        """The job's cgroup and every one below it (a kernel cannot make any, but the count costs nothing)."""
+        """The job's cgroup and every one below it (a kernel cannot make
+        any, but the count costs nothing)."""
         return _with_children([self.job]) if self.job is not None else []
 
     def empty(self, seconds: float = 10.0) -> bool:
@@ -538,10 +607,11 @@ class JobCgroupsV2(JobCgroups):
         return end_processes({"unified": self.job}, seconds) if self.job is not None else True
 
     def remove(self, seconds: float = 60.0) -> None:
-        """Remove the job's cgroups, innermost first, trying again until `seconds` pass: a large process killed
-        just before may take seconds to go, and a removed leaf's controllers go offline a moment after it (until
-        then its parent's removal fails with EBUSY), many times longer in an emulated machine. A process found
-        in them meanwhile is killed again. What stays is logged with the kernel's word on it."""
+        """Remove the job's cgroups, innermost first, trying again until `seconds` pass: a large
+        process killed just before may take seconds to go, and a removed leaf's controllers go
+        offline a moment after it (until then its parent's removal fails with EBUSY), many times
+        longer in an emulated machine. A process found in them meanwhile is killed again. What stays
+        is logged with the kernel's word on it."""
         self._last_report = self.memory_report()
         if self.job is None:
             return
@@ -555,8 +625,13 @@ class JobCgroupsV2(JobCgroups):
                 break
             time.sleep(0.1)
         if self.job.is_dir():
-            log.warning("cgroup %s stays after %g s: %s; processes %s", self.job, seconds,
-                        " ".join(_text(self.job / "cgroup.events").split()), sorted(_pids(self._all())))
+            log.warning(
+                "cgroup %s stays after %g s: %s; processes %s",
+                self.job,
+                seconds,
+                " ".join(_text(self.job / "cgroup.events").split()),
+                sorted(_pids(self._all())),
+            )
 
     def memory_report(self) -> MemoryReport:
         if self._last_report is not None:
@@ -565,11 +640,18 @@ class JobCgroupsV2(JobCgroups):
             return MemoryReport()
         events = _events(self.job / "memory.events")
         peak, limit = _read_int(self.job / "memory.peak"), _read_int(self.job / "memory.max")
-        at_limit = peak is not None and limit is not None and peak >= limit * 0.98 and events.get("max", 0) > 0
+        at_limit = (
+            peak is not None
+            and limit is not None
+            and peak >= limit * 0.98
+            and events.get("max", 0) > 0
+        )
         return MemoryReport(events.get("oom_kill", 0) > 0 or at_limit, peak)
 
 
-def _configure_v1(ctrl: str, path: pathlib.Path, memory_bytes: int, processes: int, cpu_share: float) -> None:
+def _configure_v1(
+    ctrl: str, path: pathlib.Path, memory_bytes: int, processes: int, cpu_share: float
+) -> None:
     if ctrl == "memory":
         for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
             _write(path / name, str(memory_bytes))
@@ -592,15 +674,18 @@ def _pids(paths) -> set[int]:
 
 def _with_children(paths) -> list[pathlib.Path]:
     """The cgroup folders and every one below them (a v1 job's `strays`)."""
-    return [pathlib.Path(folder) for path in paths if path.is_dir() for folder, _, _ in os.walk(path)]
+    return [
+        pathlib.Path(folder) for path in paths if path.is_dir() for folder, _, _ in os.walk(path)
+    ]
 
 
 def end_processes(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
-    """Kill every process in the cgroups (and those below them) until none is left, or `seconds` pass; True
-    when they are empty. v2 (`"unified"`): `cgroup.kill`; else (v1, or a v2 kernel without `cgroup.kill`)
-    freeze (v1 `freezer.state`, v2 `cgroup.freeze`), kill each process, thaw: frozen processes cannot fork
-    away while they are killed. Used for a whole job (`JobCgroups.empty`) and by the grading run for the
-    student's processes alone (`JobCgroups.student`) when it restarts a kernel."""
+    """Kill every process in the cgroups (and those below them) until none is left, or `seconds`
+    pass; True when they are empty. v2 (`"unified"`): `cgroup.kill`; else (v1, or a v2 kernel
+    without `cgroup.kill`) freeze (v1 `freezer.state`, v2 `cgroup.freeze`), kill each process, thaw:
+    frozen processes cannot fork away while they are killed. Used for a whole job
+    (`JobCgroups.empty`) and by the grading run for the student's processes alone
+    (`JobCgroups.student`) when it restarts a kernel."""
     unified = cgroups.get("unified")
     freezer = cgroups.get("freezer")
     end = time.monotonic() + seconds
@@ -611,8 +696,11 @@ def end_processes(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
         if unified is not None and _write(unified / "cgroup.kill", "1"):
             time.sleep(0.05)
             continue
-        frozen = (_write(unified / "cgroup.freeze", "1") if unified is not None
-                  else freezer is not None and _write(freezer / "freezer.state", "FROZEN"))
+        frozen = (
+            _write(unified / "cgroup.freeze", "1")
+            if unified is not None
+            else freezer is not None and _write(freezer / "freezer.state", "FROZEN")
+        )
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -628,7 +716,8 @@ def end_processes(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
 
 
 def _remove_folders(paths) -> None:
-    """Remove cgroup folders, innermost first (a cgroup's removal waits a moment for its last process to go)."""
+    """Remove cgroup folders, innermost first (a cgroup's removal waits a
+    moment for its last process to go)."""
     for path in sorted(paths, key=lambda p: len(p.parts), reverse=True):
         for _ in range(50):
             try:
@@ -641,9 +730,9 @@ def _remove_folders(paths) -> None:
 
 
 def remove_jobs(chosen: Callable[[pathlib.Path], bool]) -> None:
-    """Empty and remove each job whose cgroup `chosen(path)` picks: all its controllers at once, so a frozen job
-    is thawed and killed in one pass (emptying its memory cgroup alone would wait on processes the freezer
-    holds)."""
+    """Empty and remove each job whose cgroup `chosen(path)` picks: all its
+    controllers at once, so a frozen job is thawed and killed in one pass (emptying
+    its memory cgroup alone would wait on processes the freezer holds)."""
     if version() == "v2":
         where = place()
         for entry in sorted(where.base.glob(PREFIX + "[0-9]*") if where.base is not None else []):
@@ -653,15 +742,20 @@ def remove_jobs(chosen: Callable[[pathlib.Path], bool]) -> None:
                 job.remove()
         return
     roots = v1_roots()
-    names = {entry.name for root in roots.values() for entry in root.glob(PREFIX + "*") if chosen(entry)}
+    names = {
+        entry.name for root in roots.values() for entry in root.glob(PREFIX + "*") if chosen(entry)
+    }
     for name in sorted(names):
-        job = JobCgroups({ctrl: root / name for ctrl, root in roots.items() if (root / name).is_dir()})
+        job = JobCgroups(
+            {ctrl: root / name for ctrl, root in roots.items() if (root / name).is_dir()}
+        )
         job.empty()
         job.remove()
 
 
 def remove_cgroups_of(grader_pid: int) -> None:
-    """Empty and remove the cgroups of a grader's jobs, then give back the base: a job the grader was killed in
-    the middle of (even one it had just frozen) ends with it (what the undertaker's aftermath does for them)."""
+    """Empty and remove the cgroups of a grader's jobs, then give back the
+    base: a job the grader was killed in the middle of (even one it had just
+    frozen) ends with it (what the undertaker's aftermath does for them)."""
     remove_jobs(lambda entry: entry.name.startswith(f"{PREFIX}{grader_pid}-"))
     release()

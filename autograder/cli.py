@@ -1,4 +1,5 @@
 """Command line: each subcommand hands its arguments to one module's function."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,83 +19,162 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m autograder", description="Release, validate and grade the course notebooks.")
+    p = _Parser(
+        prog="python -m autograder", description="Release, validate and grade the course notebooks."
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader")
-    r.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 naming each notebook whose release is stale")
+    r.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 naming each notebook whose release is stale",
+    )
     r.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
 
     v = sub.add_parser("validate", help="run a notebook's visible tests and print what passed")
     v.add_argument("path", type=pathlib.Path, metavar="PATH.ipynb")
     v.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
 
-    s = sub.add_parser("selftest", help="check the reference passes, the release fails, "
-                                        "and every tests/submissions case scores as expected")
+    s = sub.add_parser(
+        "selftest",
+        help="check the reference passes, the release fails, "
+        "and every tests/submissions case scores as expected",
+    )
     s.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
     s.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2)
-    s.add_argument("--no-cases", action="store_true", help="only the reference and the blank release")
+    s.add_argument(
+        "--no-cases", action="store_true", help="only the reference and the blank release"
+    )
 
     g = sub.add_parser("grade", help="grade a class: folder of student folders, zip, or LMS zip")
     g.add_argument("submissions", type=pathlib.Path, metavar="SUBMISSIONS")
     g.add_argument("--out", type=pathlib.Path, required=True, help="results folder")
-    g.add_argument("--workers", type=_positive_int, default=default_workers(),
-                   help="notebooks graded at once (default: the machine's cores plus one, since a notebook "
-                        "spends part of its time waiting on its kernels)")
-    g.add_argument("--timeout", type=_positive_float, default=300.0,
-                   help="seconds one notebook may run (default 300)")
+    g.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=default_workers(),
+        help="notebooks graded at once (default: the machine's cores plus one, since a notebook "
+        "spends part of its time waiting on its kernels)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=300.0,
+        help="seconds one notebook may run (default 300)",
+    )
     g.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all six)")
     g.add_argument("--force", action="store_true", help="regrade everything, changed or not")
-    g.add_argument("--memory", type=_positive_float, default=4.0, metavar="GB",
-                   help="resident memory one notebook may use (default 4)")
+    g.add_argument(
+        "--memory",
+        type=_positive_float,
+        default=4.0,
+        metavar="GB",
+        help="resident memory one notebook may use (default 4)",
+    )
     g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
-    g.add_argument("--call-timeout", dest="call_seconds", type=_positive_float, metavar="SECONDS",
-                   help="seconds one test call or one of the student's cells may run before it is stopped "
-                        "(default: 30, or more for the notebooks that train in their tests; never more than a sixth of "
-                        "--timeout)")
-    g.add_argument("--unsafe", action="store_true",
-                   help="grade even where the kernels cannot be isolated (not root, no namespaces): a submission "
-                        "could then read solutions/ and the results")
-    g.add_argument("--roster", type=pathlib.Path, metavar="CSV",
-                   help="map LMS user ids to student ids (see docs/term.md)")
-    g.add_argument("--lms-regex", metavar="REGEX", help="file-name pattern of an LMS zip "
-                   "(groups student_id and notebook)")
-    g.add_argument("--final", action="store_true",
-                   help="record `missing` (0) for every known student without a result for a selected notebook "
-                        "(at the end of the term); without it a notebook not in the input is left as it was")
-    g.add_argument("--adopt", action="store_true",
-                   help="grade into a folder whose nbgrader_config.py or gradebook belongs to another course")
-    g.add_argument("--submission-times", type=pathlib.Path, metavar="CSV",
-                   help="the LMS's submission times: a Moodle grading worksheet, or lms_id|student_id, notebook, "
-                        "submitted_at (see docs/term.md)")
-    g.add_argument("--lms-timezone", metavar="ZONE",
-                   help="time zone of --submission-times without an offset, e.g. Europe/Berlin")
-    g.add_argument("--shard", metavar="K/N", help="grade only shard K of N (0 <= K < N): the students whose id "
-                   "hashes to K, into an --out of this shard's own; auto/N takes K from SLURM_ARRAY_TASK_ID or "
-                   "JOB_COMPLETION_INDEX; then `merge` the shards (docs/courses.md)")
-    g.add_argument("--verbose", action="store_true",
-                   help="also print the grader's debug messages (what it skipped or could not read, and why)")
+    g.add_argument(
+        "--call-timeout",
+        dest="call_seconds",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="seconds one test call or one of the student's cells may run before it is stopped "
+        "(default: 30, or more for the notebooks that train in their "
+        "tests; never more than a sixth of --timeout)",
+    )
+    g.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where the kernels cannot be isolated (not root, no namespaces): a "
+        "submission could then read solutions/ and the results",
+    )
+    g.add_argument(
+        "--roster",
+        type=pathlib.Path,
+        metavar="CSV",
+        help="map LMS user ids to student ids (see docs/term.md)",
+    )
+    g.add_argument(
+        "--lms-regex",
+        metavar="REGEX",
+        help="file-name pattern of an LMS zip (groups student_id and notebook)",
+    )
+    g.add_argument(
+        "--final",
+        action="store_true",
+        help="record `missing` (0) for every known student without a "
+        "result for a selected notebook (at the end of the term); without "
+        "it a notebook not in the input is left as it was",
+    )
+    g.add_argument(
+        "--adopt",
+        action="store_true",
+        help="grade into a folder whose nbgrader_config.py or gradebook belongs to another course",
+    )
+    g.add_argument(
+        "--submission-times",
+        type=pathlib.Path,
+        metavar="CSV",
+        help="the LMS's submission times: a Moodle grading worksheet, or lms_id|student_id, "
+        "notebook, submitted_at (see docs/term.md)",
+    )
+    g.add_argument(
+        "--lms-timezone",
+        metavar="ZONE",
+        help="time zone of --submission-times without an offset, e.g. Europe/Berlin",
+    )
+    g.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="grade only shard K of N (0 <= K < N): the students whose id "
+        "hashes to K, into an --out of this shard's own; auto/N takes K from SLURM_ARRAY_TASK_ID "
+        "or JOB_COMPLETION_INDEX; then `merge` the shards (docs/courses.md)",
+    )
+    g.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the grader's debug messages (what it skipped or could not read, and why)",
+    )
 
-    mg = sub.add_parser("merge", help="merge the results folders of `grade --shard K/N` runs into one")
+    mg = sub.add_parser(
+        "merge", help="merge the results folders of `grade --shard K/N` runs into one"
+    )
     mg.add_argument("shards", type=pathlib.Path, nargs="+", metavar="SHARD_RESULTS")
     mg.add_argument("--into", type=pathlib.Path, required=True, help="the class's results folder")
-    mg.add_argument("--db", metavar="URL", help="its gradebook's SQLAlchemy URL (default: sqlite in --into)")
-    mg.add_argument("--adopt", action="store_true",
-                    help="merge into a folder whose nbgrader_config.py or gradebook belongs to another course")
+    mg.add_argument(
+        "--db", metavar="URL", help="its gradebook's SQLAlchemy URL (default: sqlite in --into)"
+    )
+    mg.add_argument(
+        "--adopt",
+        action="store_true",
+        help="merge into a folder whose nbgrader_config.py or gradebook belongs to another course",
+    )
 
-    rv = sub.add_parser("review", help="open a results folder in JupyterLab's formgrader (prints the address)")
-    rv.add_argument("results", type=pathlib.Path, metavar="RESULTS", help="the --out folder of `grade`")
-    rv.add_argument("--port", type=_positive_int, default=8888, help="first port to try (default 8888)")
-    rv.add_argument("--db", metavar="URL", help="the gradebook's SQLAlchemy URL (default: the one RESULTS was graded "
-                    "or merged with, which its nbgrader_config.py names)")
+    rv = sub.add_parser(
+        "review", help="open a results folder in JupyterLab's formgrader (prints the address)"
+    )
+    rv.add_argument(
+        "results", type=pathlib.Path, metavar="RESULTS", help="the --out folder of `grade`"
+    )
+    rv.add_argument(
+        "--port", type=_positive_int, default=8888, help="first port to try (default 8888)"
+    )
+    rv.add_argument(
+        "--db",
+        metavar="URL",
+        help="the gradebook's SQLAlchemy URL (default: the one RESULTS was graded "
+        "or merged with, which its nbgrader_config.py names)",
+    )
 
     gs = sub.add_parser("gradescope", help="build a Gradescope autograder bundle")
     gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
     gs.add_argument("--notebooks", metavar="LIST", help="e.g. 05 (default: all six)")
 
-    sk = sub.add_parser("student-kit", help="build the student release zip: notebooks, aekit with its data, "
-                                            "environment files; no answers or hidden tests")
+    sk = sub.add_parser(
+        "student-kit",
+        help="build the student release zip: notebooks, aekit with its data, "
+        "environment files; no answers or hidden tests",
+    )
     sk.add_argument("--out", type=pathlib.Path, default=pathlib.Path("course.zip"))
 
     gr = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)
@@ -103,27 +183,56 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="the project's main job on its defaults (what `make demo` runs)")
 
-    ex = sub.add_parser("export", help="write the gradebook as a Canvas or Moodle import file (or a full CSV)")
+    ex = sub.add_parser(
+        "export", help="write the gradebook as a Canvas or Moodle import file (or a full CSV)"
+    )
     ex.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
-    ex.add_argument("--roster", type=pathlib.Path, help="class list CSV (student_id, lms_id, name, ...; docs/term.md)")
-    ex.add_argument("--results", type=pathlib.Path, default=pathlib.Path("results"),
-                    help="results folder holding gradebook.db (default results)")
-    ex.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in --results)")
+    ex.add_argument(
+        "--roster",
+        type=pathlib.Path,
+        help="class list CSV (student_id, lms_id, name, ...; docs/term.md)",
+    )
+    ex.add_argument(
+        "--results",
+        type=pathlib.Path,
+        default=pathlib.Path("results"),
+        help="results folder holding gradebook.db (default results)",
+    )
+    ex.add_argument(
+        "--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in --results)"
+    )
     ex.add_argument("--out", type=pathlib.Path, help="file to write (default: in --results)")
-    ex.add_argument("--due", nargs="+", action="extend", metavar="NOTEBOOK=ISO8601",
-                    help="store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00")
-    ex.add_argument("--late-policy", default="none", metavar="none|per-day:PCT|zero-after",
-                    help="penalty for late submissions (default none)")
-    ex.add_argument("--notebooks", metavar="LIST", help="e.g. 01,04 (default: every notebook in the gradebook)")
-    ex.add_argument("--lms-title", nargs="+", action="extend", metavar="NOTEBOOK=TITLE",
-                    help="the LMS assignment a notebook's column goes to, e.g. 01='Convolution as a matrix (1234)' "
-                         "(default: matched in a Canvas gradebook export given as --roster)")
+    ex.add_argument(
+        "--due",
+        nargs="+",
+        action="extend",
+        metavar="NOTEBOOK=ISO8601",
+        help="store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00",
+    )
+    ex.add_argument(
+        "--late-policy",
+        default="none",
+        metavar="none|per-day:PCT|zero-after",
+        help="penalty for late submissions (default none)",
+    )
+    ex.add_argument(
+        "--notebooks", metavar="LIST", help="e.g. 01,04 (default: every notebook in the gradebook)"
+    )
+    ex.add_argument(
+        "--lms-title",
+        nargs="+",
+        action="extend",
+        metavar="NOTEBOOK=TITLE",
+        help="the LMS assignment a notebook's column goes to, e.g. 01='Convolution as a matrix "
+        "(1234)' (default: matched in a Canvas gradebook export given as --roster)",
+    )
     return p
 
 
 def _positive(convert, expected: str, unit: str = ""):
-    """An argparse type: `convert(text)`, refused in one line unless it is more than 0 (at least 1 for whole
-    numbers)."""
+    """An argparse type: `convert(text)`, refused in one line unless it is
+    more than 0 (at least 1 for whole numbers)."""
+
     def parse(text: str):
         try:
             value = convert(text)
@@ -152,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the machine failed (a full disk, no fork, a lost cgroup): a scheduler retries
+    # the machine failed (a full disk, no fork, a lost cgroup): a scheduler retries
+    except Exception as exc:
         from . import exitcodes
 
         if exitcodes.for_exception(exc) is None:
@@ -162,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _show_debug(stream=None) -> logging.Handler:
-    """Send the grader's debug messages (every `autograder.*` logger's) to stderr; return the handler."""
+    """Send the grader's debug messages (every `autograder.*` logger's) to
+    stderr; return the handler."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     root = logging.getLogger("autograder")
@@ -172,7 +283,8 @@ def _show_debug(stream=None) -> logging.Handler:
 
 
 def _dispatch(args) -> int:
-    if getattr(args, "db", None):  # grade, merge, export, review: a bad gradebook URL is one line, exit 2
+    # grade, merge, export, review: a bad gradebook URL is one line, exit 2
+    if getattr(args, "db", None):
         from . import gradebook
 
         args.db = gradebook.check_url(args.db)
@@ -200,8 +312,11 @@ def _dispatch(args) -> int:
     if args.command == "selftest":
         from . import selftest
 
-        outcomes = selftest.run(resolve_assignments(args.notebooks), workers=args.workers,
-                                include_cases=not args.no_cases)
+        outcomes = selftest.run(
+            resolve_assignments(args.notebooks),
+            workers=args.workers,
+            include_cases=not args.no_cases,
+        )
         bad = [o for o in outcomes if o.problems]
         print(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
         return 1 if bad else 0
@@ -217,16 +332,30 @@ def _dispatch(args) -> int:
         shard_part = shard.parse(args.shard) if args.shard else None
         exitcodes.require_room(args.out)
         settings = grade.RunSettings(
-            assignments=resolve_assignments(args.notebooks), workers=args.workers, timeout=args.timeout,
-            force=args.force, db_url=args.db, lms_regex=args.lms_regex, memory_gb=args.memory,
-            call_seconds=args.call_seconds, unsafe=args.unsafe, roster=args.roster, final=args.final,
-            adopt=args.adopt, submission_times=args.submission_times, lms_timezone=args.lms_timezone,
-            shard=shard_part)
+            assignments=resolve_assignments(args.notebooks),
+            workers=args.workers,
+            timeout=args.timeout,
+            force=args.force,
+            db_url=args.db,
+            lms_regex=args.lms_regex,
+            memory_gb=args.memory,
+            call_seconds=args.call_seconds,
+            unsafe=args.unsafe,
+            roster=args.roster,
+            final=args.final,
+            adopt=args.adopt,
+            submission_times=args.submission_times,
+            lms_timezone=args.lms_timezone,
+            shard=shard_part,
+        )
         summary = grade.grade(args.submissions, args.out, settings)
         print("\n".join(grade.summary_lines(summary)))
         if not summary["graded_any"]:
-            print("autograder: no notebook could be graded (every one crashed or timed out): check the "
-                  "environment with `make test`", file=sys.stderr)
+            print(
+                "autograder: no notebook could be graded (every one crashed or timed out): check "
+                "the environment with `make test`",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if args.command == "merge":
@@ -252,7 +381,9 @@ def _dispatch(args) -> int:
         if args.out.is_dir():
             raise UsageError(f"--out {args.out} is a folder: give the path of a .zip to write")
         path = studentkit.build_kit(args.out)
-        print(f"wrote {path}: give it to students or `pip install` its folder into a JupyterHub image")
+        print(
+            f"wrote {path}: give it to students or `pip install` its folder into a JupyterHub image"
+        )
         return 0
     if args.command == "gradescope-run":
         from . import gradescope
@@ -261,12 +392,21 @@ def _dispatch(args) -> int:
     if args.command == "export":
         from . import export
 
-        done = export.export(args.format, results=args.results, db_url=args.db, roster=args.roster, out=args.out,
-                             due=args.due, late_policy=args.late_policy,
-                             notebooks=resolve_assignments(args.notebooks) if args.notebooks else None,
-                             titles=args.lms_title)
-        print(f"wrote {done['out']} ({done['students']} students, {done['notebooks']} notebooks) "
-              f"and {done['report']}" + "".join(f", {w}" for w in done["worksheets"]))
+        done = export.export(
+            args.format,
+            results=args.results,
+            db_url=args.db,
+            roster=args.roster,
+            out=args.out,
+            due=args.due,
+            late_policy=args.late_policy,
+            notebooks=resolve_assignments(args.notebooks) if args.notebooks else None,
+            titles=args.lms_title,
+        )
+        print(
+            f"wrote {done['out']} ({done['students']} students, {done['notebooks']} notebooks) "
+            f"and {done['report']}" + "".join(f", {w}" for w in done["worksheets"])
+        )
         return 0
     if args.command == "demo":
         from .demo import demo

@@ -7,6 +7,7 @@ may send. Decoding builds nothing but NumPy arrays, TensorFlow constants,
 Python scalars, containers and NumPy random generators, so no object of the
 other side's choosing is ever created.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,7 +22,8 @@ HOOK_KINDS = ("model", "remote", "handle", "mirror", "opt", "var")
 
 
 def encode(obj, depth: int = 0, hook=None):
-    """A JSON-ready description of `obj`; `hook(obj)` may describe objects first (None: not special)."""
+    """A JSON-ready description of `obj`; `hook(obj)` may describe objects
+    first (None: not special)."""
     import numpy as np
 
     if depth > MAX_DEPTH:
@@ -51,7 +53,8 @@ def encode(obj, depth: int = 0, hook=None):
 
 
 def decode(data, depth: int = 0, rngs: list | None = None, hook=None):
-    """The value `encode` described; `rngs` collects the random generators made; `hook(t, v)` decodes HOOK_KINDS.
+    """The value `encode` described; `rngs` collects the random generators
+    made; `hook(t, v)` decodes HOOK_KINDS.
 
     Raises:
         TypeError: the description is malformed or of a kind this side does not accept.

@@ -42,8 +42,8 @@ Renamed and resubmitted notebooks
 A file counts for a notebook when its name is the notebook's name followed by any
 number of resubmission suffixes: `05_vae.ipynb`, `05_vae-1.ipynb` (Canvas's own
 renaming, `Attachment.make_unique_filename`), `05_vae (1).ipynb` (browsers),
-`05_vae_final.ipynb`, `05_vae-v2.ipynb`, `05_VAE - Copy.ipynb`, and `Copy of 05_vae.ipynb` (Google Drive's and
-Colab's copy, any number of times). The latest one wins:
+`05_vae_final.ipynb`, `05_vae-v2.ipynb`, `05_VAE - Copy.ipynb`, and `Copy of 05_vae.ipynb` (Google
+Drive's and Colab's copy, any number of times). The latest one wins:
 
 * attempt number: the largest number in the suffix; a suffix with words only
   (`_final`, `_new`, ...) or a `Copy of ` prefix is attempt 1; the exact name is attempt 0;
@@ -62,7 +62,8 @@ a link member inside a zip) is `rejected` with the reason `link`. When a link's
 name is a notebook's name, that notebook is taken as not submitted for that
 student (no other candidate is used). Zips are unpacked safely: entries with
 absolute or `..` paths, links, or beyond the size limits are rejected and reported.
-"""
+"""  # noqa: E501  (a table or a command in the docstring, kept whole)
+
 from __future__ import annotations
 
 import dataclasses
@@ -87,22 +88,41 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_MEMBERS = 100_000
 MAX_ID_CHARS = 128
 REPORT_COLUMNS = ("source", "student_id", "notebook", "decision", "reason", "late", "submitted_at")
-ROSTER_COLUMNS = ("student_id", "lms_id", "name", "email", "id_number", "sis_user_id", "sis_login_id", "section")
+ROSTER_COLUMNS = (
+    "student_id",
+    "lms_id",
+    "name",
+    "email",
+    "id_number",
+    "sis_user_id",
+    "sis_login_id",
+    "section",
+)
 
-_SUFFIX_WORD = (r"(?:\(\d+\)|v?\d+|final|latest|new|updated|fixed|corrected|revised|resubmit(?:ted)?"
-                 r"|resubmission|submission|submit(?:ted)?|copy|done)")
-_NOTEBOOK_FILE = re.compile(r"^(?P<copy>(?:copy of )*)(?P<nb>" + "|".join(map(re.escape, ASSIGNMENTS)) + r")"
-                            r"(?P<suffix>(?:[ _.\-]*" + _SUFFIX_WORD + r")*)\.ipynb$", re.IGNORECASE)
+_SUFFIX_WORD = (
+    r"(?:\(\d+\)|v?\d+|final|latest|new|updated|fixed|corrected|revised|resubmit(?:ted)?"
+    r"|resubmission|submission|submit(?:ted)?|copy|done)"
+)
+_NOTEBOOK_FILE = re.compile(
+    r"^(?P<copy>(?:copy of )*)(?P<nb>" + "|".join(map(re.escape, ASSIGNMENTS)) + r")"
+    r"(?P<suffix>(?:[ _.\-]*" + _SUFFIX_WORD + r")*)\.ipynb$",
+    re.IGNORECASE,
+)
 _CANVAS_IDS = re.compile(r"_(?P<user_id>\d+)_(?P<file_id>\d+)_")
-_CANVAS_ANON = re.compile(r"^(?:(?P<late>late)_)?(?P<anon>anon_[A-Za-z0-9]+)_(?P<file_id>\d+)_(?P<original>.+)$",
-                          re.IGNORECASE | re.DOTALL)
-_MOODLE = re.compile(r"^(?P<name>[^_/]*)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL)
+_CANVAS_ANON = re.compile(
+    r"^(?:(?P<late>late)_)?(?P<anon>anon_[A-Za-z0-9]+)_(?P<file_id>\d+)_(?P<original>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_MOODLE = re.compile(
+    r"^(?P<name>[^_/]*)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL
+)
 _NOT_ID_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
 @dataclasses.dataclass
 class ReportEntry:
     """One file or folder seen, and what was decided about it."""
+
     source: str
     student_id: str | None
     notebook: str | None
@@ -117,9 +137,14 @@ class ReportEntry:
 
 
 def printable(name: str) -> str:
-    """`name` with control and invisible characters shown as escapes (safe to print on a terminal)."""
-    return "".join(ch if unicodedata.category(ch) not in _NOT_ID_CATEGORIES else
-                   (f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}") for ch in name)
+    """`name` with control and invisible characters shown as escapes (safe
+    to print on a terminal)."""
+    return "".join(
+        ch
+        if unicodedata.category(ch) not in _NOT_ID_CATEGORIES
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        for ch in name
+    )
 
 
 @dataclasses.dataclass
@@ -131,6 +156,7 @@ class Collection:
     folder seen; `late` and `submitted_at` (ISO 8601 as in the zip, no time zone, or None)
     are keyed like `files`; `names` holds a display name when one is known.
     """
+
     students: list[str]
     files: dict[tuple[str, str], pathlib.Path]
     skipped: list[str]
@@ -138,10 +164,14 @@ class Collection:
     late: dict[tuple[str, str], bool] = dataclasses.field(default_factory=dict)
     submitted_at: dict[tuple[str, str], str | None] = dataclasses.field(default_factory=dict)
     names: dict[str, str] = dataclasses.field(default_factory=dict)
-    lms_ids: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # the LMS id a file came under
-    late_marker: dict[tuple[str, str], bool | None] = dataclasses.field(default_factory=dict)  # the LMS's word
-    gradescope_times: dict[str, datetime.datetime] = dataclasses.field(default_factory=dict)  # by student id
-    not_on_roster: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (LMS id, name in the LMS)
+    # the LMS id a file came under
+    lms_ids: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    # the LMS's word
+    late_marker: dict[tuple[str, str], bool | None] = dataclasses.field(default_factory=dict)
+    # by student id
+    gradescope_times: dict[str, datetime.datetime] = dataclasses.field(default_factory=dict)
+    # (LMS id, name in the LMS)
+    not_on_roster: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -159,25 +189,41 @@ class RosterEntry:
 @dataclasses.dataclass
 class Roster:
     """A class list: `entries` in file order, looked up by student id or by LMS id."""
+
     entries: list[RosterEntry]
     by_student: dict[str, RosterEntry]
     by_lms: dict[str, RosterEntry]
-    lms_columns: list[str] = dataclasses.field(default_factory=list)  # a Canvas export's assignment columns
+    # a Canvas export's assignment columns
+    lms_columns: list[str] = dataclasses.field(default_factory=list)
     lms_points: dict[str, str] = dataclasses.field(default_factory=dict)  # their `Points Possible`
 
 
-CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
-_CANVAS_READ_ONLY = re.compile(r"(?:^|\s)(?:(?:Unposted )?(?:Current|Final) (?:Score|Points|Grade)|Override (?:Score|Grade))"
-                               r"$", re.IGNORECASE)
+CANVAS_IDENTITY = (
+    "Student",
+    "ID",
+    "SIS User ID",
+    "SIS Login ID",
+    "Integration ID",
+    "Root Account",
+    "Section",
+)
+_CANVAS_READ_ONLY = re.compile(
+    r"(?:^|\s)(?:(?:Unposted )?(?:Current|Final) (?:Score|Points|Grade)|Override (?:Score|Grade))"
+    r"$",
+    re.IGNORECASE,
+)
 
 
 def _canvas_gradebook(path: pathlib.Path, rows: list[list[str]]) -> Roster:
-    """Canvas's own gradebook export (Grades > Export) as a roster: `Student` is the name, `ID` the Canvas user
-    id (the student id, as in a Canvas zip graded without a roster), then SIS ids and `Section`; every other
-    column but Canvas's read-only totals is an assignment (`Title (id)`), kept in `lms_columns` for export."""
+    """Canvas's own gradebook export (Grades > Export) as a roster: `Student` is the name, `ID` the
+    Canvas user id (the student id, as in a Canvas zip graded without a roster), then SIS ids and
+    `Section`; every other column but Canvas's read-only totals is an assignment (`Title (id)`),
+    kept in `lms_columns` for export."""
     header = [_unquote(h).strip() for h in rows[0]]
     col = {h: i for i, h in enumerate(header)}
-    assignments = [h for h in header if h and h not in CANVAS_IDENTITY and not _CANVAS_READ_ONLY.search(h)]
+    assignments = [
+        h for h in header if h and h not in CANVAS_IDENTITY and not _CANVAS_READ_ONLY.search(h)
+    ]
     entries, by_student, by_lms, points = [], {}, {}, {}
 
     def cell(row, name):
@@ -191,20 +237,31 @@ def _canvas_gradebook(path: pathlib.Path, rows: list[list[str]]) -> Roster:
             continue
         if not cid.isdigit():
             continue  # Canvas's other header rows ("Manual Posting", "Read Only"), blank lines
-        if name == "Student, Test" or cid in by_student:  # Canvas's test student; a repeated row (two sections)
+        # Canvas's test student; a repeated row (two sections)
+        if name == "Student, Test" or cid in by_student:
             continue
-        entry = RosterEntry(cid, (cid,), name, "", "", cell(row, "SIS User ID"), cell(row, "SIS Login ID"),
-                            cell(row, "Section"))
+        entry = RosterEntry(
+            cid,
+            (cid,),
+            name,
+            "",
+            "",
+            cell(row, "SIS User ID"),
+            cell(row, "SIS Login ID"),
+            cell(row, "Section"),
+        )
         entries.append(entry)
         by_student[cid] = by_lms[cid] = entry
     if not entries:
-        raise UsageError(f"roster {path} looks like a Canvas gradebook export but lists no student with an ID")
+        raise UsageError(
+            f"roster {path} looks like a Canvas gradebook export but lists no student with an ID"
+        )
     return Roster(entries, by_student, by_lms, assignments, points)
 
 
 def load_roster(path: pathlib.Path | str) -> Roster:
-    """Read a roster CSV (UTF-8, a BOM is fine): one row per student, columns by header name; or Canvas's own
-    gradebook export (first columns `Student`, `ID`: see `_canvas_gradebook`).
+    """Read a roster CSV (UTF-8, a BOM is fine): one row per student, columns by header name; or
+    Canvas's own gradebook export (first columns `Student`, `ID`: see `_canvas_gradebook`).
 
     `student_id` is required (the id the kit grades under); optional: `lms_id` (the Canvas
     user id, or Moodle participant ids separated by `;`), `name`, `email`, `id_number`,
@@ -223,10 +280,14 @@ def load_roster(path: pathlib.Path | str) -> Roster:
     header = [re.sub(r"[\s\-]+", "_", _unquote(h).strip().lower()) for h in rows[0]]
     unknown = [h for h in header if h not in ROSTER_COLUMNS]
     if unknown:
-        raise UsageError(f"roster {path}: unknown column {unknown[0]!r}; the columns are "
-                         + ", ".join(ROSTER_COLUMNS))
+        raise UsageError(
+            f"roster {path}: unknown column {unknown[0]!r}; the columns are "
+            + ", ".join(ROSTER_COLUMNS)
+        )
     if "student_id" not in header:
-        raise UsageError(f"roster {path} has no student_id column: add one (the id the kit grades under)")
+        raise UsageError(
+            f"roster {path} has no student_id column: add one (the id the kit grades under)"
+        )
     entries, by_student, by_lms = [], {}, {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
@@ -240,12 +301,22 @@ def load_roster(path: pathlib.Path | str) -> Roster:
         if sid in by_student:
             raise UsageError(f"roster {path}, line {line}: student_id {sid!r} appears twice")
         lms_ids = tuple(p for p in re.split(r"[;\s]+", cells.get("lms_id", "")) if p)
-        entry = RosterEntry(sid, lms_ids, cells.get("name", ""), cells.get("email", ""), cells.get("id_number", ""),
-                            cells.get("sis_user_id", ""), cells.get("sis_login_id", ""), cells.get("section", ""))
+        entry = RosterEntry(
+            sid,
+            lms_ids,
+            cells.get("name", ""),
+            cells.get("email", ""),
+            cells.get("id_number", ""),
+            cells.get("sis_user_id", ""),
+            cells.get("sis_login_id", ""),
+            cells.get("section", ""),
+        )
         for lms in lms_ids:
             if lms in by_lms:
-                raise UsageError(f"roster {path}, line {line}: LMS id {lms} is also given to "
-                                 f"{by_lms[lms].student_id!r}; one LMS id belongs to one student")
+                raise UsageError(
+                    f"roster {path}, line {line}: LMS id {lms} is also given to "
+                    f"{by_lms[lms].student_id!r}; one LMS id belongs to one student"
+                )
             by_lms[lms] = entry
         by_student[sid] = entry
         entries.append(entry)
@@ -277,7 +348,8 @@ def student_id_problem(name: str) -> str | None:
 
 
 def match_notebook(filename: str) -> tuple[str, int] | None:
-    """`(notebook, attempt)` when `filename` is a course notebook, possibly renamed (see the module docstring)."""
+    """`(notebook, attempt)` when `filename` is a course notebook, possibly
+    renamed (see the module docstring)."""
     m = _NOTEBOOK_FILE.match(filename)
     if not m:
         return None
@@ -288,7 +360,8 @@ def match_notebook(filename: str) -> tuple[str, int] | None:
 
 
 def _notebook_named(name: str) -> str | None:
-    """The notebook a file or folder name stands for (a folder `05_vae`, a file `05_vae (1).ipynb`)."""
+    """The notebook a file or folder name stands for (a folder `05_vae`, a
+    file `05_vae (1).ipynb`)."""
     for a in ASSIGNMENTS:
         if name.lower() == a.lower():
             return a
@@ -309,7 +382,8 @@ class _Candidate:
     submitted_at: str | None = None
     note: str = ""
     lms_id: str = ""
-    marker: bool | None = None  # the LMS's late marker (Canvas's LATE, the --lms-regex group `late`), if it has one
+    # the LMS's late marker (Canvas's LATE, the --lms-regex group `late`), if it has one
+    marker: bool | None = None
 
     def key(self):
         return (self.attempt, self.file_id, self.mtime, self.source)
@@ -339,14 +413,17 @@ class _Collector:
         if key in self.owners:
             other_identity, other_source = self.owners[key]
             if other_identity != identity:
-                raise UsageError(f"{other_source} and {source} would both be student {sid!r}: "
-                                 "rename one (or fix the roster) so that each student has one id")
+                raise UsageError(
+                    f"{other_source} and {source} would both be student {sid!r}: "
+                    "rename one (or fix the roster) so that each student has one id"
+                )
             return
         self.owners[key] = (identity, source)
         self.students.append(sid)
 
     def lms_student(self, lms_id: str, source: str, display: str | None) -> tuple[str, str]:
-        """The student id for an LMS id (through the roster when given) and a note for the report."""
+        """The student id for an LMS id (through the roster when given) and
+        a note for the report."""
         note = ""
         if self.roster is not None and lms_id in self.roster.by_lms:
             entry = self.roster.by_lms[lms_id]
@@ -377,8 +454,14 @@ class _Collector:
             cands = sorted(self.candidates.get(key, []), key=_Candidate.key, reverse=True)
             if key in self.poisoned:
                 for c in cands:
-                    self.note(c.source, c.sid, c.notebook, "rejected",
-                              f"link: {self.poisoned[key]} is a link, so {c.notebook} is taken as not submitted")
+                    self.note(
+                        c.source,
+                        c.sid,
+                        c.notebook,
+                        "rejected",
+                        f"link: {self.poisoned[key]} is a link, so "
+                        f"{c.notebook} is taken as not submitted",
+                    )
                 continue
             best = cands[0]
             files[key] = best.path
@@ -387,25 +470,63 @@ class _Collector:
             lms_ids[key] = best.lms_id
             markers[key] = best.marker
             file_id = f", file id {best.file_id}" if best.file_id >= 0 else ""
-            why = "the only file for this notebook" if len(cands) == 1 else (
-                f"latest of {len(cands)} (attempt {best.attempt}{file_id}); over "
-                + ", ".join(c.source for c in cands[1:]))
-            self.report.append(ReportEntry(best.source, best.sid, best.notebook, "used",
-                                           "; ".join(p for p in (why, best.note) if p), best.late, best.submitted_at))
+            why = (
+                "the only file for this notebook"
+                if len(cands) == 1
+                else (
+                    f"latest of {len(cands)} (attempt {best.attempt}{file_id}); over "
+                    + ", ".join(c.source for c in cands[1:])
+                )
+            )
+            self.report.append(
+                ReportEntry(
+                    best.source,
+                    best.sid,
+                    best.notebook,
+                    "used",
+                    "; ".join(p for p in (why, best.note) if p),
+                    best.late,
+                    best.submitted_at,
+                )
+            )
             for c in cands[1:]:
-                self.report.append(ReportEntry(c.source, c.sid, c.notebook, "superseded",
-                                               f"an earlier attempt: {best.source} is used", c.late, c.submitted_at))
+                self.report.append(
+                    ReportEntry(
+                        c.source,
+                        c.sid,
+                        c.notebook,
+                        "superseded",
+                        f"an earlier attempt: {best.source} is used",
+                        c.late,
+                        c.submitted_at,
+                    )
+                )
         if self.roster is not None:
             for sid in self.students:
                 entry = self.roster.by_student.get(sid)
                 if entry is not None and entry.name:
                     self.names[sid] = entry.name
-        return Collection(sorted(self.students), files, self.skipped, self.report, late, submitted_at, self.names,
-                          lms_ids, markers, self.gradescope_times, sorted(self.not_on_roster.items()))
+        return Collection(
+            sorted(self.students),
+            files,
+            self.skipped,
+            self.report,
+            late,
+            submitted_at,
+            self.names,
+            lms_ids,
+            markers,
+            self.gradescope_times,
+            sorted(self.not_on_roster.items()),
+        )
 
 
-def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | None = None,
-            roster: Roster | pathlib.Path | str | None = None) -> Collection:
+def collect(
+    source: pathlib.Path,
+    unpack_dir: pathlib.Path,
+    lms_regex: str | None = None,
+    roster: Roster | pathlib.Path | str | None = None,
+) -> Collection:
     """Find every student's notebooks in a folder or zip (see the module docstring).
 
     Raises:
@@ -423,7 +544,9 @@ def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | Non
         except re.error as exc:
             raise UsageError(f"--lms-regex is not a valid regular expression: {exc}") from None
         if not {"student_id", "notebook"} <= set(regex.groupindex):
-            raise UsageError("--lms-regex needs the named groups (?P<student_id>...) and (?P<notebook>...)")
+            raise UsageError(
+                "--lms-regex needs the named groups (?P<student_id>...) and (?P<notebook>...)"
+            )
     if not os.path.lexists(source):
         raise UsageError(f"{source} does not exist: give a folder of student folders or a .zip")
     c = _Collector(roster)
@@ -440,24 +563,42 @@ def collect(source: pathlib.Path, unpack_dir: pathlib.Path, lms_regex: str | Non
         _collect_folder(source, c, times=None)
     found = c.finish()
     if not found.students:
-        seen = f" ({len(found.report)} entries seen, e.g. {found.skipped[0]})" if found.skipped else ""
-        raise UsageError(f"no student found in {source}{seen}: expect <student_id>/05_vae.ipynb, a Canvas or "
-                         "Moodle download, or set --lms-regex")
+        seen = (
+            f" ({len(found.report)} entries seen, e.g. {found.skipped[0]})" if found.skipped else ""
+        )
+        raise UsageError(
+            f"no student found in {source}{seen}: expect <student_id>/05_vae.ipynb, a Canvas or "
+            "Moodle download, or set --lms-regex"
+        )
     return found
 
 
 def write_report(collection: Collection, path: pathlib.Path | str) -> pathlib.Path:
-    """Write `collection.report` as a CSV (columns `REPORT_COLUMNS`), every cell CSV-injection safe."""
+    """Write `collection.report` as a CSV (columns `REPORT_COLUMNS`), every
+    cell CSV-injection safe."""
     from .csvsafe import write_csv
 
-    rows = [(e.source, e.student_id, e.notebook, e.decision, e.reason,
-             "" if e.late is None else ("yes" if e.late else "no"), e.submitted_at) for e in collection.report]
+    rows = [
+        (
+            e.source,
+            e.student_id,
+            e.notebook,
+            e.decision,
+            e.reason,
+            "" if e.late is None else ("yes" if e.late else "no"),
+            e.submitted_at,
+        )
+        for e in collection.report
+    ]
     return write_csv(path, REPORT_COLUMNS, rows)
 
 
 # ---------------------------------------------------------------- folders
 
-def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | None, prefix: str = "") -> None:
+
+def _collect_folder(
+    root: pathlib.Path, c: _Collector, times: dict[str, str] | None, prefix: str = ""
+) -> None:
     """One sub-folder per student under `root` (`prefix` is how the report names `root`)."""
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         src = prefix + entry.name
@@ -469,10 +610,22 @@ def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | N
             sid = entry.name if problem is None else None
             if sid is not None:
                 c.claim(sid, ("folder", entry.name), src)
-            c.note(src, sid, None, "rejected", "link: a student folder that is a symbolic link is not followed")
+            c.note(
+                src,
+                sid,
+                None,
+                "rejected",
+                "link: a student folder that is a symbolic link is not followed",
+            )
             continue
         if not entry.is_dir(follow_symlinks=False):
-            c.note(src, None, None, "unmatched", "a file at the top level: expected one folder per student")
+            c.note(
+                src,
+                None,
+                None,
+                "unmatched",
+                "a file at the top level: expected one folder per student",
+            )
             continue
         if problem is not None:
             c.note(src, None, None, "rejected", f"cannot be a student id: {problem}")
@@ -481,11 +634,24 @@ def _collect_folder(root: pathlib.Path, c: _Collector, times: dict[str, str] | N
         seen = len(c.report) + sum(map(len, c.candidates.values()))
         _walk_student(pathlib.Path(entry.path), src, entry.name, c, times)
         if len(c.report) + sum(map(len, c.candidates.values())) == seen:
-            c.note(src, entry.name, None, "unmatched", "an empty student folder: every notebook counts as missing")
+            c.note(
+                src,
+                entry.name,
+                None,
+                "unmatched",
+                "an empty student folder: every notebook counts as missing",
+            )
 
 
-def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times: dict[str, str] | None,
-                  file_id: int = -1, lms_id: str = "") -> None:
+def _walk_student(
+    folder: pathlib.Path,
+    src: str,
+    sid: str,
+    c: _Collector,
+    times: dict[str, str] | None,
+    file_id: int = -1,
+    lms_id: str = "",
+) -> None:
     """Every file and folder under one student's folder, links rejected and never followed."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         here = pathlib.Path(dirpath)
@@ -514,23 +680,51 @@ def _walk_student(folder: pathlib.Path, src: str, sid: str, c: _Collector, times
                 when = gradescope_time(here)
                 if when is not None:
                     c.gradescope_times[sid] = when
-                    c.report.append(ReportEntry(source, sid, None, "used", f"Gradescope's submission time "
-                                                f"(created_at {when.isoformat()})"))
+                    c.report.append(
+                        ReportEntry(
+                            source,
+                            sid,
+                            None,
+                            "used",
+                            f"Gradescope's submission time (created_at {when.isoformat()})",
+                        )
+                    )
                     continue
             if m is None:
-                why = ("a notebook whose name is none of the course notebooks (" + ", ".join(ASSIGNMENTS) + ")"
-                       if name.lower().endswith(".ipynb") else "not a notebook")
+                why = (
+                    "a notebook whose name is none of the course notebooks ("
+                    + ", ".join(ASSIGNMENTS)
+                    + ")"
+                    if name.lower().endswith(".ipynb")
+                    else "not a notebook"
+                )
                 c.note(source, sid, None, "unmatched", why)
                 continue
             nb, attempt = m
             parents = rel_dir.parts
-            if not (len(parents) == 0 or (len(parents) == 1 and _notebook_named(parents[0]) == nb
-                                          and parents[0].lower() == nb.lower())):
-                c.note(source, sid, nb, "unmatched", f"{nb} inside {rel_dir.as_posix()}/: the kit reads "
-                       f"<student>/{nb}.ipynb or <student>/{nb}/{nb}.ipynb only")
+            if not (
+                len(parents) == 0
+                or (
+                    len(parents) == 1
+                    and _notebook_named(parents[0]) == nb
+                    and parents[0].lower() == nb.lower()
+                )
+            ):
+                c.note(
+                    source,
+                    sid,
+                    nb,
+                    "unmatched",
+                    f"{nb} inside {rel_dir.as_posix()}/: the kit reads "
+                    f"<student>/{nb}.ipynb or <student>/{nb}/{nb}.ipynb only",
+                )
                 continue
             stamp = times.get(full.as_posix()) if times is not None else None
-            c.add(_Candidate(source, full, sid, nb, attempt, file_id, st.st_mtime, False, stamp, "", lms_id))
+            c.add(
+                _Candidate(
+                    source, full, sid, nb, attempt, file_id, st.st_mtime, False, stamp, "", lms_id
+                )
+            )
 
 
 def parts_of(rel_dir: pathlib.Path) -> tuple[str, ...]:
@@ -540,28 +734,45 @@ def parts_of(rel_dir: pathlib.Path) -> tuple[str, ...]:
 
 def _reject_link(c: _Collector, source: str, sid: str, name: str) -> None:
     nb = _notebook_named(name)
-    c.note(source, sid, nb, "rejected", "link: symbolic links are never followed"
-           + (f"; {nb} is taken as not submitted" if nb else ""))
+    c.note(
+        source,
+        sid,
+        nb,
+        "rejected",
+        "link: symbolic links are never followed"
+        + (f"; {nb} is taken as not submitted" if nb else ""),
+    )
     if nb is not None:
         c.poison(sid, nb, source)
 
 
 # ---------------------------------------------------------------- zips
 
-def _collect_unpacked(root: pathlib.Path, times: dict[str, str], refused: list[str], c: _Collector,
-                      regex: re.Pattern | None) -> None:
+
+def _collect_unpacked(
+    root: pathlib.Path,
+    times: dict[str, str],
+    refused: list[str],
+    c: _Collector,
+    regex: re.Pattern | None,
+) -> None:
     """Decide the zip's layout (class folder, Moodle, Canvas, --lms-regex) and collect it."""
     prefix = ""
     visible = [p for p in sorted(root.iterdir()) if p.name not in ("__MACOSX", ".DS_Store")]
-    if (len(visible) == 1 and visible[0].is_dir() and not _MOODLE.match(visible[0].name)
-            and not _has_notebook_at_top(visible[0]) and regex is None):
+    if (
+        len(visible) == 1
+        and visible[0].is_dir()
+        and not _MOODLE.match(visible[0].name)
+        and not _has_notebook_at_top(visible[0])
+        and regex is None
+    ):
         for p in sorted(root.iterdir()):
             if p != visible[0]:
                 c.note(p.name, None, None, "unmatched", "macOS metadata, not a submission")
         root = visible[0]
         prefix = root.name + "/"
         visible = [p for p in sorted(root.iterdir())]
-    refused_here = [r[len(prefix):] for r in refused if r.startswith(prefix)]
+    refused_here = [r[len(prefix) :] for r in refused if r.startswith(prefix)]
     tops = [p for p in visible if p.name not in ("__MACOSX", ".DS_Store")]
     if regex is not None:
         _collect_regex(root, prefix, times, c, regex)
@@ -579,14 +790,17 @@ def _has_notebook_at_top(folder: pathlib.Path) -> bool:
 
 
 def _apply_refused_links(refused: list[str], prefix: str, c: _Collector) -> None:
-    """A link member of the zip (never extracted) makes its notebook not submitted for its student."""
+    """A link member of the zip (never extracted) makes its notebook not
+    submitted for its student."""
     for rel in refused:
         parts = rel.split("/")
         if len(parts) < 2:
             parsed = _parse_canvas(parts[0]) if parts and parts[0] else None
             if parsed is not None and parsed[5] is not None:
                 lms = parsed[2]
-                sid = c.roster.by_lms[lms].student_id if c.roster and lms in c.roster.by_lms else lms
+                sid = (
+                    c.roster.by_lms[lms].student_id if c.roster and lms in c.roster.by_lms else lms
+                )
                 if sid in c.students:
                     c.poison(sid, parsed[5][0], prefix + rel)
             continue
@@ -612,25 +826,59 @@ def _collect_canvas(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
         parsed = _parse_canvas(path.name)
         if parsed is None:
             m = _MOODLE.match(path.name)
-            c.note(src, None, None, "unmatched", "not a Canvas submission file name "
-                   "(<name>[_LATE]_<user id>_<file id>_<file name>)" if not m else "a Moodle name among Canvas files")
+            c.note(
+                src,
+                None,
+                None,
+                "unmatched",
+                "not a Canvas submission file name (<name>[_LATE]_<user id>_<file id>_<file name>)"
+                if not m
+                else "a Moodle name among Canvas files",
+            )
             continue
         slug, late, lms_id, file_id, original, nbm = parsed
         sid, note = c.lms_student(lms_id, src, slug or None)
         if nbm is None:
-            c.note(src, sid, None, "unmatched", f"the submitted file {original!r} is not a course notebook")
+            c.note(
+                src,
+                sid,
+                None,
+                "unmatched",
+                f"the submitted file {original!r} is not a course notebook",
+            )
             continue
         st = os.lstat(path)
-        c.add(_Candidate(src, path, sid, nbm[0], nbm[1], file_id, st.st_mtime, late,
-                         times.get(path.as_posix()), note, lms_id, late))
+        c.add(
+            _Candidate(
+                src,
+                path,
+                sid,
+                nbm[0],
+                nbm[1],
+                file_id,
+                st.st_mtime,
+                late,
+                times.get(path.as_posix()),
+                note,
+                lms_id,
+                late,
+            )
+        )
 
 
 def _parse_canvas(name: str):
-    """(slug, late, user id, file id, original name, (notebook, attempt) or None), or None if not Canvas."""
+    """(slug, late, user id, file id, original name, (notebook, attempt) or
+    None), or None if not Canvas."""
     m = _CANVAS_ANON.match(name)
     if m:
-        return ("", bool(m.group("late")), m.group("anon"), int(m.group("file_id")), m.group("original"),
-                match_notebook(m.group("original")))
+        return (
+            "",
+            bool(m.group("late")),
+            m.group("anon"),
+            int(m.group("file_id")),
+            m.group("original"),
+            match_notebook(m.group("original")),
+        )
     splits = []
     pos = 0
     while (m := _CANVAS_IDS.search(name, pos)) is not None:
@@ -640,7 +888,7 @@ def _parse_canvas(name: str):
         return None
     fallback = None
     for m in splits:
-        slug, original = name[:m.start()], name[m.end():]
+        slug, original = name[: m.start()], name[m.end() :]
         late = False
         if slug.lower() == "late" or slug.lower().endswith("_late"):
             late, slug = True, slug[:-4].rstrip("_")
@@ -657,10 +905,21 @@ def _collect_moodle(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
         src = prefix + path.name
         m = _MOODLE.match(path.name)
         if m is None:
-            c.note(src, None, None, "unmatched", "not a Moodle participant folder "
-                   "(<Full Name>_<participant id>_assignsubmission_file_)")
+            c.note(
+                src,
+                None,
+                None,
+                "unmatched",
+                "not a Moodle participant folder "
+                "(<Full Name>_<participant id>_assignsubmission_file_)",
+            )
             continue
-        display, lms_id, plugin, rest = m.group("name"), m.group("uid"), m.group("plugin"), m.group("rest")
+        display, lms_id, plugin, rest = (
+            m.group("name"),
+            m.group("uid"),
+            m.group("plugin"),
+            m.group("rest"),
+        )
         if path.is_symlink():
             c.note(src, None, None, "rejected", "link: symbolic links are never followed")
             continue
@@ -669,20 +928,43 @@ def _collect_moodle(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
             c.note(src, sid, None, "unmatched", f"Moodle '{plugin}' submission, not a file upload")
             continue
         if path.is_dir():
-            c.report.append(ReportEntry(src, sid, None, "used", f"Moodle participant {lms_id} ({display})"
-                                        + (f"; {note}" if note else "")))
+            c.report.append(
+                ReportEntry(
+                    src,
+                    sid,
+                    None,
+                    "used",
+                    f"Moodle participant {lms_id} ({display})" + (f"; {note}" if note else ""),
+                )
+            )
             _walk_student(path, src, sid, c, times, lms_id=lms_id)
             continue
         nbm = match_notebook(rest)
         if nbm is None:
-            c.note(src, sid, None, "unmatched", f"the submitted file {rest!r} is not a course notebook")
+            c.note(
+                src, sid, None, "unmatched", f"the submitted file {rest!r} is not a course notebook"
+            )
             continue
-        c.add(_Candidate(src, path, sid, nbm[0], nbm[1], -1, os.lstat(path).st_mtime, False,
-                         times.get(path.as_posix()), note, lms_id))
+        c.add(
+            _Candidate(
+                src,
+                path,
+                sid,
+                nbm[0],
+                nbm[1],
+                -1,
+                os.lstat(path).st_mtime,
+                False,
+                times.get(path.as_posix()),
+                note,
+                lms_id,
+            )
+        )
 
 
-def _collect_regex(root: pathlib.Path, prefix: str, times: dict[str, str], c: _Collector,
-                   regex: re.Pattern) -> None:
+def _collect_regex(
+    root: pathlib.Path, prefix: str, times: dict[str, str], c: _Collector, regex: re.Pattern
+) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         src = prefix + rel
@@ -692,21 +974,47 @@ def _collect_regex(root: pathlib.Path, prefix: str, times: dict[str, str], c: _C
             nb = m.group("notebook")
             nbm = match_notebook(nb if nb.lower().endswith(".ipynb") else nb + ".ipynb")
         if not m or nbm is None:
-            c.note(src, None, None, "unmatched", "name does not match --lms-regex with a course notebook")
+            c.note(
+                src,
+                None,
+                None,
+                "unmatched",
+                "name does not match --lms-regex with a course notebook",
+            )
             continue
         raw = m.group("student_id")
         if (why := student_id_problem(raw)) is not None:
             c.note(src, None, nbm[0], "rejected", f"{raw!r} cannot be a student id: {why}")
             continue
         groups = m.groupdict()
-        attempt = int(groups["attempt"]) if groups.get("attempt") and groups["attempt"].isdigit() else nbm[1]
+        attempt = (
+            int(groups["attempt"])
+            if groups.get("attempt") and groups["attempt"].isdigit()
+            else nbm[1]
+        )
         sid, note = c.lms_student(raw, src, None)
         marker = bool(groups.get("late")) if "late" in regex.groupindex else None
-        c.add(_Candidate(src, path, sid, nbm[0], attempt, -1, os.lstat(path).st_mtime, bool(groups.get("late")),
-                         times.get(path.as_posix()), note, raw, marker))
+        c.add(
+            _Candidate(
+                src,
+                path,
+                sid,
+                nbm[0],
+                attempt,
+                -1,
+                os.lstat(path).st_mtime,
+                bool(groups.get("late")),
+                times.get(path.as_posix()),
+                note,
+                raw,
+                marker,
+            )
+        )
 
 
-def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> tuple[dict[str, str], list[str]]:
+def _safe_extract(
+    archive: pathlib.Path, dest: pathlib.Path, c: _Collector
+) -> tuple[dict[str, str], list[str]]:
     """Extract regular files only, inside `dest`, within the size limits.
 
     Returns the ISO date_time of each extracted file (by its path) and the names of the
@@ -723,7 +1031,10 @@ def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> t
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise UsageError(f"{archive} has {len(infos)} entries (more than {MAX_MEMBERS}): is it a submissions zip?")
+            raise UsageError(
+                f"{archive} has {len(infos)} entries (more than "
+                f"{MAX_MEMBERS}): is it a submissions zip?"
+            )
         for info in infos:
             name = info.filename
             if info.is_dir():
@@ -732,11 +1043,21 @@ def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> t
             norm = name.replace("\\", "/")
             parts = pathlib.PurePosixPath(norm).parts
             if stat.S_ISLNK(mode):
-                c.note(name, None, _notebook_named(parts[-1]) if parts else None, "rejected",
-                       "link: a link inside the zip is never extracted")
+                c.note(
+                    name,
+                    None,
+                    _notebook_named(parts[-1]) if parts else None,
+                    "rejected",
+                    "link: a link inside the zip is never extracted",
+                )
                 links.append(norm)
                 continue
-            if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]) or not parts:
+            if (
+                name.startswith(("/", "\\"))
+                or ".." in parts
+                or (parts and ":" in parts[0])
+                or not parts
+            ):
                 c.note(name, None, None, "rejected", "path leaves the folder")
                 continue
             if any("\x00" in p for p in parts):
@@ -766,13 +1087,22 @@ def _safe_extract(archive: pathlib.Path, dest: pathlib.Path, c: _Collector) -> t
                     out.write(chunk)
             if written > MAX_ENTRY_BYTES:
                 target.unlink()
-                c.note(name, None, None, "rejected", f"larger than {MAX_ENTRY_BYTES // 2**20} MB once unpacked")
+                c.note(
+                    name,
+                    None,
+                    None,
+                    "rejected",
+                    f"larger than {MAX_ENTRY_BYTES // 2**20} MB once unpacked",
+                )
                 continue
             total += written
             try:
                 stamp = datetime.datetime(*info.date_time)
                 times[target.as_posix()] = stamp.isoformat()
                 os.utime(target, (time.mktime(stamp.timetuple()),) * 2)
-            except (ValueError, OverflowError, OSError) as exc:  # the zip's own time is only a fallback
-                log.debug("%s: the zip's time %r of %s not kept: %s", archive, info.date_time, name, exc)
+            # the zip's own time is only a fallback
+            except (ValueError, OverflowError, OSError) as exc:
+                log.debug(
+                    "%s: the zip's time %r of %s not kept: %s", archive, info.date_time, name, exc
+                )
     return times, links

@@ -33,6 +33,7 @@ one imports: `messages` (the job's `SandboxConfig`, the zygote's requests),
 `zygotelink` (the zygote's socket), `lifeline` (dying with the parent) and
 `jobspace` (the kernel's home and files). The grader never imports it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -51,18 +52,45 @@ from .messages import RUNNER_PID_ENV, KernelStart, Limits, MessageError, Sandbox
 
 log = logging.getLogger(__name__)
 
-CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = \
-    1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = (
+    0x00020000,
+    0x40000000,
+    0x08000000,
+    0x20000000,
+)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1,
+    2,
+    4,
+    8,
+    32,
+    4096,
+    16384,
+    1 << 18,
+)
 MNT_DETACH = 2
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 HOME = "/home/student"
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "MPLBACKEND",
-            "NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-            "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONPATH", "AEKIT_GRADE_SEED")
-STANDIN_KILL_SECONDS = 0.5  # a kernel's stand-in told to end (SIGTERM) kills the kernel this long after
+ENV_KEEP = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "PYTHONHASHSEED",
+    "MPLBACKEND",
+    "NBGRADER_EXECUTION",
+    "NBGRADER_VALIDATING",
+    "OMP_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "PYTHONPATH",
+    "AEKIT_GRADE_SEED",
+)
+# a kernel's stand-in told to end (SIGTERM) kills the kernel this long after
+STANDIN_KILL_SECONDS = 0.5
 
 
 def _check(ok: bool, what: str) -> None:
@@ -70,15 +98,31 @@ def _check(ok: bool, what: str) -> None:
         raise OSError(ctypes.get_errno(), what)
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(jobspace.libc().mount(source.encode() if source else None, target.encode(),
-                      fstype.encode() if fstype else None, flags,
-                      data.encode() if data else None) == 0, f"cannot mount {target}")
+def _mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None
+) -> None:
+    _check(
+        jobspace.libc().mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        )
+        == 0,
+        f"cannot mount {target}",
+    )
 
 
 def _tmpfs(target: str, size: int, mode: str = "0755", inodes: int = 16384) -> None:
     os.makedirs(target, exist_ok=True)
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},nr_inodes={inodes},mode={mode}")
+    _mount(
+        "tmpfs",
+        target,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={size},nr_inodes={inodes},mode={mode}",
+    )
 
 
 def _bind_readonly(source: str, target: str) -> None:
@@ -91,14 +135,22 @@ def _bind_readonly(source: str, target: str) -> None:
         return
     _mount(source, target, None, MS_BIND | MS_REC)
     # read-only needs a second, remounting call (the kernel ignores MS_RDONLY on the first)
-    jobspace.libc().mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    jobspace.libc().mount(
+        None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None
+    )
 
 
 def visible_paths(config: SandboxConfig) -> list[str]:
-    """What the kernel may read, besides the system folders: Python and the course's shared code and data."""
+    """What the kernel may read, besides the system folders: Python and the
+    course's shared code and data."""
     repo = config.repo
-    paths = [sys.base_prefix, sys.prefix, *(os.path.join(repo, name) for name in ("aekit", "autograder", "data"))]
-    for entry in sys.path:  # site-packages outside the prefixes (rare: a user site, a --target install)
+    paths = [
+        sys.base_prefix,
+        sys.prefix,
+        *(os.path.join(repo, name) for name in ("aekit", "autograder", "data")),
+    ]
+    # site-packages outside the prefixes (rare: a user site, a --target install)
+    for entry in sys.path:
         if entry.endswith("-packages") and os.path.isdir(entry):
             paths.append(entry)
     out = []
@@ -110,18 +162,25 @@ def visible_paths(config: SandboxConfig) -> list[str]:
 
 def _fresh_root(config: SandboxConfig, limits: Limits) -> None:
     """Build the kernel's root in a tmpfs and pivot into it (see the module docstring)."""
-    _check(jobspace.libc().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0, "cannot make mounts private")
-    # the mount point is in the job's folder, root's (0711): no kernel can have put anything in its place
+    _check(
+        jobspace.libc().mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0,
+        "cannot make mounts private",
+    )
+    # the mount point is in the job's folder, root's (0711): no kernel can
+    # have put anything in its place
     new = os.path.join(config.sock_dir, "root")
     _tmpfs(new, 16 * 1024 * 1024)
     # each a fresh tmpfs of the kernel's own, in its new root (never the machine's shared folders)
-    for target, size, mode in (("/tmp", limits.tmp_bytes, "1777"),  # noqa: S108
-                               ("/var/tmp", limits.tmp_bytes // 4, "1777"),  # noqa: S108
-                               ("/run/lock", 1024 * 1024, "1777"),
-                               ("/dev/shm", limits.tmp_bytes // 4, "1777"),  # noqa: S108
-                               (HOME, limits.tmp_bytes, "0700")):
+    for target, size, mode in (
+        ("/tmp", limits.tmp_bytes, "1777"),  # noqa: S108
+        ("/var/tmp", limits.tmp_bytes // 4, "1777"),  # noqa: S108
+        ("/run/lock", 1024 * 1024, "1777"),
+        ("/dev/shm", limits.tmp_bytes // 4, "1777"),  # noqa: S108
+        (HOME, limits.tmp_bytes, "0700"),
+    ):
         _tmpfs(new + target, size, mode, limits.tmp_inodes)
-    # after the private /tmp and the rest: a course or Python installed under /tmp stays visible through them
+    # after the private /tmp and the rest: a course or Python installed
+    # under /tmp stays visible through them
     for path in [p for p in SYSTEM if os.path.isdir(p)] + visible_paths(config):
         _bind_readonly(path, new + path)
     for dev in DEVICES:
@@ -129,21 +188,34 @@ def _fresh_root(config: SandboxConfig, limits: Limits) -> None:
             os.makedirs(new + "/dev", exist_ok=True)
             open(new + dev, "a").close()
             _mount(dev, new + dev, None, MS_BIND)
-    ipc = os.path.join(config.sock_dir, "ipc")  # an entry of the root-owned job folder: never a kernel's link
+    # an entry of the root-owned job folder: never a kernel's link
+    ipc = os.path.join(config.sock_dir, "ipc")
     os.makedirs(new + ipc, exist_ok=True)
-    _mount(ipc, new + ipc, None, MS_BIND | MS_NOSUID | MS_NODEV)  # the kernel's sockets, and nothing else
+    # the kernel's sockets, and nothing else
+    _mount(ipc, new + ipc, None, MS_BIND | MS_NOSUID | MS_NODEV)
     os.makedirs(new + "/proc", exist_ok=True)
     if os.path.isdir("/dev/mqueue"):
         os.makedirs(new + "/dev/mqueue", exist_ok=True)
-        jobspace.libc().mount(b"mqueue", (new + "/dev/mqueue").encode(), b"mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        jobspace.libc().mount(
+            b"mqueue",
+            (new + "/dev/mqueue").encode(),
+            b"mqueue",
+            MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            None,
+        )
     old = new + "/.old"
     os.makedirs(old, exist_ok=True)
     number = SYS_PIVOT_ROOT.get(platform.machine())
-    _check(number is not None and jobspace.libc().syscall(number, new.encode(), old.encode()) == 0, "pivot_root failed")
+    _check(
+        number is not None and jobspace.libc().syscall(number, new.encode(), old.encode()) == 0,
+        "pivot_root failed",
+    )
     os.chdir("/")
     _check(jobspace.libc().umount2(b"/.old", MNT_DETACH) == 0, "cannot detach the old root")
     os.rmdir("/.old")
-    jobspace.libc().mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    jobspace.libc().mount(
+        None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None
+    )
 
 
 def _join_cgroups(config: SandboxConfig) -> None:
@@ -151,24 +223,30 @@ def _join_cgroups(config: SandboxConfig) -> None:
         try:
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
-        except OSError as exc:  # a controller this machine lacks: the others still hold (JobCgroups.require)
+        # a controller this machine lacks: the others still hold (JobCgroups.require)
+        except OSError as exc:
             log.debug("cannot join the cgroup %s: %s", path, exc)
 
 
 def _set_limits(limits: Limits) -> None:
-    for name, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_FSIZE, limits.file_bytes),
-                        (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0),
-                        (resource.RLIMIT_NPROC, limits.processes)):
+    for name, value in (
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NPROC, limits.processes),
+    ):
         try:
             resource.setrlimit(name, (value, value))
-        except (ValueError, OSError) as exc:  # above the hard limit this process was given: that one holds
+        # above the hard limit this process was given: that one holds
+        except (ValueError, OSError) as exc:
             log.debug("cannot set rlimit %d to %d: %s", name, value, exc)
 
 
 def _init_of_namespace() -> int:
-    """Fork: the child is PID 1 of the new PID namespace and returns a pipe's read end, at end of file once
-    this process is gone (`enter` checks it); this process waits for it, passes interrupts on, and exits
-    with its status (a process that ends when its namespace's PID 1 ends)."""
+    """Fork: the child is PID 1 of the new PID namespace and returns a pipe's read end, at end of
+    file once this process is gone (`enter` checks it); this process waits for it, passes interrupts
+    on, and exits with its status (a process that ends when its namespace's PID 1 ends)."""
     alive_r, alive_w = os.pipe()
     child = os.fork()
     if child == 0:
@@ -191,6 +269,7 @@ def _init_of_namespace() -> int:
 def _forward_signals(child: int, kill_after_term: float | None = None) -> None:
     """Pass interrupts and requests to end (SIGINT, SIGTERM, SIGHUP, SIGQUIT) on to `child`; with
     `kill_after_term`, a SIGTERM is followed that many seconds later by SIGKILL."""
+
     def forward(signum, _frame):
         _send_signal(child, signum)
         if kill_after_term is not None and signum == signal.SIGTERM:
@@ -220,19 +299,28 @@ def enter(config: SandboxConfig, connection_file: str, env_in: dict) -> tuple[st
     uid = config.uid
     alive = None
     if config.isolated:
-        _check(jobspace.libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0, "unshare failed")
+        _check(
+            jobspace.libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0,
+            "unshare failed",
+        )
         _fresh_root(config, limits)
         alive = _init_of_namespace()
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        os.chown(HOME, uid, uid)  # a tmpfs this process mounted a moment ago: nothing of a student's in it
+        # a tmpfs this process mounted a moment ago: nothing of a student's in it
+        os.chown(HOME, uid, uid)
         home = HOME
     else:  # uid-only (or not root): a new home for every kernel start, in the root-owned job folder
         home = jobspace.fresh_home(config.sock_dir, uid)
     _set_limits(limits)
     env = {k: v for k, v in env_in.items() if k in ENV_KEEP}
     caches = "/tmp" if config.isolated else home  # noqa: S108  (its own tmpfs; uid-only: not the shared /tmp)
-    env.update(HOME=home, MPLCONFIGDIR=f"{caches}/matplotlib", KERAS_HOME=f"{caches}/keras",
-               JUPYTER_RUNTIME_DIR=f"{caches}/jupyter-runtime", IPYTHONDIR=f"{caches}/ipython")
+    env.update(
+        HOME=home,
+        MPLCONFIGDIR=f"{caches}/matplotlib",
+        KERAS_HOME=f"{caches}/keras",
+        JUPYTER_RUNTIME_DIR=f"{caches}/jupyter-runtime",
+        IPYTHONDIR=f"{caches}/ipython",
+    )
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
@@ -242,20 +330,23 @@ def enter(config: SandboxConfig, connection_file: str, env_in: dict) -> tuple[st
     conn_path = os.path.join(home, ".kernel-connection.json")
     jobspace.write_new(conn_path, connection)
     die_with_parent()
-    if alive is not None:  # PID 1 sees no parent pid: the pipe says whether the process that forked it still runs
+    # PID 1 sees no parent pid: the pipe says whether the process that forked it still runs
+    if alive is not None:
         if select.select([alive], [], [], 0)[0]:
             os._exit(1)
         os.close(alive)
     return conn_path, env
 
 
-# plain tracebacks: IPython's default (verbose, through stack_data) spends about 0.1 s on each error of a student's
-# cell, half a second of a notebook whose exercises are not done; the plain one shows the same frames and lines
+# plain tracebacks: IPython's default (verbose, through stack_data) spends
+# about 0.1 s on each error of a student's cell, half a second of a notebook
+# whose exercises are not done; the plain one shows the same frames and lines
 KERNEL_ARGS = ("--InteractiveShell.xmode=Plain",)
 
 
 def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
-    """In a process with ipykernel already imported (the zygote's child): start the kernel in-process."""
+    """In a process with ipykernel already imported (the zygote's child):
+    start the kernel in-process."""
     os.environ.clear()
     os.environ.update(env)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -266,12 +357,20 @@ def become_kernel(conn_path: str, env: dict, extra: list[str]) -> None:
     app.start()
 
 
-def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, extra: list[str]) -> int | None:
-    """In the kernel's stand-in: get a kernel from the zygote and stand in for it (its exit code); None if the
-    zygote is gone."""
-    started = zygotelink.ask(sock_path, KernelStart(config=config_path, connection_file=connection_file,
-                                                    extra=list(extra), env={k: v for k, v in os.environ.items()
-                                                                            if k in ENV_KEEP}))
+def launch_via_zygote(
+    sock_path: str, config_path: str, connection_file: str, extra: list[str]
+) -> int | None:
+    """In the kernel's stand-in: get a kernel from the zygote and stand in
+    for it (its exit code); None if the zygote is gone."""
+    started = zygotelink.ask(
+        sock_path,
+        KernelStart(
+            config=config_path,
+            connection_file=connection_file,
+            extra=list(extra),
+            env={k: v for k, v in os.environ.items() if k in ENV_KEEP},
+        ),
+    )
     if started is None:
         return None
     child, conn = started
@@ -280,7 +379,8 @@ def launch_via_zygote(sock_path: str, config_path: str, connection_file: str, ex
 
 
 def main(argv: list[str]) -> None:
-    """`python -m autograder.confine SANDBOX.json CONNECTION_FILE [ipykernel args]`: the kernel spec's command."""
+    """`python -m autograder.confine SANDBOX.json CONNECTION_FILE
+    [ipykernel args]`: the kernel spec's command."""
     config_path, connection_file, *extra = argv
     runner = os.environ.pop(RUNNER_PID_ENV, "")
     # the runner that started this stand-in is gone: so is the kernel
@@ -299,8 +399,11 @@ def main(argv: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001  (never run the student's code unconfined)
         sys.stderr.write(f"sandbox: {exc}\n")
         sys.exit(70)
-    os.execve(sys.executable,  # noqa: S606  (this Python's ipykernel, a fixed argv)
-              [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *KERNEL_ARGS, *extra], env)
+    os.execve(  # noqa: S606  (this Python's ipykernel, a fixed argv)
+        sys.executable,
+        [sys.executable, "-m", "ipykernel_launcher", "-f", conn_path, *KERNEL_ARGS, *extra],
+        env,
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ text anyone typed and are written as numbers, so an LMS still reads them as
 grades; everything else goes through `safe_cell`. Reading back a file the kit
 wrote, `unsafe_cell` removes the quote again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -75,7 +76,8 @@ def safe_row(row: Iterable) -> list[str]:
 
 
 def write_csv(path: pathlib.Path | str, header: Sequence, rows: Iterable[Sequence]) -> pathlib.Path:
-    """Write `header` and `rows` to `path` atomically (temp file + os.replace), UTF-8, every cell safe.
+    """Write `header` and `rows` to `path` atomically (temp file +
+    os.replace), UTF-8, every cell safe.
 
     The file appears complete or not at all: a reader never sees half a table. The parent
     folder is created when missing.
@@ -102,10 +104,12 @@ def write_csv(path: pathlib.Path | str, header: Sequence, rows: Iterable[Sequenc
     return path
 
 
-def read_person_csv(path: pathlib.Path, label: str, missing_hint: str = "", reader=csv.reader) -> list:
-    """The rows of a CSV a person gives (a roster, LMS times; a spreadsheet's BOM dropped), read by `reader`
-    (`csv.reader` or `csv.DictReader`), or a one-line `UsageError` saying what to do: `label` names the file in
-    it, `missing_hint` follows "does not exist"."""
+def read_person_csv(
+    path: pathlib.Path, label: str, missing_hint: str = "", reader=csv.reader
+) -> list:
+    """The rows of a CSV a person gives (a roster, LMS times; a spreadsheet's BOM dropped), read by
+    `reader` (`csv.reader` or `csv.DictReader`), or a one-line `UsageError` saying what to do:
+    `label` names the file in it, `missing_hint` follows "does not exist"."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             return list(reader(f))

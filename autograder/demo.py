@@ -1,4 +1,5 @@
 """`make demo`: release the notebooks, then grade a made-up class as a TA would."""
+
 from __future__ import annotations
 
 import csv
@@ -20,6 +21,7 @@ DEMO_OUT = REPO / "demo-out"
 @dataclasses.dataclass
 class DemoRow:
     """One student's notebook in the demo's table: automatic points apart from written answers."""
+
     status: str
     auto_score: float
     auto_max: float
@@ -36,19 +38,27 @@ class DemoRow:
 
 
 def read_table(results: pathlib.Path) -> dict[tuple[str, str], DemoRow]:
-    """grades.csv and tests.csv of a results folder, as (student, notebook) -> DemoRow: the automatic points
-    are the test cells' (tests.csv), the rest of grades.csv's maximum is written answers that a TA grades."""
+    """grades.csv and tests.csv of a results folder, as (student, notebook)
+    -> DemoRow: the automatic points are the test cells' (tests.csv), the
+    rest of grades.csv's maximum is written answers that a TA grades."""
     with open(results / "tests.csv", encoding="utf-8", newline="") as f:
         tests = list(csv.DictReader(f))
     with open(results / "grades.csv", encoding="utf-8", newline="") as f:
         grades = list(csv.DictReader(f))
     table = {}
     for g in grades:
-        mine = [t for t in tests if t["student_id"] == g["student_id"] and t["notebook"] == g["notebook"]]
+        mine = [
+            t
+            for t in tests
+            if t["student_id"] == g["student_id"] and t["notebook"] == g["notebook"]
+        ]
         auto_max = sum(float(t["max_score"]) for t in mine)
         table[(g["student_id"], g["notebook"])] = DemoRow(
-            status=g["status"], auto_score=sum(float(t["score"]) for t in mine), auto_max=auto_max,
-            manual_max=max(0.0, float(g["max_score"]) - auto_max))
+            status=g["status"],
+            auto_score=sum(float(t["score"]) for t in mine),
+            auto_max=auto_max,
+            manual_max=max(0.0, float(g["max_score"]) - auto_max),
+        )
     return table
 
 
@@ -58,8 +68,8 @@ def demo() -> int:
     print(f"1/3 regenerating notebooks/ from solutions/ ({len(assignments)} notebooks)")
     release.release(assignments)
     class_dir, results = DEMO_OUT / "class", DEMO_OUT / "results"
-    # the demo's own folders, made afresh: an earlier demo's gradebook holds the cells the sources had then, and
-    # graded cells cannot be added or removed in a gradebook that has submissions
+    # the demo's own folders, made afresh: an earlier demo's gradebook holds the cells the sources
+    # had then, and graded cells cannot be added or removed in a gradebook that has submissions
     for folder in (class_dir, results):
         if folder.exists():
             shutil.rmtree(folder)
@@ -67,10 +77,18 @@ def demo() -> int:
     print(f"2/3 made a sample class of {len(students)} students in {class_dir.relative_to(REPO)}:")
     for sid, what in students.items():
         print(f"      {sid:<12} {what}")
-    print(f"3/3 grading it: python -m autograder grade {class_dir.relative_to(REPO)} "
-          f"--out {results.relative_to(REPO)} --final")
-    settings = grade.RunSettings(assignments=assignments, workers=default_workers(), timeout=240, final=True,
-                                 unsafe=True)  # our own made-up class: safe to grade without isolation
+    print(
+        f"3/3 grading it: python -m autograder grade {class_dir.relative_to(REPO)} "
+        f"--out {results.relative_to(REPO)} --final"
+    )
+    settings = grade.RunSettings(
+        assignments=assignments,
+        workers=default_workers(),
+        timeout=240,
+        final=True,
+        # our own made-up class: safe to grade without isolation
+        unsafe=True,
+    )
     summary = grade.grade(class_dir, results, settings, stream=sys.stdout)
     table = read_table(results)
     print()
@@ -90,18 +108,34 @@ def demo() -> int:
             top += row.auto_max
             cells.append(f"{row.cell():>11}")
             if sid == "ada_full" and not row.full_auto_marks():
-                problems.append(f"reference solution of {a} scored {row.auto_score:g}/{row.auto_max:g} of the "
-                                f"automatic points ({row.status})")
+                problems.append(
+                    f"reference solution of {a} scored {row.auto_score:g}/{row.auto_max:g} of the "
+                    f"automatic points ({row.status})"
+                )
             if sid == "ben_blank" and (row.status != "graded" or row.auto_score != 0):
-                problems.append(f"untouched release of {a} scored {row.auto_score:g} ({row.status})")
+                problems.append(
+                    f"untouched release of {a} scored {row.auto_score:g} ({row.status})"
+                )
         print(f"{sid:<12} " + " ".join(cells) + f"   {total:g}/{top:g}")
-    print("(auto points earned/possible; '+N' are written-answer points waiting for a TA in formgrader)")
+    print(
+        "(auto points earned/possible; '+N' are written-answer points "
+        "waiting for a TA in formgrader)"
+    )
     print()
     print("\n".join(grade.summary_lines(summary)))
-    print(f"feedback pages: {(results / 'feedback').relative_to(REPO)}/<student>/<notebook>/<notebook>.html")
+    print(
+        "feedback pages: "
+        f"{(results / 'feedback').relative_to(REPO)}/<student>/<notebook>/<notebook>.html"
+    )
     for p in problems:
         print(f"PROBLEM: {p}")
-    verdict = ("every reference solution earns full automatic marks (its written answers wait for a TA) and "
-               "every untouched release earns 0") if not problems else f"{len(problems)} problems"
+    verdict = (
+        (
+            "every reference solution earns full automatic marks (its written answers wait for a "
+            "TA) and every untouched release earns 0"
+        )
+        if not problems
+        else f"{len(problems)} problems"
+    )
     print(f"{verdict} ({time.monotonic() - start:.0f} s)")
     return 1 if problems else 0

@@ -1,4 +1,5 @@
-"""Bound what jobs write on file systems they share, where a job's places cannot be tmpfs of their own.
+"""Bound what jobs write on file systems they share, where a job's places
+cannot be tmpfs of their own.
 
 Without namespaces and without mount (uid-only grading, a Gradescope-like
 container), a kernel writes to the machine's `/tmp`, `/var/tmp`, `/dev/shm`,
@@ -31,6 +32,7 @@ of the kernel's bounds their total. `DiskWatch` does, from the grader:
 Each job has a user id of its own (sandbox.JobSandbox), so what a user id
 holds is what its job wrote.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,17 +49,20 @@ from . import jobspace
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
-GROWTH_SHARE = 4             # grown by more than budget / GROWTH_SHARE since the last scan: scan again
-RESERVE_SHARE = 10           # a file system's reserve: a tenth of its size and of its files ...
+# grown by more than budget / GROWTH_SHARE since the last scan: scan again
+GROWTH_SHARE = 4
+RESERVE_SHARE = 10  # a file system's reserve: a tenth of its size and of its files ...
 RESERVE_BYTES = 256 * 1024**2  # ... at most this many bytes
-RESERVE_INODES = 2048          # ... and this many files
-SCAN_SECONDS = 120             # the most one scan of a file system may take
-QUIET_SECONDS = 5.0            # a file system low on room that no job filled: scanned again after this
+RESERVE_INODES = 2048  # ... and this many files
+SCAN_SECONDS = 120  # the most one scan of a file system may take
+# a file system low on room that no job filled: scanned again after this
+QUIET_SECONDS = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Usage:
     """Bytes (allocated blocks) and files (inodes)."""
+
     bytes: int = 0
     inodes: int = 0
 
@@ -66,7 +71,9 @@ class Usage:
 
     def exceeds(self, limit: "Usage") -> bool:
         """More bytes or more files than `limit` (a zero part of `limit` is no limit)."""
-        return (limit.bytes > 0 and self.bytes > limit.bytes) or (limit.inodes > 0 and self.inodes > limit.inodes)
+        return (limit.bytes > 0 and self.bytes > limit.bytes) or (
+            limit.inodes > 0 and self.inodes > limit.inodes
+        )
 
     def describe(self) -> str:
         return f"{self.bytes / 2**20:.0f} MB in {self.inodes} files"
@@ -75,16 +82,18 @@ class Usage:
 @dataclasses.dataclass(frozen=True)
 class DiskStop:
     """A job the watch stopped (the watch's message to the launcher)."""
+
     uid: int
-    place: str    # a watched folder on the file system it filled
-    held: Usage   # what it held there when it was stopped
-    reason: str   # one line for the notebook's `detail`
-    at: float     # time.monotonic()
+    place: str  # a watched folder on the file system it filled
+    held: Usage  # what it held there when it was stopped
+    reason: str  # one line for the notebook's `detail`
+    at: float  # time.monotonic()
 
 
 @dataclasses.dataclass(frozen=True)
 class Space:
     """One `statvfs` of a file system: used, free (to an unprivileged writer) and total."""
+
     used: Usage
     free: Usage
     total: Usage
@@ -92,32 +101,70 @@ class Space:
 
 def space_of(path: str) -> Space:
     st = os.statvfs(path)
-    return Space(used=Usage((st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree),
-                 free=Usage(st.f_bavail * st.f_frsize, st.f_favail), total=Usage(st.f_blocks * st.f_frsize,
-                                                                                st.f_files))
+    return Space(
+        used=Usage((st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree),
+        free=Usage(st.f_bavail * st.f_frsize, st.f_favail),
+        total=Usage(st.f_blocks * st.f_frsize, st.f_files),
+    )
 
 
 def reserve_of(total: Usage) -> Usage:
     """What must stay free on a file system of `total` (0 files: it does not count files)."""
-    return Usage(min(RESERVE_BYTES, total.bytes // RESERVE_SHARE), min(RESERVE_INODES, total.inodes // RESERVE_SHARE))
+    return Usage(
+        min(RESERVE_BYTES, total.bytes // RESERVE_SHARE),
+        min(RESERVE_INODES, total.inodes // RESERVE_SHARE),
+    )
 
 
 def holdings(roots: Iterable[str], device: int, uids: set[int]) -> dict[int, Usage]:
-    """The bytes and files each of `uids` owns under `roots`, on `device` only. GNU find walks the trees
-    iteratively (a folder 100,000 deep, far beyond PATH_MAX, is no deeper for it), never following a link nor
-    leaving the file system; a file with several names is counted once. Only folders one of `uids` owns or may
-    write to (world-writable, or group-writable by its group: jobs have no other groups) are entered below the
-    roots, as nothing a job made can be anywhere else: a large tree of root's under /tmp costs nothing."""
+    """The bytes and files each of `uids` owns under `roots`, on `device` only. GNU find walks the
+    trees iteratively (a folder 100,000 deep, far beyond PATH_MAX, is no deeper for it), never
+    following a link nor leaving the file system; a file with several names is counted once. Only
+    folders one of `uids` owns or may write to (world-writable, or group-writable by its group: jobs
+    have no other groups) are entered below the roots, as nothing a job made can be anywhere else: a
+    large tree of root's under /tmp costs nothing."""
     roots = [r for r in dict.fromkeys(roots) if os.path.isdir(r) and not os.path.islink(r)]
     if not roots or not uids:
         return {}
     owned = _any_of("-uid", uids)
-    cmd = ["find", "-P", *roots, "-xdev", "-mindepth", "1",
-           "(", "-type", "d", "!", "(", *owned, "-o", "-perm", "-0002", "-o", "(", "-perm", "-0020",
-           *_any_of("-gid", uids), ")", ")", "-prune", ")", "-o", *owned, "-printf", r"%D %U %i %b\n"]
+    cmd = [
+        "find",
+        "-P",
+        *roots,
+        "-xdev",
+        "-mindepth",
+        "1",
+        "(",
+        "-type",
+        "d",
+        "!",
+        "(",
+        *owned,
+        "-o",
+        "-perm",
+        "-0002",
+        "-o",
+        "(",
+        "-perm",
+        "-0020",
+        *_any_of("-gid", uids),
+        ")",
+        ")",
+        "-prune",
+        ")",
+        "-o",
+        *owned,
+        "-printf",
+        r"%D %U %i %b\n",
+    ]
     try:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603  (GNU find, a fixed argv)
-                              stderr=subprocess.DEVNULL, timeout=SCAN_SECONDS)
+        done = subprocess.run(  # noqa: S603  (GNU find, a fixed argv)
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=SCAN_SECONDS,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("cannot scan %s: %s", ", ".join(roots), exc)
         return {}
@@ -136,15 +183,20 @@ def holdings(roots: Iterable[str], device: int, uids: set[int]) -> dict[int, Usa
 
 
 def writable_folders(place: str, device: int) -> list[str]:
-    """Every world-writable folder (as /tmp is) of the file system of `place`, which is on `device`: where else a
-    job could have written (/var/crash, a forgotten 1777 folder). One walk of that file system, by GNU find."""
+    """Every world-writable folder (as /tmp is) of the file system of `place`,
+    which is on `device`: where else a job could have written (/var/crash, a
+    forgotten 1777 folder). One walk of that file system, by GNU find."""
     top = os.path.realpath(place)
     while top != "/" and os.stat(os.path.dirname(top)).st_dev == device:
         top = os.path.dirname(top)
     try:
         done = subprocess.run(  # noqa: S603  (a fixed argv)
             ["find", "-P", top, "-xdev", "-type", "d", "-perm", "-0002", "-print0"],  # noqa: S607  (root's PATH)
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=SCAN_SECONDS)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=SCAN_SECONDS,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("cannot look for world-writable folders under %s: %s", top, exc)
         return []
@@ -160,8 +212,8 @@ def _any_of(test: str, values: Iterable[int]) -> list[str]:
 
 
 def open_deleted(uids: set[int], device: int) -> dict[int, Usage]:
-    """The bytes of files on `device` that processes of `uids` hold open after deleting them (a scan of the
-    folders cannot see them), by user id."""
+    """The bytes of files on `device` that processes of `uids` hold open after deleting them (a scan
+    of the folders cannot see them), by user id."""
     found: dict[int, Usage] = {}
     for uid in uids:
         seen = set()
@@ -175,7 +227,12 @@ def open_deleted(uids: set[int], device: int) -> dict[int, Usage]:
                     st = os.stat(f"/proc/{pid}/fd/{fd}")
                 except OSError:
                     continue
-                if st.st_dev == device and st.st_nlink == 0 and stat.S_ISREG(st.st_mode) and st.st_ino not in seen:
+                if (
+                    st.st_dev == device
+                    and st.st_nlink == 0
+                    and stat.S_ISREG(st.st_mode)
+                    and st.st_ino not in seen
+                ):
                     seen.add(st.st_ino)
                     found[uid] = found.get(uid, Usage()) + Usage(st.st_blocks * 512, 1)
     return found
@@ -185,9 +242,11 @@ def open_deleted(uids: set[int], device: int) -> dict[int, Usage]:
 class _FileSystem:
     device: int
     places: list[str]  # watched folders on it (the shared ones)
-    baseline: Usage    # used at its last scan (or its lowest since)
-    quiet_until: float = 0.0  # low on room, but no job held much at the last scan: no new scan before this
-    searched: bool = False    # its other world-writable folders were looked for (`writable_folders`)
+    baseline: Usage  # used at its last scan (or its lowest since)
+    # low on room, but no job held much at the last scan: no new scan before this
+    quiet_until: float = 0.0
+    # its other world-writable folders were looked for (`writable_folders`)
+    searched: bool = False
 
 
 def _remove_what_it_made(uid: int, places: tuple[str, ...]) -> None:
@@ -195,30 +254,39 @@ def _remove_what_it_made(uid: int, places: tuple[str, ...]) -> None:
 
 
 class DiskWatch:
-    """Watch shared file systems while jobs run (see the module docstring); a thread of its own, started at the
-    first `watch`. `check` is one poll (the thread's, and the tests')."""
+    """Watch shared file systems while jobs run (see the module docstring); a thread of its own,
+    started at the first `watch`. `check` is one poll (the thread's, and the tests')."""
 
-    def __init__(self, places: Iterable[str], budget: Usage, *, poll: float = POLL_SECONDS,
-                 kill: Callable[[int], bool] = jobspace.kill_uid,
-                 remove: Callable[[int, tuple[str, ...]], None] = _remove_what_it_made):
+    def __init__(
+        self,
+        places: Iterable[str],
+        budget: Usage,
+        *,
+        poll: float = POLL_SECONDS,
+        kill: Callable[[int], bool] = jobspace.kill_uid,
+        remove: Callable[[int, tuple[str, ...]], None] = _remove_what_it_made,
+    ):
         self.places = tuple(dict.fromkeys(places))
         self.budget = budget
         self.poll = poll
         self._kill, self._remove = kill, remove
-        self._jobs: dict[int, tuple[tuple[str, int], ...]] = {}  # uid -> the job's own folders and their devices
-        self._stopped: dict[int, DiskStop] = {}        # uid -> why, while watched
-        self.stops: list[DiskStop] = []                # every stop of this watch (`stops_between`)
+        # uid -> the job's own folders and their devices
+        self._jobs: dict[int, tuple[tuple[str, int], ...]] = {}
+        self._stopped: dict[int, DiskStop] = {}  # uid -> why, while watched
+        self.stops: list[DiskStop] = []  # every stop of this watch (`stops_between`)
         self._systems: dict[int, _FileSystem] = {}
         self._lock = threading.RLock()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # ---- the launcher's side -------------------------------------------------------------------------
+    # ---- the launcher's side
+    # -------------------------------------------------------------------------
 
     def watch(self, uid: int, folders: Iterable[str] = ()) -> None:
         """Watch the job of user id `uid`, whose own folders (its socket folder) are `folders`."""
         with self._lock:
-            for place in self.places:  # first: a file system is named by its first shared place (/tmp)
+            # first: a file system is named by its first shared place (/tmp)
+            for place in self.places:
                 self._add_system(place)
             own = []
             for folder in map(str, folders):
@@ -250,7 +318,8 @@ class DiskWatch:
             self._thread.join(timeout=30)
         self._thread = None
 
-    # ---- the watch ---------------------------------------------------------------------------------
+    # ---- the watch
+    # ---------------------------------------------------------------------------------
 
     def _loop(self) -> None:
         while not self._closed.wait(self.poll):
@@ -271,7 +340,8 @@ class DiskWatch:
             log.debug("the disk watch leaves out %s: %s", place, exc)
 
     def check(self) -> list[DiskStop]:
-        """One poll: the jobs it stopped now. Those stopped before are killed again if anything of theirs runs."""
+        """One poll: the jobs it stopped now. Those stopped before are
+        killed again if anything of theirs runs."""
         with self._lock:
             if not self._jobs:
                 return []
@@ -289,48 +359,95 @@ class DiskWatch:
         except OSError:
             return []
         reserve = reserve_of(space.total)
-        system.baseline = Usage(min(system.baseline.bytes, space.used.bytes),
-                                min(system.baseline.inodes, space.used.inodes))
-        low = (space.free.bytes < reserve.bytes) or (reserve.inodes > 0 and space.free.inodes < reserve.inodes)
-        grown = Usage(space.used.bytes - system.baseline.bytes, space.used.inodes - system.baseline.inodes)
-        grew = grown.exceeds(Usage(self.budget.bytes // GROWTH_SHARE, self.budget.inodes // GROWTH_SHARE))
+        system.baseline = Usage(
+            min(system.baseline.bytes, space.used.bytes),
+            min(system.baseline.inodes, space.used.inodes),
+        )
+        low = (space.free.bytes < reserve.bytes) or (
+            reserve.inodes > 0 and space.free.inodes < reserve.inodes
+        )
+        grown = Usage(
+            space.used.bytes - system.baseline.bytes, space.used.inodes - system.baseline.inodes
+        )
+        grew = grown.exceeds(
+            Usage(self.budget.bytes // GROWTH_SHARE, self.budget.inodes // GROWTH_SHARE)
+        )
         if not grew and (not low or time.monotonic() < system.quiet_until):
             return []
         system.baseline = space.used
         live = {uid for uid in self._jobs if uid not in self._stopped}
         if not live:
             return []
-        roots = [*system.places, *(f for uid in live for f, device in self._jobs[uid] if device == system.device)]
+        roots = [
+            *system.places,
+            *(f for uid in live for f, device in self._jobs[uid] if device == system.device),
+        ]
         held = holdings(roots, system.device, live)
         for uid, extra in open_deleted(live, system.device).items():
             held[uid] = held.get(uid, Usage()) + extra
         place = system.places[0]
         over = sorted(uid for uid, usage in held.items() if usage.exceeds(self.budget))
-        stops = [self._stop(uid, place, held[uid], f"wrote more than {self.budget.bytes / 2**20:.0f} MB or "
-                                                   f"{self.budget.inodes} files to a disk it shares with other jobs "
-                                                   f"({held[uid].describe()} on the file system of {place})")
-                 for uid in over]
-        if low and not stops and not any(usage.exceeds(reserve) for usage in held.values()) and not system.searched:
-            # full, and not by what jobs made in the shared folders: once, every world-writable folder of it
+        stops = [
+            self._stop(
+                uid,
+                place,
+                held[uid],
+                f"wrote more than {self.budget.bytes / 2**20:.0f} MB or "
+                f"{self.budget.inodes} files to a disk it shares with other jobs "
+                f"({held[uid].describe()} on the file system of {place})",
+            )
+            for uid in over
+        ]
+        if (
+            low
+            and not stops
+            and not any(usage.exceeds(reserve) for usage in held.values())
+            and not system.searched
+        ):
+            # full, and not by what jobs made in the shared folders: once,
+            # every world-writable folder of it
             system.searched = True
-            extra = [f for f in writable_folders(system.places[0], system.device) if f not in system.places]
+            extra = [
+                f
+                for f in writable_folders(system.places[0], system.device)
+                if f not in system.places
+            ]
             if extra:
-                log.info("watching %d more world-writable folders on the file system of %s", len(extra),
-                         system.places[0])
+                log.info(
+                    "watching %d more world-writable folders on the file system of %s",
+                    len(extra),
+                    system.places[0],
+                )
                 system.places += extra
                 return self._check_system(system)
         if low and not stops:
             big = [uid for uid, usage in held.items() if usage.exceeds(reserve)]
             if big:  # the one holding the most, by its share of what must stay free
-                top = max(big, key=lambda u: max(held[u].bytes / max(reserve.bytes, 1),
-                                                 held[u].inodes / max(reserve.inodes, 1)))
-                stops.append(self._stop(top, place, held[top],
-                                        f"filled the file system of {place} ({held[top].describe()}, leaving "
-                                        f"less than {reserve.describe()} free to the notebooks beside it)"))
-            else:  # full of what no job made: said, and looked at again only after a while (or once it grows)
+                top = max(
+                    big,
+                    key=lambda u: max(
+                        held[u].bytes / max(reserve.bytes, 1),
+                        held[u].inodes / max(reserve.inodes, 1),
+                    ),
+                )
+                stops.append(
+                    self._stop(
+                        top,
+                        place,
+                        held[top],
+                        f"filled the file system of {place} ({held[top].describe()}, leaving "
+                        f"less than {reserve.describe()} free to the notebooks beside it)",
+                    )
+                )
+            # full of what no job made: said, and looked at again only
+            # after a while (or once it grows)
+            else:
                 system.quiet_until = time.monotonic() + QUIET_SECONDS
-                log.warning("%s has less than %s free, but no job holds that much there", place,
-                            reserve.describe())
+                log.warning(
+                    "%s has less than %s free, but no job holds that much there",
+                    place,
+                    reserve.describe(),
+                )
         return stops
 
     def _stop(self, uid: int, place: str, held: Usage, reason: str) -> DiskStop:
@@ -339,19 +456,25 @@ class DiskWatch:
         self._stopped[uid] = stop
         self.stops.append(stop)
         self._kill(uid)
-        self._remove(uid, (*self.places, *_folders_of(uid, [f for f, _ in self._jobs.get(uid, ())])))
+        self._remove(
+            uid, (*self.places, *_folders_of(uid, [f for f, _ in self._jobs.get(uid, ())]))
+        )
         return stop
 
 
 def _folders_of(uid: int, folders: list[str]) -> list[str]:
-    """The folders of `uid` in its job's own folders (root's, which it cannot change: its `ipc/` and homes): what
-    they hold is its to remove, as itself."""
+    """The folders of `uid` in its job's own folders (root's, which it cannot change: its `ipc/` and
+    homes): what they hold is its to remove, as itself."""
     found = []
     for folder in folders:
         try:
             with os.scandir(folder) as entries:
-                found += [e.path for e in entries if e.is_dir(follow_symlinks=False)
-                          and e.stat(follow_symlinks=False).st_uid == uid]
+                found += [
+                    e.path
+                    for e in entries
+                    if e.is_dir(follow_symlinks=False)
+                    and e.stat(follow_symlinks=False).st_uid == uid
+                ]
         except OSError:
             continue
     return found

@@ -24,18 +24,20 @@ repository gradescope/autograder_samples):
   more from the assignment's "Autograder Settings"; a run that passes the memory limit ends in
   "Killed".
 
-The two scripts are files of the package, `templates/gradescope/setup.sh` and `run_autograder`, copied into the
-bundle as they are. `run_autograder` first makes the bundled `solutions/` readable by root alone (0700 folders, 0600
-files): a container may forbid the namespaces that give a kernel a private root, and then a kernel,
-under a user id of its own, sees the real file system. `run()` grades only where
-`sandbox.unsafe_reason()` finds a kernel cannot read the sources; elsewhere it writes a results.json
-that grades nothing and says why, unless the instructor sets AEKIT_UNSAFE=1 in run_autograder.
+The two scripts are files of the package, `templates/gradescope/setup.sh` and
+`run_autograder`, copied into the bundle as they are. `run_autograder` first makes the
+bundled `solutions/` readable by root alone (0700 folders, 0600 files): a container may
+forbid the namespaces that give a kernel a private root, and then a kernel, under a user id
+of its own, sees the real file system. `run()` grades only where `sandbox.unsafe_reason()`
+finds a kernel cannot read the sources; elsewhere it writes a results.json that grades
+nothing and says why, unless the instructor sets AEKIT_UNSAFE=1 in run_autograder.
 
 `run()` grades with the same `GradingCourse` as `python -m autograder grade`, one test entry per
 graded cell. Hidden tests are `after_published`, and the top-level `output` (which students see at
 once) counts only the visible tests' points, so nothing about hidden tests shows before the
 instructor publishes grades.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,13 +56,20 @@ from .results import NotebookResult, not_graded
 
 log = logging.getLogger(__name__)
 
-# setup.sh and run_autograder, copied into the bundle's root as they are; both take the interpreter, the venv
-# and the folders from the environment so that a test can stand in for Gradescope (the defaults are what
-# Gradescope's Ubuntu images have)
+# setup.sh and run_autograder, copied into the bundle's root as they are; both take the interpreter,
+# the venv and the folders from the environment so that a test can stand in for Gradescope (the
+# defaults are what Gradescope's Ubuntu images have)
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "templates" / "gradescope"
 SCRIPT_NAMES = ("setup.sh", "run_autograder")
 
-_BUNDLED = ["aekit", "autograder", "pyproject.toml", "constraints.txt", "nbgrader_config.py", "README.md"]
+_BUNDLED = [
+    "aekit",
+    "autograder",
+    "pyproject.toml",
+    "constraints.txt",
+    "nbgrader_config.py",
+    "README.md",
+]
 
 
 def build_bundle(out: pathlib.Path, assignments: list[str]) -> pathlib.Path:
@@ -111,7 +120,9 @@ def _notebooks_in(submission: pathlib.Path) -> list[pathlib.Path]:
     return found
 
 
-def match_submission(notebooks: list[pathlib.Path], assignments: list[str]) -> dict[str, pathlib.Path]:
+def match_submission(
+    notebooks: list[pathlib.Path], assignments: list[str]
+) -> dict[str, pathlib.Path]:
     """Which uploaded file is which assignment.
 
     A file named as released (`05_vae.ipynb`) wins; then a name that starts with the assignment's
@@ -128,8 +139,12 @@ def match_submission(notebooks: list[pathlib.Path], assignments: list[str]) -> d
         if a in found:
             continue
         number = a.split("_", 1)[0]
-        loose = [p for p in notebooks if p not in found.values()
-                 and (p.stem.lower().startswith(a.lower()) or _starts_with_number(p.stem, number))]
+        loose = [
+            p
+            for p in notebooks
+            if p not in found.values()
+            and (p.stem.lower().startswith(a.lower()) or _starts_with_number(p.stem, number))
+        ]
         if loose:
             found[a] = loose[0]
     if len(assignments) == 1 and assignments[0] not in found and len(notebooks) == 1:
@@ -147,21 +162,26 @@ def _visible_points(r: NotebookResult) -> tuple[float, float]:
 
 
 def results_json(results: list[NotebookResult], seconds: float) -> dict:
-    """Gradescope's results.json for a list of notebook results (format: see the module docstring)."""
+    """Gradescope's results.json for a list of notebook results (format:
+    see the module docstring)."""
     tests = []
     for r in results:
         for t in r.tests:
             output = t.message or ("passed" if t.passed else "failed")
             if r.status not in ("graded",):
-                output = f"{r.status}: {r.detail}" + (f" ({t.message})" if t.message and t.message != r.detail else "")
-            tests.append({
-                "name": f"{r.assignment}: {t.test_id}" + (" (hidden test)" if t.hidden else ""),
-                "score": t.score,
-                "max_score": t.max_score,
-                "status": "passed" if t.passed else "failed",
-                "output": output,
-                "visibility": "after_published" if t.hidden else "visible",
-            })
+                output = f"{r.status}: {r.detail}" + (
+                    f" ({t.message})" if t.message and t.message != r.detail else ""
+                )
+            tests.append(
+                {
+                    "name": f"{r.assignment}: {t.test_id}" + (" (hidden test)" if t.hidden else ""),
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "status": "passed" if t.passed else "failed",
+                    "output": output,
+                    "visibility": "after_published" if t.hidden else "visible",
+                }
+            )
     # the top-level output is shown to students at once: visible tests' points only
     lines = []
     for r in results:
@@ -169,7 +189,10 @@ def results_json(results: list[NotebookResult], seconds: float) -> dict:
         hidden = sum(1 for t in r.tests if t.hidden)
         line = f"{r.assignment}: visible tests {got:g}/{most:g} points"
         if hidden:
-            line += f"; {hidden} hidden test{'s' if hidden != 1 else ''} shown when grades are published"
+            line += (
+                f"; {hidden} hidden test{'s' if hidden != 1 else ''} "
+                "shown when grades are published"
+            )
         if r.status != "graded":
             line += f" ({r.status}: {r.detail})"
         lines.append(line)
@@ -194,9 +217,15 @@ UNSAFE_ENV = "AEKIT_UNSAFE"  # "1": grade even where a kernel could read the hid
 
 def refusal_json(reason: str, seconds: float) -> dict:
     """A results.json that grades nothing and says why (the student sees it too)."""
-    return {"score": 0.0, "execution_time": int(seconds), "stdout_visibility": "hidden", "tests": [],
-            "output": f"Not graded: the autograder cannot keep the hidden tests from a submission here ({reason}). "
-                      "Your instructor needs to fix the autograder and regrade; nothing is wrong with your upload."}
+    return {
+        "score": 0.0,
+        "execution_time": int(seconds),
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "output": "Not graded: the autograder cannot keep the hidden "
+        f"tests from a submission here ({reason}). Your instructor needs "
+        "to fix the autograder and regrade; nothing is wrong with your upload.",
+    }
 
 
 def _write_results(root: pathlib.Path, results: dict) -> None:
@@ -207,7 +236,8 @@ def _write_results(root: pathlib.Path, results: dict) -> None:
 
 
 def run(root: pathlib.Path, timeout: float = 600.0) -> int:
-    """Grade `root/submission` and write `root/results/results.json` (a refusal where grading is unsafe)."""
+    """Grade `root/submission` and write `root/results/results.json` (a
+    refusal where grading is unsafe)."""
     start = time.monotonic()
     root = pathlib.Path(root)
     opt_in = f"set {UNSAFE_ENV}=1 in run_autograder"
@@ -227,8 +257,14 @@ def run(root: pathlib.Path, timeout: float = 600.0) -> int:
         for a in assignments:
             if a not in found:
                 names = ", ".join(p.name for p in notebooks) or "no notebook"
-                results.append(not_graded(a, "missing", course.sources.tests(a),
-                                          f"no {a}.ipynb in the submission (found: {names})"))
+                results.append(
+                    not_graded(
+                        a,
+                        "missing",
+                        course.sources.tests(a),
+                        f"no {a}.ipynb in the submission (found: {names})",
+                    )
+                )
                 continue
             print(f"grading {found[a].name} as {a}")
             results.append(course.grade(found[a], a, tmp / "jobs" / a, timeout=timeout))

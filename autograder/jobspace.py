@@ -1,4 +1,5 @@
-"""Where a job may write on the grader's machine: made, bounded and removed without root following a student's path.
+"""Where a job may write on the grader's machine: made, bounded and removed
+without root following a student's path.
 
 Every job has a folder of its own under the socket base (`base()`, root's,
 0755): `aekit-GRADERPID-N`, owned by root, mode 0711, made fresh (`mkdir`
@@ -20,6 +21,7 @@ process of the job's user id is dead (`kill_uid`), with `rm -rf
 --one-file-system` (GNU rm walks iteratively, never follows a link, unlinks a
 hard link's name only), after detaching any mount under it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -47,7 +49,8 @@ _libc = None
 
 
 def libc():
-    """The C library, loaded once (the one loader for the grader's and the kernel launcher's system calls)."""
+    """The C library, loaded once (the one loader for the grader's and the
+    kernel launcher's system calls)."""
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
@@ -55,12 +58,13 @@ def libc():
 
 
 class UnsafeBase(UsageError):
-    """The socket base is not a folder of this process's user (a link, or another user's): root would follow it.
-    Said in one line, with what to do (exit 2)."""
+    """The socket base is not a folder of this process's user (a link, or another user's): root
+    would follow it. Said in one line, with what to do (exit 2)."""
 
 
 def base() -> pathlib.Path:
-    """The folder of every job's folder and of the zygote's socket: root's own, 0755, never a link."""
+    """The folder of every job's folder and of the zygote's socket: root's
+    own, 0755, never a link."""
     chosen = os.environ.get(BASE_ENV)
     path = pathlib.Path(chosen) if chosen else _default_base()
     try:
@@ -72,8 +76,10 @@ def base() -> pathlib.Path:
         os.mkdir(path, 0o755)
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(f"{path} is not a folder of this user's (a link, or another user's): remove it "
-                         f"(rm -rf {path}) and grade again")
+        raise UnsafeBase(
+            f"{path} is not a folder of this user's (a link, or another user's): remove it "
+            f"(rm -rf {path}) and grade again"
+        )
     if st.st_mode & 0o777 != 0o755:
         os.chmod(path, 0o755, follow_symlinks=False)  # noqa: S103  (root's own folder: jobs enter their own in it)
     return path
@@ -88,8 +94,9 @@ def is_tmpfs(path: str) -> bool:
 
 
 def _default_base() -> pathlib.Path:
-    """/run/aekit; where no job folder can be a tmpfs of its own (no mount) and /run is on a disk, /dev/shm/aekit
-    when that is a tmpfs: what a job writes in its folder then counts against its memory cgroup."""
+    """/run/aekit; where no job folder can be a tmpfs of its own (no mount)
+    and /run is on a disk, /dev/shm/aekit when that is a tmpfs: what a job
+    writes in its folder then counts against its memory cgroup."""
     writable = [d for d in ("/run", "/dev/shm") if os.access(d, os.W_OK)]  # noqa: S108  (checked: root's folder)
     if writable and os.geteuid() == 0 and not mountable() and not is_tmpfs("/run"):
         writable = [d for d in writable if is_tmpfs(d)] or writable
@@ -97,9 +104,9 @@ def _default_base() -> pathlib.Path:
 
 
 def private_home() -> pathlib.Path:
-    """HOME of the grader's own processes (zygote, grading runs, kernel launchers): root's, 0700, never /tmp, so
-    no configuration, cache or import path a kernel could plant (matplotlibrc, keras.json, a user site-packages)
-    is read by them."""
+    """HOME of the grader's own processes (zygote, grading runs, kernel launchers): root's, 0700,
+    never /tmp, so no configuration, cache or import path a kernel could plant (matplotlibrc,
+    keras.json, a user site-packages) is read by them."""
     home = base() / f"home-{os.geteuid()}"  # not `aekit-*`: `remove_stale` leaves it
     try:
         os.mkdir(home, 0o700)
@@ -107,7 +114,9 @@ def private_home() -> pathlib.Path:
         log.debug("%s exists already", home)
     st = os.lstat(home)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(f"{home} is not a folder of this user's: remove it (rm -rf {home}) and grade again")
+        raise UnsafeBase(
+            f"{home} is not a folder of this user's: remove it (rm -rf {home}) and grade again"
+        )
     if st.st_mode & 0o777 != 0o700:
         os.chmod(home, 0o700, follow_symlinks=False)
     return home
@@ -119,13 +128,19 @@ def private_tmp() -> pathlib.Path:
 
 
 def can_mount() -> bool:
-    """Can this process mount a tmpfs (a job's bounded folder)? Tried on a fresh folder, then undone.
-    `AEKIT_SANDBOX_NAMESPACES=off` says no, as a container that forbids unshare and mount would."""
+    """Can this process mount a tmpfs (a job's bounded folder)? Tried on a
+    fresh folder, then undone. `AEKIT_SANDBOX_NAMESPACES=off` says no, as a
+    container that forbids unshare and mount would."""
     if os.geteuid() != 0 or os.environ.get("AEKIT_SANDBOX_NAMESPACES") == "off":
         return False
     probe = tempfile.mkdtemp(prefix="aekit-mount-probe-")
     try:
-        if libc().mount(b"tmpfs", probe.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,nr_inodes=4") != 0:
+        if (
+            libc().mount(
+                b"tmpfs", probe.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,nr_inodes=4"
+            )
+            != 0
+        ):
             return False
         libc().umount2(probe.encode(), MNT_DETACH)
         return True
@@ -144,17 +159,24 @@ def mountable() -> bool:
     return _MOUNTABLE
 
 
-def make_job_folder(path: pathlib.Path, uid: int | None, *, size_bytes: int, inodes: int, mount: bool) -> bool:
-    """Make the job's folder `path` (fresh: fails if anything is there) and its `ipc/` for `uid`; on a tmpfs of
-    `size_bytes` and `inodes` when `mount`. True when it is bounded (mounted)."""
+def make_job_folder(
+    path: pathlib.Path, uid: int | None, *, size_bytes: int, inodes: int, mount: bool
+) -> bool:
+    """Make the job's folder `path` (fresh: fails if anything is there) and its `ipc/` for `uid`; on
+    a tmpfs of `size_bytes` and `inodes` when `mount`. True when it is bounded (mounted)."""
     os.mkdir(path, 0o711)
     bounded = False
     if mount:
         options = f"size={size_bytes},nr_inodes={inodes},mode=0711,uid=0,gid=0".encode()
-        bounded = libc().mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+        bounded = (
+            libc().mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+        )
         if not bounded:
-            log.warning("cannot mount a tmpfs on %s (errno %d): the job's folder is not bounded",
-                        path, ctypes.get_errno())
+            log.warning(
+                "cannot mount a tmpfs on %s (errno %d): the job's folder is not bounded",
+                path,
+                ctypes.get_errno(),
+            )
     os.chmod(path, 0o711)  # noqa: S103  (the job's user id enters its folder; nobody may list it)
     ipc = path / "ipc"
     os.mkdir(ipc, 0o700)
@@ -164,26 +186,28 @@ def make_job_folder(path: pathlib.Path, uid: int | None, *, size_bytes: int, ino
 
 
 def fresh_home(job_folder: str, uid: int | None) -> str:
-    """A new home for one kernel start, in the job's root-owned folder, handed to `uid` (0700; None: stays this
-    process's user's)."""
-    home = tempfile.mkdtemp(prefix="home-", dir=job_folder)  # mkdir: never follows, fails on a name taken
+    """A new home for one kernel start, in the job's root-owned folder,
+    handed to `uid` (0700; None: stays this process's user's)."""
+    # mkdir: never follows, fails on a name taken
+    home = tempfile.mkdtemp(prefix="home-", dir=job_folder)
     if uid is not None:
         os.chown(home, uid, uid, follow_symlinks=False)
     return home
 
 
 def write_new(path: str, text: str) -> None:
-    """Write a file that must not exist yet, never through a link (the kernel's own files, after it dropped to its
-    user id)."""
+    """Write a file that must not exist yet, never through a link (the
+    kernel's own files, after it dropped to its user id)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
 
 
 def private_copy(src: pathlib.Path, job_dir: pathlib.Path, limit: int) -> pathlib.Path:
-    """A copy of a submission in the job's folder (root's, 0700), read without following a link: the grading run
-    reads it, never the class folder. A file over `limit` bytes is not copied (it is refused by its size, unread):
-    its path is returned unchanged, as is one that cannot be read (the run reports why)."""
+    """A copy of a submission in the job's folder (root's, 0700), read without
+    following a link: the grading run reads it, never the class folder. A file
+    over `limit` bytes is not copied (it is refused by its size, unread): its path
+    is returned unchanged, as is one that cannot be read (the run reports why)."""
     try:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -204,29 +228,34 @@ def private_copy(src: pathlib.Path, job_dir: pathlib.Path, limit: int) -> pathli
 
 
 def _own_folder(path: pathlib.Path, mode: int) -> pathlib.Path:
-    """`path`, made if missing, checked to be a folder of this user's (never a link), with `mode`."""
+    """`path`, made if missing, checked to be a folder of this user's
+    (never a link), with `mode`."""
     try:
         os.mkdir(path, mode)
     except FileExistsError:
         log.debug("%s exists already", path)
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(f"{path} is not a folder of this user's (a link, or another user's): remove it "
-                         f"(rm -rf {path}) and grade again")
+        raise UnsafeBase(
+            f"{path} is not a folder of this user's (a link, or another user's): remove it "
+            f"(rm -rf {path}) and grade again"
+        )
     return path
 
 
 def uid_locks() -> pathlib.Path:
-    """The folder of the job user ids' locks: one for the whole machine (/run/aekit-uids, root's, 0700), whatever
-    socket base a grader uses, so no two graders' jobs ever share a user id."""
-    return _own_folder(pathlib.Path("/run/aekit-uids") if os.access("/run", os.W_OK) else base() / "uids", 0o700)
+    """The folder of the job user ids' locks: one for the whole machine (/run/aekit-uids, root's,
+    0700), whatever socket base a grader uses, so no two graders' jobs ever share a user id."""
+    return _own_folder(
+        pathlib.Path("/run/aekit-uids") if os.access("/run", os.W_OK) else base() / "uids", 0o700
+    )
 
 
 def claim_uid(first: int, span: int, start: int) -> tuple[int, int]:
     """A user id for one job that no other job on this machine holds, any grader's: the first of
     `first + (start + i) % span` whose lock file (in `uid_locks()`) this process can lock.
-    Returns it and the lock's descriptor (`release_uid`). Whatever still runs under it (a job of a grader that was
-    killed) is killed first, so the job starts with a user id of its own alone."""
+    Returns it and the lock's descriptor (`release_uid`). Whatever still runs under it (a job of a
+    grader that was killed) is killed first, so the job starts with a user id of its own alone."""
     folder = uid_locks()
     for i in range(span):
         uid = first + (start + i) % span
@@ -259,9 +288,9 @@ def _orphan_owners() -> set[int]:
 
 
 def kill_unclaimed(first: int, span: int) -> list[int]:
-    """Kill every process of each job user id that no live job holds and under which an orphan runs (its parent
-    gone: what a killed grader's job left running, even out of every cgroup, after a setsid and a double fork);
-    the ids whose processes were killed."""
+    """Kill every process of each job user id that no live job holds and under which an orphan runs
+    (its parent gone: what a killed grader's job left running, even out of every cgroup, after a
+    setsid and a double fork); the ids whose processes were killed."""
     folder = uid_locks()
     killed = []
     for uid in sorted(u for u in _orphan_owners() if first <= u < first + span):
@@ -305,9 +334,9 @@ def processes_of(uid: int) -> list[int]:
 
 
 def kill_uid(uid: int, seconds: float = 5.0) -> bool:
-    """Kill every process of the job's user id (each job has its own): a child takes that id and sends SIGKILL
-    to -1, every process it may signal, in one pass of the kernel (nothing forks away meanwhile). Repeated
-    until none is left; True when none is."""
+    """Kill every process of the job's user id (each job has its own): a child takes that id and
+    sends SIGKILL to -1, every process it may signal, in one pass of the kernel (nothing forks away
+    meanwhile). Repeated until none is left; True when none is."""
     end = time.monotonic() + seconds
     while True:
         pid = os.fork()
@@ -342,8 +371,9 @@ def mounts_under(path: pathlib.Path) -> list[str]:
 
 
 def remove_tree(path: pathlib.Path) -> bool:
-    """Remove a job's folder whatever a job left in it (links, hard links, 1,500 nested folders, a mount): never
-    recursing in this process's stack, never following a link. False (and logged) when something is left."""
+    """Remove a job's folder whatever a job left in it (links, hard links,
+    1,500 nested folders, a mount): never recursing in this process's stack,
+    never following a link. False (and logged) when something is left."""
     path = pathlib.Path(path)
     for point in mounts_under(path):
         if libc().umount2(point.encode(), MNT_DETACH) != 0:
@@ -355,7 +385,12 @@ def remove_tree(path: pathlib.Path) -> bool:
     try:
         done = subprocess.run(  # noqa: S603  (a fixed argv)
             ["rm", "-rf", "--one-file-system", "--", str(path)],  # noqa: S607  (the system's rm, root's PATH)
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+        )
         problem = done.stderr.strip().splitlines()[-1] if done.returncode else ""
     except (OSError, subprocess.SubprocessError) as exc:
         problem = str(exc)
@@ -370,9 +405,9 @@ SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # noqa: S108
 
 
 def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> list[str]:
-    """Remove what the job's user id left in the folders every user may write to (uid-only mode: it has no private
-    /tmp), as that user id itself (it can remove nothing it could not remove anyway). What is left is logged and
-    returned."""
+    """Remove what the job's user id left in the folders every user may write to (uid-only mode: it
+    has no private /tmp), as that user id itself (it can remove nothing it could not remove anyway).
+    What is left is logged and returned."""
     mine = []
     for folder in folders:
         try:
@@ -385,8 +420,15 @@ def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> lis
     try:
         subprocess.run(  # noqa: S603  (a fixed argv, run as the job's user id)
             ["rm", "-rf", "--one-file-system", "--", *mine],  # noqa: S607  (the system's rm, root's PATH)
-            user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, timeout=600, cwd="/")
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=600,
+            cwd="/",
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("could not remove the files user %d left: %s", uid, exc)
     left = [p for p in mine if os.path.lexists(p)]

@@ -13,6 +13,7 @@ Exercises a test replaces by its own reference functions are replaced here by
 stubs that ask the trusted process for each value (and gradient) through the
 kernel's stdin channel: the reference code itself never enters this process.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 CALLBACK_PREFIX = "\x00aekit-callback:"
 REQUEST_PROMPT = "\x00aekit-request"
 ERROR_CHARS = 2000  # of an error's text in a reply
-# what an error reply says failed (its "kind"): the student's code raised, raised NotImplementedError (an
-# exercise not done yet), or answered with something that cannot cross (a sentence about the function)
+# what an error reply says failed (its "kind"): the student's code raised,
+# raised NotImplementedError (an exercise not done yet), or answered with
+# something that cannot cross (a sentence about the function)
 RAISED, NOT_IMPLEMENTED, ANSWER = "raised", "not_implemented", "answer"
 ERROR_KINDS = (RAISED, NOT_IMPLEMENTED, ANSWER)
 
@@ -46,9 +48,10 @@ MAX_LAYER_DEPTH = 50  # how deep `sublayers` looks into layers nested in layers
 
 
 def sublayers(layer) -> list:
-    """Every layer inside `layer`, each before the layers inside it, through what Keras shows publicly: a
-    model's `layers`, and the attributes of any other layer that hold layers (or lists or tuples of them), the
-    way Keras tracks them. Each layer once, however often it is referred to."""
+    """Every layer inside `layer`, each before the layers inside it, through
+    what Keras shows publicly: a model's `layers`, and the attributes of any
+    other layer that hold layers (or lists or tuples of them), the way Keras
+    tracks them. Each layer once, however often it is referred to."""
     import keras
 
     found, seen = [], {id(layer)}
@@ -59,7 +62,11 @@ def sublayers(layer) -> list:
         if isinstance(node, keras.Model):
             children = list(node.layers)
         else:
-            values = [v for attr in vars(node).values() for v in (attr if isinstance(attr, (list, tuple)) else [attr])]
+            values = [
+                v
+                for attr in vars(node).values()
+                for v in (attr if isinstance(attr, (list, tuple)) else [attr])
+            ]
             children = [v for v in values if isinstance(v, keras.layers.Layer)]
         for child in children:
             if id(child) not in seen:
@@ -76,26 +83,37 @@ class Server:
 
     def __init__(self, ns: dict):
         self.ns = ns
-        self.mirrors: dict = {}  # token -> this kernel's copy of a model or optimiser the trusted side sent
+        # token -> this kernel's copy of a model or optimiser the trusted side sent
+        self.mirrors: dict = {}
         self.tapes = tape.Tapes()  # calls on tf.Variables, for the gradients asked later (`vjp`)
 
-    # ---- what crosses ------------------------------------------------------------------------------
+    # ---- what crosses
+    # ------------------------------------------------------------------------------
 
     def _encode_hook(self, obj):
         import keras
 
         if not isinstance(obj, keras.Model):
             return None
-        try:  # a model of tf.keras layers goes as its configuration and weights, and is rebuilt outside
+        # a model of tf.keras layers goes as its configuration and weights, and is rebuilt outside
+        try:
             from aekit.checks import model_problem
 
             config = obj.to_json()
             if model_problem(json.loads(config)) is None:
-                return {"t": "model", "v": {"config": config,
-                                            "weights": [codec.encode(w) for w in obj.get_weights()]}}
+                return {
+                    "t": "model",
+                    "v": {
+                        "config": config,
+                        "weights": [codec.encode(w) for w in obj.get_weights()],
+                    },
+                }
         except Exception:  # (a student's model may fail anyhow: keep it here instead)
-            log.debug("a model goes as a handle: its configuration could not be sent", exc_info=True)
-        # any other model (subclassed, custom layers) stays here: the other side gets a handle to call it
+            log.debug(
+                "a model goes as a handle: its configuration could not be sent", exc_info=True
+            )
+        # any other model (subclassed, custom layers) stays here: the other
+        # side gets a handle to call it
         token = f"k{len(self.mirrors)}"
         self.mirrors[token] = obj
         parts = []
@@ -135,23 +153,28 @@ class Server:
             return var
         raise TypeError(f"unknown kind {t!r}")
 
-    # ---- calls -------------------------------------------------------------------------------------
+    # ---- calls
+    # -------------------------------------------------------------------------------------
 
     def call(self) -> str:
-        """Call a function of the namespace (or a model kept here) on decoded arguments; the answer as JSON."""
+        """Call a function of the namespace (or a model kept here) on
+        decoded arguments; the answer as JSON."""
         try:
             req = json.loads(_request())
             rngs, used = [], {"models": {}, "vars": [], "opts": []}
             hook = lambda t, v: self._decode_hook(t, v, used)
             args = codec.decode(req["args"], rngs=rngs, hook=hook)
             kwargs = codec.decode(req["kwargs"], rngs=rngs, hook=hook)
-            for opt in used["opts"]:  # an optimiser arrives as configuration: build it on the models passed with it,
-                if not opt.built and used["models"]:  # as the test's own did (a compiled step cannot create it)
+            # an optimiser arrives as configuration: build it on the models passed with it,
+            for opt in used["opts"]:
+                # as the test's own did (a compiled step cannot create it)
+                if not opt.built and used["models"]:
                     opt.build([v for m in used["models"].values() for v in m.trainable_variables])
             fn = self.mirrors.get(req["target"]) if req.get("target") else self.ns.get(req["name"])
             if fn is None:
                 return error_reply(f"NameError: {req['name']} is not defined")
-            if req.get("compiled"):  # as tf.function(train_step) compiles it (the test asks for this)
+            # as tf.function(train_step) compiles it (the test asks for this)
+            if req.get("compiled"):
                 import tensorflow as tf
 
                 key = ("compiled", req["name"], id(fn))
@@ -159,11 +182,13 @@ class Server:
                     self.mirrors[key] = tf.function(tf.autograph.experimental.do_not_convert(fn))
                 fn = self.mirrors[key]
             missing, saved = object(), {}
-            for name in req.get("swaps", []):  # the test replaced these exercises by its reference functions
+            # the test replaced these exercises by its reference functions
+            for name in req.get("swaps", []):
                 saved[name] = self.ns.get(name, missing)
                 self.ns[name] = _stub(name)
             eager = None
-            if saved:  # a compiled function would trace the stubs once and keep them: run it as plain Python
+            # a compiled function would trace the stubs once and keep them: run it as plain Python
+            if saved:
                 import tensorflow as tf
 
                 eager = tf.config.functions_run_eagerly()
@@ -187,10 +212,17 @@ class Server:
             try:
                 out = codec.encode(value, hook=self._encode_hook)
             except TypeError as exc:
-                return error_reply(f"{req['name']} returned something that is not plain data: {exc}", ANSWER)
-            reply = {"value": out, "rngs": [g.bit_generator.state for g in rngs],
-                     "weights": {tok: [codec.encode(w) for w in m.get_weights()]
-                                 for tok, m in used["models"].items()}}
+                return error_reply(
+                    f"{req['name']} returned something that is not plain data: {exc}", ANSWER
+                )
+            reply = {
+                "value": out,
+                "rngs": [g.bit_generator.state for g in rngs],
+                "weights": {
+                    tok: [codec.encode(w) for w in m.get_weights()]
+                    for tok, m in used["models"].items()
+                },
+            }
             if taped is not None:
                 reply["call"] = self.tapes.record(taped, value, used["vars"])
             return json.dumps(reply)
@@ -198,7 +230,8 @@ class Server:
             return raised_reply(exc, "the call failed: ")
 
     def vjp(self) -> str:
-        """Gradients of an earlier call's outputs (weighted by `upstream`) with respect to its variables."""
+        """Gradients of an earlier call's outputs (weighted by `upstream`)
+        with respect to its variables."""
         try:
             req = json.loads(_request())
             return json.dumps({"grads": self.tapes.gradients(req["call"], req["upstream"])})
@@ -211,7 +244,8 @@ def _request() -> str:
     return input(REQUEST_PROMPT)
 
 
-# ---- stubs for the test's reference functions: values and gradients come from the trusted process ---------
+# ---- stubs for the test's reference functions: values and gradients come
+# from the trusted process ---------
 
 
 def _ask(payload: dict) -> dict:
@@ -225,7 +259,8 @@ def _stub(name: str):
     def stub(*args, **kwargs):
         import tensorflow as tf
 
-        if not tf.executing_eagerly():  # inside a tf.function: run the exchange eagerly, as a py_function
+        # inside a tf.function: run the exchange eagerly, as a py_function
+        if not tf.executing_eagerly():
             flat = tf.nest.flatten((args, kwargs))
             where = [i for i, x in enumerate(flat) if tf.is_tensor(x)]
 
@@ -253,7 +288,11 @@ def _eager_call(name: str, args: tuple, kwargs: dict):
             found.append(obj)
         return None
 
-    payload = {"fn": name, "args": codec.encode(list(args), hook=note), "kwargs": codec.encode(dict(kwargs), hook=note)}
+    payload = {
+        "fn": name,
+        "args": codec.encode(list(args), hook=note),
+        "kwargs": codec.encode(dict(kwargs), hook=note),
+    }
     if not found:
         return codec.decode(_ask(payload)["value"])
     reply: dict = {}

@@ -1,13 +1,14 @@
-"""The student's kernel as a process, seen from the trusted grading run: start it, see it alive, interrupt it,
-stop it, and the notebook's time left.
+"""The student's kernel as a process, seen from the trusted grading run: start it, see it alive,
+interrupt it, stop it, and the notebook's time left.
 
 `KernelProcess` is the life cycle only; what runs in the kernel (cells, calls, their time limits) is
-`calls.Kernel`'s. The kernel is started from the job's kernel spec (sandbox.py), whose command confines it
-before any student code runs (confine.py).
+`calls.Kernel`'s. The kernel is started from the job's kernel spec (sandbox.py), whose command
+confines it before any student code runs (confine.py).
 
-When the kernel cannot be used any more, `KernelGone` says why with a `Gone` reason, never in its text alone:
-the grading run decides the notebook's status from the reason (pipeline.py).
+When the kernel cannot be used any more, `KernelGone` says why with a `Gone` reason, never in its
+text alone: the grading run decides the notebook's status from the reason (pipeline.py).
 """
+
 from __future__ import annotations
 
 import enum
@@ -20,12 +21,15 @@ from .messages import KERNEL_IP_ENV, RUNNER_PID_ENV
 
 log = logging.getLogger(__name__)
 
-START_SECONDS = (5.0, 120.0)  # the least and the most a kernel start may wait for the kernel's first answer
-END_SECONDS = 60.0  # the most a stop waits for the student's processes to be gone (killed processes must exit)
+# the least and the most a kernel start may wait for the kernel's first answer
+START_SECONDS = (5.0, 120.0)
+# the most a stop waits for the student's processes to be gone (killed processes must exit)
+END_SECONDS = 60.0
 
 
 class Gone(enum.Enum):
     """Why the kernel cannot be used any more (the value is what the grader says)."""
+
     DIED = "the kernel died"
     TIME_UP = "the notebook's time ran out"
     NO_START = "the kernel did not start"
@@ -41,10 +45,11 @@ class KernelGone(Exception):
 
 
 class KernelProcess:
-    """One student's kernel: started with `env` (the job's, `sandbox.JobSandbox.kernel_env`) in `cwd`, and the
-    notebook's `deadline` (time.monotonic). `student_cgroups` (`cgroups.JobCgroups.student`) hold the kernel and
-    every process it started, and nothing else: a stop empties them, so a restarted kernel starts alone, with
-    the whole process limit, whatever the last one left running (a fork bomb, a worker, an implant)."""
+    """One student's kernel: started with `env` (the job's, `sandbox.JobSandbox.kernel_env`) in
+    `cwd`, and the notebook's `deadline` (time.monotonic). `student_cgroups`
+    (`cgroups.JobCgroups.student`) hold the kernel and every process it started, and nothing else: a
+    stop empties them, so a restarted kernel starts alone, with the whole process limit, whatever
+    the last one left running (a fork bomb, a worker, an implant)."""
 
     def __init__(self, env: dict, cwd: str, deadline: float, student_cgroups: dict | None = None):
         self.env, self.cwd, self.deadline = dict(env), cwd, deadline
@@ -52,19 +57,23 @@ class KernelProcess:
         self.km = self.kc = None
 
     def start(self) -> None:
-        """Start the kernel and wait for its first answer; KernelGone(NO_START) when it does not come."""
+        """Start the kernel and wait for its first answer;
+        KernelGone(NO_START) when it does not come."""
         from jupyter_client import KernelManager
 
         env = dict(self.env)
         self.km = KernelManager(kernel_name="python3")
         self.km.transport = "ipc"
         self.km.ip = env.pop(KERNEL_IP_ENV)
-        env[RUNNER_PID_ENV] = str(os.getpid())  # its stand-in exits at once if this process is gone before it watches
+        # its stand-in exits at once if this process is gone before it watches
+        env[RUNNER_PID_ENV] = str(os.getpid())
         self.km.start_kernel(env=env, cwd=self.cwd)
         self.kc = self.km.blocking_client()
         self.kc.start_channels()
         try:
-            self.kc.wait_for_ready(timeout=max(START_SECONDS[0], min(START_SECONDS[1], self.left())))
+            self.kc.wait_for_ready(
+                timeout=max(START_SECONDS[0], min(START_SECONDS[1], self.left()))
+            )
         except RuntimeError as exc:
             raise KernelGone(Gone.NO_START, str(exc)) from None
 
@@ -76,7 +85,8 @@ class KernelProcess:
         return self.km is not None and self.km.is_alive()
 
     def interrupt(self) -> None:
-        """SIGINT the kernel (what it runs raises KeyboardInterrupt, unless it ignores the signal)."""
+        """SIGINT the kernel (what it runs raises KeyboardInterrupt, unless
+        it ignores the signal)."""
         self.km.interrupt_kernel()
 
     def stop(self) -> None:
@@ -92,4 +102,6 @@ class KernelProcess:
                 log.debug("the kernel was already gone when stopped", exc_info=True)
             self.km = self.kc = None
             if self.student_cgroups and not end_processes(self.student_cgroups, END_SECONDS):
-                log.warning("the processes of a stopped kernel were still there after %g s", END_SECONDS)
+                log.warning(
+                    "the processes of a stopped kernel were still there after %g s", END_SECONDS
+                )

@@ -12,6 +12,7 @@ the reason, the verdicts it had earned standing; a notebook that crashed while
 another job was being stopped (a kernel that could not start on the full
 disk, say) is graded once more.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,20 +34,26 @@ from .results import NotebookResult, not_graded
 log = logging.getLogger(__name__)
 
 MARGIN_SECONDS = 60.0  # kernel start and clean-up on top of a notebook's own time limit
-FULL_DISK_WORDS = "No space left on device"  # in a verdict: the job met a full disk (graded again, see `run`)
+# in a verdict: the job met a full disk (graded again, see `run`)
+FULL_DISK_WORDS = "No space left on device"
 
 
 class Launcher:
-    """Runs grading jobs; starts the zygote on first use (off with AEKIT_ZYGOTE=off, for debugging)."""
+    """Runs grading jobs; starts the zygote on first use (off with
+    AEKIT_ZYGOTE=off, for debugging)."""
 
     def __init__(self, limits: sandbox.Limits, use_zygote: bool | None = None):
         self.limits = limits
-        self.use_zygote = os.environ.get("AEKIT_ZYGOTE", "on") != "off" if use_zygote is None else use_zygote
+        self.use_zygote = (
+            os.environ.get("AEKIT_ZYGOTE", "on") != "off" if use_zygote is None else use_zygote
+        )
         self.zygote: zygote.Zygote | None = None
         self.ready = False
         self.undertaker: undertaker.Undertaker | None = None
-        self.diskwatch: diskwatch.DiskWatch | None = None  # made at the first job on disks it shares (uid-only)
-        self.strays = strays.StrayWatch()  # what a kernel leaves running gets the least of its job's CPU
+        # made at the first job on disks it shares (uid-only)
+        self.diskwatch: diskwatch.DiskWatch | None = None
+        # what a kernel leaves running gets the least of its job's CPU
+        self.strays = strays.StrayWatch()
         self._lock = threading.Lock()
 
     def _zygote_socket(self) -> str | None:
@@ -63,11 +70,14 @@ class Launcher:
             return str(self.zygote.sock_path)
 
     def warm(self) -> None:
-        """Start the zygote now, without waiting for its imports (they overlap the run's other preparations).
+        """Start the zygote now, without waiting for its imports (they
+        overlap the run's other preparations).
 
-        Call it from the thread that runs the whole grading run: the zygote ends with the thread that started it.
+        Call it from the thread that runs the whole grading run: the zygote
+        ends with the thread that started it.
         """
-        if self.undertaker is None and os.geteuid() == 0:  # removes what this run's jobs left, if it is killed
+        # removes what this run's jobs left, if it is killed
+        if self.undertaker is None and os.geteuid() == 0:
             self.undertaker = undertaker.Undertaker(sandbox.socket_base())
             if self.undertaker.start():
                 import atexit
@@ -76,7 +86,9 @@ class Launcher:
             else:
                 self.undertaker = None
         if self.use_zygote and self.zygote is None:
-            self.zygote = zygote.Zygote(sandbox.socket_base() / f"aekit-{os.getpid()}-zygote-{id(self)}.sock")
+            self.zygote = zygote.Zygote(
+                sandbox.socket_base() / f"aekit-{os.getpid()}-zygote-{id(self)}.sock"
+            )
             self.zygote.spawn()
             import atexit
 
@@ -100,66 +112,129 @@ class Launcher:
             if self.diskwatch is None:
                 self.diskwatch = diskwatch.DiskWatch(
                     (*jobspace.SHARED_WRITABLE, str(sandbox.socket_base())),
-                    diskwatch.Usage(self.limits.tmp_bytes, self.limits.tmp_inodes))
+                    diskwatch.Usage(self.limits.tmp_bytes, self.limits.tmp_inodes),
+                )
             return self.diskwatch
 
-    def run(self, *, assignment: str, source: pathlib.Path, submission: pathlib.Path, job_dir: pathlib.Path,
-            tests: list, timeout: float, call_seconds: float) -> NotebookResult:
-        """Grade one notebook in the fresh folder `job_dir`, which then holds `autograded.ipynb` (the caller
-        removes it); never raises for a bad submission. A notebook that met a disk another job filled (crashed, or
-        a verdict saying "No space left on device", while the watch stopped that job) is graded once more.
+    def run(
+        self,
+        *,
+        assignment: str,
+        source: pathlib.Path,
+        submission: pathlib.Path,
+        job_dir: pathlib.Path,
+        tests: list,
+        timeout: float,
+        call_seconds: float,
+    ) -> NotebookResult:
+        """Grade one notebook in the fresh folder `job_dir`, which then holds `autograded.ipynb`
+        (the caller removes it); never raises for a bad submission. A notebook that met a disk
+        another job filled (crashed, or a verdict saying "No space left on device", while the watch
+        stopped that job) is graded once more.
 
         `call_seconds`: the limit of one test call or cell (its default is resolved by the caller,
         `course.call_limit`), carried to the grading run by its `messages.GradingRequest`."""
         start = time.monotonic()
-        result, stopped = self._run_once(assignment=assignment, source=source, submission=submission,
-                                         job_dir=job_dir, tests=tests, timeout=timeout, call_seconds=call_seconds)
-        met_full_disk = result.status == "crashed" or any(FULL_DISK_WORDS in t.message for t in result.tests)
-        if self.diskwatch is not None and not stopped and met_full_disk and \
-                self.diskwatch.stops_between(start, time.monotonic()):
-            log.warning("grading %s again: another job filled a disk it shares while it ran", submission)
-            result, _ = self._run_once(assignment=assignment, source=source, submission=submission,
-                                       job_dir=job_dir, tests=tests, timeout=timeout, call_seconds=call_seconds)
-            result.notes.append("graded a second time: another job filled a disk it shares while it was graded")
+        result, stopped = self._run_once(
+            assignment=assignment,
+            source=source,
+            submission=submission,
+            job_dir=job_dir,
+            tests=tests,
+            timeout=timeout,
+            call_seconds=call_seconds,
+        )
+        met_full_disk = result.status == "crashed" or any(
+            FULL_DISK_WORDS in t.message for t in result.tests
+        )
+        if (
+            self.diskwatch is not None
+            and not stopped
+            and met_full_disk
+            and self.diskwatch.stops_between(start, time.monotonic())
+        ):
+            log.warning(
+                "grading %s again: another job filled a disk it shares while it ran", submission
+            )
+            result, _ = self._run_once(
+                assignment=assignment,
+                source=source,
+                submission=submission,
+                job_dir=job_dir,
+                tests=tests,
+                timeout=timeout,
+                call_seconds=call_seconds,
+            )
+            result.notes.append(
+                "graded a second time: another job filled a disk it shares while it was graded"
+            )
             result.seconds = time.monotonic() - start
         return result
 
-    def _run_once(self, *, assignment: str, source: pathlib.Path, submission: pathlib.Path, job_dir: pathlib.Path,
-                  tests: list, timeout: float, call_seconds: float) -> tuple[NotebookResult, bool]:
+    def _run_once(
+        self,
+        *,
+        assignment: str,
+        source: pathlib.Path,
+        submission: pathlib.Path,
+        job_dir: pathlib.Path,
+        tests: list,
+        timeout: float,
+        call_seconds: float,
+    ) -> tuple[NotebookResult, bool]:
         """`run`, once; and whether the disk watch stopped the job."""
         start = time.monotonic()
         if job_dir.exists():
             shutil.rmtree(job_dir)
         sock = self._zygote_socket()
-        limits = dataclasses.replace(self.limits, wall_seconds=timeout,
-                                     cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)))
+        limits = dataclasses.replace(
+            self.limits,
+            wall_seconds=timeout,
+            cpu_seconds=int(max(self.limits.cpu_seconds, 2 * timeout)),
+        )
         box = None
-        try:  # a full disk (ENOSPC) or a folder it cannot make costs this notebook, never the class's run
+        # a full disk (ENOSPC) or a folder it cannot make costs this notebook, never the class's run
+        try:
             job_dir.mkdir(parents=True, mode=0o700)
-            # graded from a copy of its own, root's (0700): no kernel reads the class folder through the run's paths
+            # graded from a copy of its own, root's (0700): no kernel reads
+            # the class folder through the run's paths
             submission = jobspace.private_copy(submission, job_dir, MAX_NOTEBOOK_BYTES)
             box = sandbox.JobSandbox(job_dir, limits, zygote=sock)
-            try:  # cgroups the run started with, that this job could not get: the machine failed (exit 75)
+            # cgroups the run started with, that this job could not get:
+            # the machine failed (exit 75)
+            try:
                 box.cgroups.require(sandbox.capabilities()["cgroups"])
             except cgroups.JobCgroupsMissing:
                 box.cleanup()
                 raise
             result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
             request = GradingRequest(
-                assignment=assignment, source=str(source), submission=str(submission), timeout=float(timeout),
-                call_seconds=float(call_seconds), result=str(result_path), autograded=str(autograded),
+                assignment=assignment,
+                source=str(source),
+                submission=str(submission),
+                timeout=float(timeout),
+                call_seconds=float(call_seconds),
+                result=str(result_path),
+                autograded=str(autograded),
                 cwd=str(job_dir),
-                # what the run builds (models rebuilt from a submission) counts against the job's memory and CPU
+                # what the run builds (models rebuilt from a submission)
+                # counts against the job's memory and CPU
                 cgroups={k: str(v) for k, v in box.cgroups.runner.items()},
                 student_cgroups={k: str(v) for k, v in box.cgroups.student.items()},
-                kernel_env=box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde")))
+                kernel_env=box.kernel_env(zygote.safe_env(NBGRADER_EXECUTION="autograde")),
+            )
             request_path = job_dir / "request.json"
             request.write(request_path)
         except OSError as exc:
             if box is not None:
                 box.cleanup()
-            result = not_graded(assignment, "crashed", tests, f"the grader could not prepare this notebook's job "
-                                f"({exc.strerror or exc}): grade it again once the disk has room")
+            result = not_graded(
+                assignment,
+                "crashed",
+                tests,
+                f"the grader could not prepare this notebook's job "
+                f"({exc.strerror or exc}): grade it again once the disk has room",
+            )
             result.seconds = time.monotonic() - start
             return result, False
         env = zygote.safe_env(NBGRADER_EXECUTION="autograde", JUPYTER_PATH=str(job_dir / "jupyter"))
@@ -170,7 +245,9 @@ class Launcher:
             if watch is not None:
                 watch.watch(box.uid, (str(box.sock_dir),))
             self.strays.watch(str(job_dir), box.cgroups, box.isolated)
-            code = self._run_runner(sock, str(request_path), str(job_dir), env, timeout + MARGIN_SECONDS)
+            code = self._run_runner(
+                sock, str(request_path), str(job_dir), env, timeout + MARGIN_SECONDS
+            )
         finally:
             self.strays.unwatch(str(job_dir))
             if watch is not None:
@@ -186,21 +263,30 @@ class Launcher:
             elif out_of_memory:
                 status, detail = "crashed", too_much
             else:
-                status, detail = "crashed", "the grading run stopped before it could report (memory or a crash)"
+                status, detail = (
+                    "crashed",
+                    "the grading run stopped before it could report (memory or a crash)",
+                )
             result = not_graded(assignment, status, tests, detail)
         else:
-            if result.status == "crashed" and out_of_memory:  # the kernel died of it, the run reported
+            # the kernel died of it, the run reported
+            if result.status == "crashed" and out_of_memory:
                 result.detail = f"{result.detail}: {too_much}" if result.detail else too_much
-        if stop is not None:  # the watch stopped it: `crashed`, whatever the run reported, its earned verdicts kept
+        # the watch stopped it: `crashed`, whatever the run reported, its earned verdicts kept
+        if stop is not None:
             result.status = "crashed"
             earned = any(t.passed for t in result.tests)
-            result.detail = f"the notebook {stop.reason}" + ("; the verdicts before it stand" if earned else "")
+            result.detail = f"the notebook {stop.reason}" + (
+                "; the verdicts before it stand" if earned else ""
+            )
         if survived:  # cannot happen with a freezer cgroup; say so rather than hide it
             result.notes.append("a process of this job survived its clean-up")
         result.seconds = time.monotonic() - start
         return result, stop is not None
 
-    def _run_runner(self, sock: str | None, request: str, cwd: str, env: dict, seconds: float) -> int | None:
+    def _run_runner(
+        self, sock: str | None, request: str, cwd: str, env: dict, seconds: float
+    ) -> int | None:
         started = zygote.start_runner(sock, request, cwd, env) if sock else None
         if started is not None:
             pid, conn = started
@@ -211,14 +297,23 @@ class Launcher:
             if code is None:
                 sandbox.kill_tree(pid)
             return code
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.pipeline", request,  # noqa: S603  (fixed argv)
-                                 str(os.getpid())],
-                                cwd=cwd, env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(  # noqa: S603  (fixed argv)
+            [
+                sys.executable,
+                "-m",
+                "autograder.pipeline",
+                request,
+                str(os.getpid()),
+            ],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             return proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             sandbox.kill_tree(proc.pid)
             return None
-

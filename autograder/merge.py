@@ -1,24 +1,29 @@
-"""`python -m autograder merge SHARD_RESULTS... --into results/`: the shards of a class in one results folder.
+"""`python -m autograder merge SHARD_RESULTS... --into results/`: the
+shards of a class in one results folder.
 
-Each shard (`grade --shard K/N`, shard.py) graded its students into a results folder of its own. The merge brings
-each shard's records (`.state/<student>/<notebook>.json`), their scores (into the gradebook of `--into`, through
-nbgrader's API as a grading run records them, so formgrader works on the merged folder), their autograded
-notebooks, their first-seen submission times and their collection reports into one results folder, then rebuilds
-`grades.csv`, `tests.csv` and the feedback pages there (grade.rebuild).
+Each shard (`grade --shard K/N`, shard.py) graded its students into a results folder of
+its own. The merge brings each shard's records (`.state/<student>/<notebook>.json`),
+their scores (into the gradebook of `--into`, through nbgrader's API as a grading run
+records them, so formgrader works on the merged folder), their autograded notebooks,
+their first-seen submission times and their collection reports into one results folder,
+then rebuilds `grades.csv`, `tests.csv` and the feedback pages there (grade.rebuild).
 
-- Idempotent: `.state/.merged.json` in `--into` keeps a digest of every record merged; a record merged before is
-  not written again, so merging the same shards twice changes nothing, a rerun shard replaces only the notebooks
-  it regraded, and a notebook graded directly into `--into` later is not overwritten by an old shard record.
-- A TA's scores and comments in `--into` stay, unless the student handed in a different file (then they are
-  cleared and said, as a grading run does: gradebook.record).
-- A student whose notebook two shards graded from different files is an error naming both shards; a shard whose
-  run was killed (its lock still names a run that is gone) or is still running is refused: nothing half-graded is
-  merged.
-- Every shard's collection report is kept (`collection/<run>-shard<K>of<N>.csv`) and its rows added to
-  `collection_report.csv`, so a file that no shard graded is still listed.
+- Idempotent: `.state/.merged.json` in `--into` keeps a digest of every record merged; a record
+  merged before is not written again, so merging the same shards twice changes nothing, a rerun
+  shard replaces only the notebooks it regraded, and a notebook graded directly into `--into` later
+  is not overwritten by an old shard record.
+- A TA's scores and comments in `--into` stay, unless the student handed in a different file (then
+  they are cleared and said, as a grading run does: gradebook.record).
+- A student whose notebook two shards graded from different files is an error naming both shards; a
+  shard whose run was killed (its lock still names a run that is gone) or is still running is
+  refused: nothing half-graded is merged.
+- Every shard's collection report is kept (`collection/<run>-shard<K>of<N>.csv`) and its rows added
+  to `collection_report.csv`, so a file that no shard graded is still listed.
 
-The shards' folders are held (their run locks) while the merge reads them, and `--into` while it is written.
+The shards' folders are held (their run locks) while the merge reads them,
+and `--into` while it is written.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,6 +54,7 @@ LEDGER = ".merged.json"  # in .state/: "student/notebook" -> digest of the recor
 @dataclasses.dataclass
 class ShardFolder:
     """One results folder given to the merge: where it is, which shard it holds, and its records."""
+
     path: pathlib.Path
     shard: Shard | None  # None: a whole class's results folder (merged as it is)
     db_url: str
@@ -72,15 +78,23 @@ class MergeSummary:
     out: str
 
     def lines(self) -> list[str]:
-        out = [f"merged {len(self.shards)} results folders ({', '.join(self.shards)}) into {self.out}: "
-               f"{self.added} notebooks added, {self.replaced} replaced, {self.unchanged} unchanged, "
-               f"{self.students} students; {self.reports} collection reports added"]
+        out = [
+            f"merged {len(self.shards)} results folders ({', '.join(self.shards)}) into "
+            f"{self.out}: {self.added} notebooks added, {self.replaced} replaced, {self.unchanged} "
+            f"unchanged, {self.students} students; {self.reports} collection reports added"
+        ]
         for count, missing in sorted(self.missing_shards.items()):
-            out.append(f"not given: shard{'s' * (len(missing) > 1)} {', '.join(f'{k}/{count}' for k in missing)}: "
-                       f"{'their' if len(missing) > 1 else 'its'} students' results in {self.out} are as they were")
+            out.append(
+                f"not given: shard{'s' * (len(missing) > 1)} "
+                f"{', '.join(f'{k}/{count}' for k in missing)}: "
+                f"{'their' if len(missing) > 1 else 'its'} students' "
+                f"results in {self.out} are as they were"
+            )
         for sid, a, what in self.cleared:
-            out.append(f"reviewed work changed: {sid} resubmitted {a}; the TA's scores on it were cleared "
-                       f"({', '.join(what)}): review it again in formgrader")
+            out.append(
+                f"reviewed work changed: {sid} resubmitted {a}; the TA's scores on it were cleared "
+                f"({', '.join(what)}): review it again in formgrader"
+            )
         out.append(f"review: python -m autograder review {self.out}")
         return out
 
@@ -100,27 +114,35 @@ def load_records(folder: pathlib.Path) -> dict[tuple[str, str], dict]:
             log.warning("unreadable record %s skipped", path)
             continue
         if key != (path.parent.name, path.stem):
-            raise UsageError(f"{path} holds {key[0]}'s {key[1]}, not {path.parent.name}'s {path.stem}: that "
-                             "folder was changed by hand; grade that shard again into a new folder")
+            raise UsageError(
+                f"{path} holds {key[0]}'s {key[1]}, not {path.parent.name}'s {path.stem}: that "
+                "folder was changed by hand; grade that shard again into a new folder"
+            )
         records[key] = rec
     return records
 
 
 def gradebook_url(folder: pathlib.Path) -> str:
-    """The gradebook a results folder's `nbgrader_config.py` names (its own sqlite file by default)."""
+    """The gradebook a results folder's `nbgrader_config.py` names (its own
+    sqlite file by default)."""
     return resultsdir.configured_db_url(folder) or f"sqlite:///{folder / 'gradebook.db'}"
 
 
 def _names(folder: ShardFolder) -> dict[str, str]:
-    """The display names the shard's gradebook holds (from a roster), by student id; nothing is created."""
-    if folder.db_url.startswith("sqlite:///") and not pathlib.Path(folder.db_url[len("sqlite:///"):]).is_file():
+    """The display names the shard's gradebook holds (from a roster), by
+    student id; nothing is created."""
+    if (
+        folder.db_url.startswith("sqlite:///")
+        and not pathlib.Path(folder.db_url[len("sqlite:///") :]).is_file()
+    ):
         return {}
     with gradebook.opened(folder.db_url) as gb:
         return {s.id: s.last_name for s in gb.students if s.last_name}
 
 
 def _refuse_unfinished(folder: pathlib.Path) -> None:
-    """Refuse a shard folder whose grading run is still going or was killed (its lock file still names it)."""
+    """Refuse a shard folder whose grading run is still going or was killed
+    (its lock file still names it)."""
     path = folder / runlock.LOCK_NAME
     if not path.is_file():
         return
@@ -129,7 +151,9 @@ def _refuse_unfinished(folder: pathlib.Path) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"{folder} is being graded right now: merge once that run has finished") from None
+            raise UsageError(
+                f"{folder} is being graded right now: merge once that run has finished"
+            ) from None
         text = path.read_text(encoding="utf-8").strip()
     finally:
         os.close(fd)
@@ -140,8 +164,10 @@ def _refuse_unfinished(folder: pathlib.Path) -> None:
         except (ValueError, KeyError, TypeError) as exc:
             log.debug("%s: the lock's owner is unreadable (%s): %r", folder, exc, text[:200])
             who = ""
-        raise UsageError(f"{folder}: its grading run{who} was killed before it finished: run that shard again "
-                         "(it regrades only what it had not finished), then merge")
+        raise UsageError(
+            f"{folder}: its grading run{who} was killed before it finished: run that shard again "
+            "(it regrades only what it had not finished), then merge"
+        )
 
 
 def _open_shards(paths: list[pathlib.Path], into: pathlib.Path) -> list[ShardFolder]:
@@ -149,13 +175,19 @@ def _open_shards(paths: list[pathlib.Path], into: pathlib.Path) -> list[ShardFol
     for given in paths:
         path = pathlib.Path(given).resolve()
         if not path.is_dir():
-            raise UsageError(f"{given} is not a folder: give the --out folder of each `grade --shard K/N` run")
+            raise UsageError(
+                f"{given} is not a folder: give the --out folder of each `grade --shard K/N` run"
+            )
         if path == into:
-            raise UsageError(f"{given} is the --into folder itself: give the shards' folders, and another --into")
+            raise UsageError(
+                f"{given} is the --into folder itself: give the shards' folders, and another --into"
+            )
         if path in seen:
             raise UsageError(f"{given} is given twice")
         if not (path / ".state").is_dir():
-            raise UsageError(f"{given} holds no graded notebooks (no .state/): is it a shard's --out folder?")
+            raise UsageError(
+                f"{given} holds no graded notebooks (no .state/): is it a shard's --out folder?"
+            )
         _refuse_unfinished(path)
         shard = read_mark(path)
         if shard is not None and shard in seen.values():
@@ -181,33 +213,39 @@ def _choose(folders: list[ShardFolder]) -> dict[tuple[str, str], tuple[dict, Sha
                 continue
             other, where = chosen[key]
             if other.get("file_sha256") != rec.get("file_sha256"):
-                conflicts.append(f"student {key[0]!r} {key[1]}: {where.label} graded one file "
-                                 f"({str(other.get('file_sha256'))[:12]}), {folder.label} another "
-                                 f"({str(rec.get('file_sha256'))[:12]})")
-            elif other["result"]["status"] not in ("graded", "invalid", "missing") \
-                    and rec["result"]["status"] in ("graded", "invalid", "missing"):
+                conflicts.append(
+                    f"student {key[0]!r} {key[1]}: {where.label} graded one file "
+                    f"({str(other.get('file_sha256'))[:12]}), {folder.label} another "
+                    f"({str(rec.get('file_sha256'))[:12]})"
+                )
+            elif other["result"]["status"] not in ("graded", "invalid", "missing") and rec[
+                "result"
+            ]["status"] in ("graded", "invalid", "missing"):
                 chosen[key] = (rec, folder)  # the same file: the shard that finished it wins
     if conflicts:
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-        raise UsageError(f"{conflicts[0]}{more}: shards of one class must grade the same input with the same N; "
-                         "remove the stale folder or grade its shard again, then merge")
+        raise UsageError(
+            f"{conflicts[0]}{more}: shards of one class must grade the same input with the same N; "
+            "remove the stale folder or grade its shard again, then merge"
+        )
     return chosen
 
 
 class _ShardSources(Course):
-    """A shard's copy of the sources (`<shard>/source/<notebook>`), registered as they are: the merged folder
-    holds exactly the sources its notebooks were graded against."""
+    """A shard's copy of the sources (`<shard>/source/<notebook>`), registered as they are: the
+    merged folder holds exactly the sources its notebooks were graded against."""
 
     def prepare(self) -> None:
         pass
 
 
 def _registered(into: pathlib.Path, db: str) -> set[str]:
-    """The notebooks `into` already holds as a course folder: in its gradebook and in `source/`, with an
-    `nbgrader_config.py` that names this gradebook (their sources then need no new registration)."""
+    """The notebooks `into` already holds as a course folder: in its
+    gradebook and in `source/`, with an `nbgrader_config.py` that names
+    this gradebook (their sources then need no new registration)."""
     if gradebook_url(into) != db or not (into / "nbgrader_config.py").is_file():
         return set()
-    if db.startswith("sqlite:///") and not pathlib.Path(db[len("sqlite:///"):]).is_file():
+    if db.startswith("sqlite:///") and not pathlib.Path(db[len("sqlite:///") :]).is_file():
         return set()
     import sqlalchemy
 
@@ -240,8 +278,10 @@ def _sources(folders: list[ShardFolder]) -> dict[str, ShardFolder]:
             if a not in found:
                 found[a] = folder
             elif not filecmp.cmp(found[a].path / "source" / a / f"{a}.ipynb", nb, shallow=False):
-                raise UsageError(f"{found[a].label} and {folder.label} were graded against different sources of "
-                                 f"{a}: grade every shard with the same checkout, then merge")
+                raise UsageError(
+                    f"{found[a].label} and {folder.label} were graded against different sources of "
+                    f"{a}: grade every shard with the same checkout, then merge"
+                )
     return found
 
 
@@ -259,16 +299,18 @@ def _merge_first_seen(folders: list[ShardFolder], into: pathlib.Path) -> None:
             log.warning("%s is unreadable (%s): its first sightings are not merged", source, exc)
             continue
         for key, when in seen.items():
-            if key not in merged or datetime.datetime.fromisoformat(when) < datetime.datetime.fromisoformat(
-                    merged[key]):
+            if key not in merged or datetime.datetime.fromisoformat(
+                when
+            ) < datetime.datetime.fromisoformat(merged[key]):
                 merged[key] = when
     if merged:
         grade._write_atomic(path, json.dumps(merged, indent=0, sort_keys=True))
 
 
 def _merge_reports(folders: list[ShardFolder], into: pathlib.Path) -> int:
-    """Copy each folder's run reports into `into/collection/` (named after their shard) and add their rows to
-    `collection_report.csv`; a report copied before is skipped. Return how many were added."""
+    """Copy each folder's run reports into `into/collection/` (named after
+    their shard) and add their rows to `collection_report.csv`; a report
+    copied before is skipped. Return how many were added."""
     from .collect import REPORT_COLUMNS
 
     added: list[tuple[str, pathlib.Path]] = []
@@ -293,22 +335,37 @@ def _merge_reports(folders: list[ShardFolder], into: pathlib.Path) -> int:
     rows: list[list[str]] = []
     if cumulative.is_file():
         with open(cumulative, encoding="utf-8", newline="") as f:
-            rows = [[unsafe_cell(row.get(c) or "") for c in ("run", *REPORT_COLUMNS)] for row in csv.DictReader(f)]
+            rows = [
+                [unsafe_cell(row.get(c) or "") for c in ("run", *REPORT_COLUMNS)]
+                for row in csv.DictReader(f)
+            ]
     for name, target in added:
         with open(target, encoding="utf-8", newline="") as f:
-            rows += [[name, *(unsafe_cell(row.get(c) or "") for c in REPORT_COLUMNS)] for row in csv.DictReader(f)]
+            rows += [
+                [name, *(unsafe_cell(row.get(c) or "") for c in REPORT_COLUMNS)]
+                for row in csv.DictReader(f)
+            ]
     write_csv(cumulative, ("run", *REPORT_COLUMNS), rows)
     return len(added)
 
 
-def merge(shard_dirs: list[pathlib.Path], into: pathlib.Path, *, db_url: str | None = None, adopt: bool = False,
-          stream=sys.stderr) -> MergeSummary:
-    """Merge the results folders `shard_dirs` into `into` (see the module docstring); return what was done.
+def merge(
+    shard_dirs: list[pathlib.Path],
+    into: pathlib.Path,
+    *,
+    db_url: str | None = None,
+    adopt: bool = False,
+    stream=sys.stderr,
+) -> MergeSummary:
+    """Merge the results folders `shard_dirs` into `into` (see the module
+    docstring); return what was done.
 
     Raises:
-        UsageError: a person's mistake: no folder, a folder given twice or that is not a results folder, a shard
-            killed or still running, two shards with different files or sources for one notebook, `into`
-            another course's folder (unless `adopt`) or being graded or merged by another run.
+        UsageError: a person's mistake: no folder, a folder given twice or
+        that is not a results folder, a shard
+            killed or still running, two shards with different files or
+            sources for one notebook, `into` another course's folder
+            (unless `adopt`) or being graded or merged by another run.
     """
     if not shard_dirs:
         raise UsageError("give the results folders of the shards to merge")
@@ -323,15 +380,20 @@ def merge(shard_dirs: list[pathlib.Path], into: pathlib.Path, *, db_url: str | N
         sources = _sources(folders)
         missing_sources = sorted({a for _, a in chosen} - set(sources))
         if missing_sources:
-            raise UsageError(f"no shard holds the sources of {', '.join(missing_sources)} (source/): "
-                             "was a shard's folder copied in part?")
+            raise UsageError(
+                f"no shard holds the sources of {', '.join(missing_sources)} (source/): "
+                "was a shard's folder copied in part?"
+            )
         resultsdir.claim(into, db, adopt, stream)
         held.enter_context(runlock.hold(into, stream))
         by_folder: dict[int, list[str]] = {}
         registered = _registered(into, db)
         for a, folder in sorted(sources.items()):
-            if a not in registered or not filecmp.cmp(folder.path / "source" / a / f"{a}.ipynb",
-                                                      into / "source" / a / f"{a}.ipynb", shallow=False):
+            if a not in registered or not filecmp.cmp(
+                folder.path / "source" / a / f"{a}.ipynb",
+                into / "source" / a / f"{a}.ipynb",
+                shallow=False,
+            ):
                 by_folder.setdefault(id(folder), []).append(a)
         for folder in folders:
             if id(folder) in by_folder:
@@ -358,11 +420,18 @@ def merge(shard_dirs: list[pathlib.Path], into: pathlib.Path, *, db_url: str | N
                     unchanged += 1
                     ledger[f"{sid}/{a}"] = digest
                     continue
-                resubmitted = bool(old and old.get("file_sha256")) and old.get("file_sha256") != rec.get(
-                    "file_sha256")
-                # the gradebook first, the record last: a merge killed in between writes this notebook again
-                what = writer.record(sid, NotebookResult.from_json(rec["result"]), rec.get("submitted_at"),
-                                     names.get(sid), resubmitted)
+                resubmitted = bool(old and old.get("file_sha256")) and old.get(
+                    "file_sha256"
+                ) != rec.get("file_sha256")
+                # the gradebook first, the record last: a merge killed in
+                # between writes this notebook again
+                what = writer.record(
+                    sid,
+                    NotebookResult.from_json(rec["result"]),
+                    rec.get("submitted_at"),
+                    names.get(sid),
+                    resubmitted,
+                )
                 if what:
                     cleared.append((sid, a, what))
                 made = folder.path / "autograded" / sid / a / f"{a}.ipynb"
@@ -389,5 +458,14 @@ def merge(shard_dirs: list[pathlib.Path], into: pathlib.Path, *, db_url: str | N
         given = {f.shard.index for f in folders if f.shard and f.shard.count == count}
         if len(given) < count:
             missing[count] = sorted(set(range(count)) - given)
-    return MergeSummary([str(f.shard) if f.shard else str(f.path) for f in folders], added, replaced, unchanged,
-                        len({sid for sid, _ in records}), reports, cleared, missing, str(into))
+    return MergeSummary(
+        [str(f.shard) if f.shard else str(f.path) for f in folders],
+        added,
+        replaced,
+        unchanged,
+        len({sid for sid, _ in records}),
+        reports,
+        cleared,
+        missing,
+        str(into),
+    )

@@ -1,19 +1,22 @@
-"""The messages the grader's processes send each other: one dataclass each, with `to_json` and `from_json`.
+"""The messages the grader's processes send each other: one dataclass each,
+with `to_json` and `from_json`.
 
-- `GradingRequest`: the launcher (launcher.py) to one notebook's grading run (pipeline.py), as the job's
-  `request.json`;
-- `SandboxConfig` (with `Limits`): the grader (`sandbox.JobSandbox`) to a kernel's confinement (confine.py,
-  zygote.py), as the job's `sandbox.json`;
-- `KernelStart` and `RunnerStart`: what the zygote is asked to fork (by a kernel's stand-in, confine.py, and by
-  the launcher); `Started` and `Exited`: its two replies. Each is one JSON line on the zygote's socket
-  (zygotelink.py).
+- `GradingRequest`: the launcher (launcher.py) to one notebook's grading
+  run (pipeline.py), as the job's `request.json`;
+- `SandboxConfig` (with `Limits`): the grader (`sandbox.JobSandbox`) to a kernel's confinement
+  (confine.py, zygote.py), as the job's `sandbox.json`;
+- `KernelStart` and `RunnerStart`: what the zygote is asked to fork (by a kernel's stand-in,
+  confine.py, and by the launcher); `Started` and `Exited`: its two replies. Each is one JSON line
+  on the zygote's socket (zygotelink.py).
 
-`from_json` checks every field's type and raises `MessageError` (a `ValueError`), naming the message and the
-field, for anything else: a missing or unknown field, a wrong type. It never fails deeper, with a `KeyError`.
+`from_json` checks every field's type and raises `MessageError` (a
+`ValueError`), naming the message and the field, for anything else: a missing
+or unknown field, a wrong type. It never fails deeper, with a `KeyError`.
 
-This module is imported on the kernel's side too (confine.py, before any student code runs): the standard
-library only.
+This module is imported on the kernel's side too (confine.py, before any
+student code runs): the standard library only.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,12 +29,15 @@ import typing
 
 log = logging.getLogger(__name__)
 
-RUNNER_PID_ENV = "AEKIT_RUNNER_PID"  # the grading run's pid, for the kernel stand-in it starts (confine.main)
-KERNEL_IP_ENV = "AEKIT_KERNEL_IP"  # the kernel's socket path prefix (sandbox.JobSandbox.kernel_env, kernelproc)
+# the grading run's pid, for the kernel stand-in it starts (confine.main)
+RUNNER_PID_ENV = "AEKIT_RUNNER_PID"
+# the kernel's socket path prefix (sandbox.JobSandbox.kernel_env, kernelproc)
+KERNEL_IP_ENV = "AEKIT_KERNEL_IP"
 
 
 class MessageError(ValueError):
-    """A message that is not what its dataclass says (missing or unknown field, wrong type, not JSON)."""
+    """A message that is not what its dataclass says (missing or unknown
+    field, wrong type, not JSON)."""
 
 
 def _check(hint, value, where: str):
@@ -53,7 +59,10 @@ def _check(hint, value, where: str):
         if not isinstance(value, dict):
             raise MessageError(f"{where} must be an object, not {type(value).__name__}")
         key, item = args
-        return {_check(key, k, f"{where} key"): _check(item, v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {
+            _check(key, k, f"{where} key"): _check(item, v, f"{where}[{k!r}]")
+            for k, v in value.items()
+        }
     if origin is list:
         if not isinstance(value, list):
             raise MessageError(f"{where} must be a list, not {type(value).__name__}")
@@ -66,7 +75,8 @@ def _check(hint, value, where: str):
         if type(value) is not hint:
             raise MessageError(f"{where} must be {hint.__name__}, not {type(value).__name__}")
         return value
-    raise TypeError(f"{where}: no check for {hint!r}")  # a field this module does not know how to read: our bug
+    # a field this module does not know how to read: our bug
+    raise TypeError(f"{where}: no check for {hint!r}")
 
 
 @functools.cache
@@ -107,7 +117,8 @@ class Message:
     def loads(cls, text: str | bytes):
         try:
             data = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        except (ValueError, RecursionError) as exc:
             raise MessageError(f"{cls.__name__}: not JSON ({str(exc)[:120]})") from None
         return cls.from_json(data)
 
@@ -116,13 +127,16 @@ class Message:
 
     @classmethod
     def read(cls, path: pathlib.Path):
-        """The message in the file `path`; MessageError when it is malformed (OSError when it cannot be read)."""
+        """The message in the file `path`; MessageError when it is
+        malformed (OSError when it cannot be read)."""
         return cls.loads(pathlib.Path(path).read_bytes())
 
 
 @dataclasses.dataclass
 class Limits(Message):
-    """What one job may use (the grader sets them: sandbox.py; the kernel's side applies them: confine.py)."""
+    """What one job may use (the grader sets them: sandbox.py; the kernel's
+    side applies them: confine.py)."""
+
     wall_seconds: float = 300.0
     cpu_seconds: int = 600
     memory_bytes: int = 4 * 1024**3
@@ -131,53 +145,67 @@ class Limits(Message):
     tmp_bytes: int = 512 * 1024**2
     tmp_inodes: int = 16384  # files and folders each of a kernel's writable places may hold
     open_files: int = 1024
-    threads: int = 0      # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
+    threads: int = 0  # CPU threads a kernel's TensorFlow and BLAS may use (0: their default)
     cpu_share: float = 0  # cores a job may use at most (cgroup CPU quota; 0: no quota)
 
 
 @dataclasses.dataclass(frozen=True)
 class GradingRequest(Message):
-    """One notebook to grade: the launcher writes it as the job's `request.json`, the grading run reads it."""
+    """One notebook to grade: the launcher writes it as the job's
+    `request.json`, the grading run reads it."""
+
     assignment: str
-    source: str             # the run's copy of the source notebook (tests and answers)
-    submission: str         # the job's private copy of the submitted notebook
-    timeout: float          # the notebook's time limit, seconds
-    call_seconds: float     # the limit of one test call or one cell (`paths.call_seconds` by default)
-    result: str             # where the run writes its `results.NotebookResult`
-    autograded: str         # where it writes the autograded notebook
-    cwd: str                # the job's folder
-    cgroups: dict[str, str] = dataclasses.field(default_factory=dict)  # the run's: what it builds counts there
-    # the cgroups holding the student's processes alone (`cgroups.JobCgroups.student`): emptied at a restart
+    source: str  # the run's copy of the source notebook (tests and answers)
+    submission: str  # the job's private copy of the submitted notebook
+    timeout: float  # the notebook's time limit, seconds
+    # the limit of one test call or one cell (`paths.call_seconds` by default)
+    call_seconds: float
+    result: str  # where the run writes its `results.NotebookResult`
+    autograded: str  # where it writes the autograded notebook
+    cwd: str  # the job's folder
+    # the run's: what it builds counts there
+    cgroups: dict[str, str] = dataclasses.field(default_factory=dict)
+    # the cgroups holding the student's processes alone
+    # (`cgroups.JobCgroups.student`): emptied at a restart
     student_cgroups: dict[str, str] = dataclasses.field(default_factory=dict)
-    kernel_env: dict[str, str] = dataclasses.field(default_factory=dict)  # what the kernel is started with
+    # what the kernel is started with
+    kernel_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
 class SandboxConfig(Message):
-    """One job's confinement: `sandbox.JobSandbox` writes it as the job's `sandbox.json`; every start of the
-    job's kernel (confine.py, directly or forked from the zygote) reads it."""
+    """One job's confinement: `sandbox.JobSandbox` writes it as the job's `sandbox.json`; every
+    start of the job's kernel (confine.py, directly or forked from the zygote) reads it."""
+
     limits: Limits
-    uid: int | None         # the kernel's own user id (None: not root, the grader's own)
-    sock_dir: str           # the job's root-owned folder: the kernel's sockets (ipc/), uid-only homes
-    repo: str               # the course checkout whose aekit/, autograder/ and data/ the kernel may read
-    isolated: bool          # namespaces and a fresh root (False: uid-only, or not root)
-    cgroups: dict[str, str] = dataclasses.field(default_factory=dict)  # the kernel's cgroups, by controller
+    uid: int | None  # the kernel's own user id (None: not root, the grader's own)
+    # the job's root-owned folder: the kernel's sockets (ipc/), uid-only homes
+    sock_dir: str
+    # the course checkout whose aekit/, autograder/ and data/ the kernel may read
+    repo: str
+    isolated: bool  # namespaces and a fresh root (False: uid-only, or not root)
+    # the kernel's cgroups, by controller
+    cgroups: dict[str, str] = dataclasses.field(default_factory=dict)
     zygote: str | None = None  # the zygote's socket, to fork the kernel from (None: exec it)
 
 
 @dataclasses.dataclass(frozen=True)
 class KernelStart(Message):
-    """To the zygote: fork a kernel (the child confines itself as `config`, the job's sandbox.json, says)."""
+    """To the zygote: fork a kernel (the child confines itself as `config`,
+    the job's sandbox.json, says)."""
+
     config: str
     connection_file: str
-    extra: list[str]        # more arguments for ipykernel
+    extra: list[str]  # more arguments for ipykernel
     env: dict[str, str]
     KIND: typing.ClassVar[str] = "kernel"
 
 
 @dataclasses.dataclass(frozen=True)
 class RunnerStart(Message):
-    """To the zygote: fork a grading run (`pipeline.main` of the job's request.json) in `cwd`, with `env`."""
+    """To the zygote: fork a grading run (`pipeline.main` of the job's
+    request.json) in `cwd`, with `env`."""
+
     request: str
     cwd: str
     env: dict[str, str]
@@ -199,17 +227,21 @@ def zygote_request_from_json(data) -> KernelStart | RunnerStart:
     data = dict(data)
     kind = data.pop("kind", None)
     if kind not in ZYGOTE_REQUESTS:
-        raise MessageError(f"a zygote request's kind must be one of {', '.join(ZYGOTE_REQUESTS)}, not {kind!r}")
+        raise MessageError(
+            f"a zygote request's kind must be one of {', '.join(ZYGOTE_REQUESTS)}, not {kind!r}"
+        )
     return ZYGOTE_REQUESTS[kind].from_json(data)
 
 
 @dataclasses.dataclass(frozen=True)
 class Started(Message):
     """The zygote's first reply: the child it forked."""
+
     pid: int
 
 
 @dataclasses.dataclass(frozen=True)
 class Exited(Message):
     """The zygote's second reply: how that child ended (its exit code; minus a signal's number)."""
+
     code: int

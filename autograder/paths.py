@@ -1,4 +1,5 @@
 """Where the course's pieces live, and the six assignments in order."""
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,9 @@ SOLUTIONS = REPO / "solutions"
 RELEASE = REPO / "notebooks"
 DATA = REPO / "data"
 COURSE_ID = "autoencoders"  # the nbgrader course id of the gradebook (grade.py, export.py)
-# the files of data/ that the course package installs as aekit._data (pyproject.toml's package-data: the MNIST
-# subset, the pretrained models, their metrics, the README); the student kit and the Gradescope bundle ship
-# these and nothing else of data/ (its scripts read solutions/)
+# the files of data/ that the course package installs as aekit._data (pyproject.toml's package-data:
+# the MNIST subset, the pretrained models, their metrics, the README); the student kit and the
+# Gradescope bundle ship these and nothing else of data/ (its scripts read solutions/)
 DATA_SUFFIXES = (".npz", ".keras", ".json", ".md")
 
 ASSIGNMENTS = (
@@ -26,8 +27,8 @@ ASSIGNMENTS = (
     "06_checkerboard_artifacts",
 )
 
-# seconds one test call or one of the student's cells may run before it is interrupted (the notebook as a
-# whole has --timeout); the notebooks that train in their tests get more
+# seconds one test call or one of the student's cells may run before it is interrupted (the notebook
+# as a whole has --timeout); the notebooks that train in their tests get more
 CALL_SECONDS = {"03_conv_autoencoder": 90.0, "05_vae": 60.0}
 DEFAULT_CALL_SECONDS = 30.0
 
@@ -38,8 +39,11 @@ class UsageError(Exception):
 
 def data_files() -> list[pathlib.Path]:
     """The files of data/ that the course package installs (DATA_SUFFIXES), in a stable order."""
-    return [p for p in sorted(DATA.rglob("*"))
-            if p.is_file() and p.suffix in DATA_SUFFIXES and "__pycache__" not in p.parts]
+    return [
+        p
+        for p in sorted(DATA.rglob("*"))
+        if p.is_file() and p.suffix in DATA_SUFFIXES and "__pycache__" not in p.parts
+    ]
 
 
 def source_notebook(assignment: str) -> pathlib.Path:
@@ -65,7 +69,9 @@ def resolve_assignments(spec: str | None) -> list[str]:
     """
     available = available_assignments()
     if not SOLUTIONS.is_dir():
-        raise UsageError(f"no solutions/ folder at {SOLUTIONS}: run from a checkout of the course kit")
+        raise UsageError(
+            f"no solutions/ folder at {SOLUTIONS}: run from a checkout of the course kit"
+        )
     if spec is None:
         return available
     chosen = []
@@ -74,10 +80,14 @@ def resolve_assignments(spec: str | None) -> list[str]:
             continue
         matches = [a for a in ASSIGNMENTS if a == part or a.split("_", 1)[0] == part.zfill(2)]
         if not matches:
-            raise UsageError(f"unknown notebook {part!r}: use two-digit numbers such as 01,05 "
-                             f"or names such as {ASSIGNMENTS[0]}")
+            raise UsageError(
+                f"unknown notebook {part!r}: use two-digit numbers such as 01,05 "
+                f"or names such as {ASSIGNMENTS[0]}"
+            )
         if matches[0] not in available:
-            raise UsageError(f"{matches[0]} has no source notebook at {source_notebook(matches[0])}")
+            raise UsageError(
+                f"{matches[0]} has no source notebook at {source_notebook(matches[0])}"
+            )
         chosen.append(matches[0])
     return list(dict.fromkeys(chosen))
 
@@ -91,8 +101,10 @@ def assignment_of(path: pathlib.Path) -> str:
     stem = pathlib.Path(path).stem
     if stem in ASSIGNMENTS:
         return stem
-    raise UsageError(f"{path.name} is not a course notebook: its name must be one of "
-                     + ", ".join(f"{a}.ipynb" for a in ASSIGNMENTS))
+    raise UsageError(
+        f"{path.name} is not a course notebook: its name must be one of "
+        + ", ".join(f"{a}.ipynb" for a in ASSIGNMENTS)
+    )
 
 
 def call_seconds(assignment: str) -> float:
@@ -101,7 +113,8 @@ def call_seconds(assignment: str) -> float:
 
 
 def default_workers() -> int:
-    """Notebooks graded at once by default: the cores plus one. A notebook's grading spends part of its
-    time waiting (kernel start, messages between the trusted process and the student's kernel), and a third
-    worker on two cores fills it; a fourth only adds contention (README, `python -m autograder.bench`)."""
+    """Notebooks graded at once by default: the cores plus one. A notebook's grading
+    spends part of its time waiting (kernel start, messages between the trusted
+    process and the student's kernel), and a third worker on two cores fills it; a
+    fourth only adds contention (README, `python -m autograder.bench`)."""
     return (os.cpu_count() or 2) + 1

@@ -1,4 +1,5 @@
 """Regenerate `notebooks/` from `solutions/` with nbgrader, or check it is in sync."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -24,16 +25,23 @@ def generate(assignment: str, release_dir: pathlib.Path) -> None:
         UsageError: nbgrader rejected the source notebook (its log's last line is quoted).
     """
     cmd = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-        "--force", "--no-db", "--log-level=WARN",
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        assignment,
+        "--force",
+        "--no-db",
+        "--log-level=WARN",
         f"--CourseDirectory.root={REPO}",
         f"--CourseDirectory.release_directory={release_dir}",
     ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=safe_env())  # noqa: S603  (our argv)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
-        raise UsageError(f"nbgrader could not release {assignment}: "
-                         f"{lines[-1] if lines else 'no output'}")
+        raise UsageError(
+            f"nbgrader could not release {assignment}: {lines[-1] if lines else 'no output'}"
+        )
 
 
 def _generate_all(assignments: list[str], release_dir: pathlib.Path) -> None:
@@ -69,8 +77,13 @@ def check(assignments: list[str] | None = None) -> list[str]:
         for a in assignments:
             fresh_dir, committed_dir = pathlib.Path(tmp) / a, RELEASE / a
             fresh = sorted(p.relative_to(fresh_dir) for p in fresh_dir.rglob("*") if p.is_file())
-            committed = sorted(p.relative_to(committed_dir) for p in committed_dir.rglob("*")
-                               if p.is_file()) if committed_dir.is_dir() else []
+            committed = (
+                sorted(
+                    p.relative_to(committed_dir) for p in committed_dir.rglob("*") if p.is_file()
+                )
+                if committed_dir.is_dir()
+                else []
+            )
             if fresh != committed:
                 stale.append(f"{a} (files differ: expected {[str(p) for p in fresh]})")
                 continue

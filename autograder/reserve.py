@@ -1,4 +1,5 @@
-"""Room kept on the results folder's disk for the grader's own writes, so a full disk loses no student.
+"""Room kept on the results folder's disk for the grader's own writes, so a
+full disk loses no student.
 
 A run makes, in its work folder inside the results folder, a file of
 `RESERVE_BYTES` (allocated, not sparse) and `RESERVE_FILES` empty files: space
@@ -10,6 +11,7 @@ still fails is named in `Reserve.failed` (the run goes on with every other
 student, writes its tables, and then says which records were not saved); the
 reserve is made again once the disk has room (`refill`).
 """
+
 from __future__ import annotations
 
 import errno
@@ -33,7 +35,8 @@ T = TypeVar("T")
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """Did `exc` (or what caused it: SQLAlchemy wraps SQLite's error) come from a full disk or quota?"""
+    """Did `exc` (or what caused it: SQLAlchemy wraps SQLite's error) come
+    from a full disk or quota?"""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -66,24 +69,36 @@ class Reserve:
             return True
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.folder / "bytes", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            fd = os.open(
+                self.folder / "bytes", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600
+            )
             try:
                 try:
                     os.posix_fallocate(fd, 0, self.size)
                 except OSError as exc:
                     if exc.errno in FULL_ERRNOS:
                         raise
-                    block = os.urandom(CHUNK)  # no fallocate here: written, and not compressible to nothing
+                    # no fallocate here: written, and not compressible to nothing
+                    block = os.urandom(CHUNK)
                     for _ in range(0, self.size, CHUNK):
                         os.write(fd, block)
                 os.fsync(fd)
             finally:
                 os.close(fd)
             for n in range(self.files):
-                os.close(os.open(self.folder / f"file-{n}", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+                os.close(
+                    os.open(
+                        self.folder / f"file-{n}", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600
+                    )
+                )
         except OSError as exc:
-            log.warning("cannot keep %d MB and %d files in reserve in %s: %s", self.size >> 20, self.files,
-                        self.folder, exc.strerror or exc)
+            log.warning(
+                "cannot keep %d MB and %d files in reserve in %s: %s",
+                self.size >> 20,
+                self.files,
+                self.folder,
+                exc.strerror or exc,
+            )
             self._release()
             return False
         self.held = True
@@ -109,13 +124,15 @@ class Reserve:
                 st = os.statvfs(self.folder.parent)
             except OSError:
                 return False
-            room = st.f_bavail * st.f_frsize >= REFILL_FACTOR * self.size and \
-                (st.f_files == 0 or st.f_favail >= REFILL_FACTOR * self.files)
+            room = st.f_bavail * st.f_frsize >= REFILL_FACTOR * self.size and (
+                st.f_files == 0 or st.f_favail >= REFILL_FACTOR * self.files
+            )
             return self._make() if room else False
 
     def write(self, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-        """Run `action` (a write); on a full disk give the reserve back and run it once more. (True, its value),
-        or (False, None) when the disk stayed full: `what` is then in `failed`. Other errors are raised."""
+        """Run `action` (a write); on a full disk give the reserve back and
+        run it once more. (True, its value), or (False, None) when the disk
+        stayed full: `what` is then in `failed`. Other errors are raised."""
         for attempt in (1, 2):
             try:
                 return True, action()
@@ -123,10 +140,17 @@ class Reserve:
                 if not is_disk_full(exc):
                     raise
                 if attempt == 1 and self.release():
-                    log.warning("the disk was full while writing %s: the reserve was given back, writing again",
-                                what)
+                    log.warning(
+                        "the disk was full while writing %s: the reserve "
+                        "was given back, writing again",
+                        what,
+                    )
                     continue
-                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+                why = (
+                    exc.strerror
+                    if isinstance(exc, OSError) and exc.strerror
+                    else str(exc).splitlines()[0]
+                )
                 with self._lock:
                     self.failed.append(f"{what} ({why[:200]})")
                 log.error("could not write %s: %s", what, why)

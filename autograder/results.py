@@ -1,4 +1,6 @@
-"""What grading one notebook produces: a verdict per test cell, and the notebook's status and score."""
+"""What grading one notebook produces: a verdict per test cell, and the
+notebook's status and score."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +15,7 @@ MESSAGE_LIMIT = 600
 @dataclasses.dataclass
 class TestResult:
     """One test cell's verdict."""
+
     test_id: str
     score: float
     max_score: float
@@ -49,8 +52,17 @@ class NotebookResult:
         return cls(**data)
 
 
-def not_graded(assignment: str, status: str, tests: list, detail: str, seconds: float = 0.0) -> NotebookResult:
-    """A result whose every test earned nothing (`tests`: cells.TestCell), with `detail` as each message."""
-    return NotebookResult(assignment, status, 0.0, sum(t.points for t in tests),
-                          [TestResult(t.test_id, 0.0, t.points, detail[:MESSAGE_LIMIT], t.hidden) for t in tests],
-                          detail, seconds)
+def not_graded(
+    assignment: str, status: str, tests: list, detail: str, seconds: float = 0.0
+) -> NotebookResult:
+    """A result whose every test earned nothing (`tests`: cells.TestCell),
+    with `detail` as each message."""
+    return NotebookResult(
+        assignment,
+        status,
+        0.0,
+        sum(t.points for t in tests),
+        [TestResult(t.test_id, 0.0, t.points, detail[:MESSAGE_LIMIT], t.hidden) for t in tests],
+        detail,
+        seconds,
+    )

@@ -8,6 +8,7 @@ one line (`UsageError`, exit 2). A lock file that still names a run but whose
 `flock` is free is stale (its holder was killed -9, the machine rebooted): it is
 taken over and the take-over said on stderr.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,10 +29,12 @@ LOCK_NAME = ".lock"
 @dataclasses.dataclass(frozen=True)
 class Holder:
     """Who holds a results folder's lock."""
+
     pid: int
-    process_start: str  # the kernel's start time of the process (/proc/<pid>/stat field 22), "" where unknown
-    started_at: str     # ISO 8601 UTC, when the run took the lock
-    stamp: str          # the run's name: its per-run folders and collection report are named by it
+    # the kernel's start time of the process (/proc/<pid>/stat field 22), "" where unknown
+    process_start: str
+    started_at: str  # ISO 8601 UTC, when the run took the lock
+    stamp: str  # the run's name: its per-run folders and collection report are named by it
 
     def alive(self) -> bool:
         """Is the process that took the lock still running (and not another process with its id)?"""
@@ -59,8 +62,12 @@ def _read(path: pathlib.Path) -> Holder | None:
         if not text.strip():
             return None  # released
         data = json.loads(text)
-        return Holder(int(data["pid"]), str(data.get("process_start", "")), str(data["started_at"]),
-                      str(data.get("stamp", "")))
+        return Holder(
+            int(data["pid"]),
+            str(data.get("process_start", "")),
+            str(data["started_at"]),
+            str(data.get("stamp", "")),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
@@ -77,30 +84,40 @@ def new_stamp(now: datetime.datetime | None = None) -> str:
 def hold(folder: pathlib.Path, stream=None):
     """Hold `folder`'s lock for the `with` block; yield this run's `Holder`.
 
-    The file is locked with `flock` while the run lasts (the kernel releases it when the process dies, however it
-    dies) and names its holder; when the run ends it is emptied, not removed (a removed file could be locked
-    anew by one run while another still holds the old one).
+    The file is locked with `flock` while the run lasts (the kernel releases it when the process
+    dies, however it dies) and names its holder; when the run ends it is emptied, not removed (a
+    removed file could be locked anew by one run while another still holds the old one).
 
     Raises:
         UsageError: another live run holds it.
     """
     path = pathlib.Path(folder) / LOCK_NAME
     now = datetime.datetime.now(datetime.timezone.utc)
-    me = Holder(os.getpid(), process_start(os.getpid()), now.isoformat(timespec="seconds"), new_stamp(now))
+    me = Holder(
+        os.getpid(), process_start(os.getpid()), now.isoformat(timespec="seconds"), new_stamp(now)
+    )
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             other = _read(path)
-            who = f"process {other.pid}, started {other.started_at}" if other and other.pid else "another process"
-            raise UsageError(f"{folder} is being graded by another run ({who}): wait for it to finish; "
-                             "one run at a time per results folder") from None
+            who = (
+                f"process {other.pid}, started {other.started_at}"
+                if other and other.pid
+                else "another process"
+            )
+            raise UsageError(
+                f"{folder} is being graded by another run ({who}): wait for it to finish; "
+                "one run at a time per results folder"
+            ) from None
         other = _read(path)
         if other is not None and other.pid:
             reused = ", its process id now names another program" if other.alive() else ""
-            line = (f"{folder}: taking over the lock of a run that is gone (process {other.pid}, started "
-                    f"{other.started_at}{reused})")
+            line = (
+                f"{folder}: taking over the lock of a run that is gone (process {other.pid}, "
+                f"started {other.started_at}{reused})"
+            )
             log.info(line)
             if stream is not None:
                 stream.write(line + "\n")

@@ -5,6 +5,7 @@ answer, a kernel that crashes, and a student who handed in only some notebooks.
 Nothing is committed: the class is generated afresh from `solutions/` and
 `notebooks/`, so it always matches the current release.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def make(dest: pathlib.Path, assignments: list[str]) -> dict[str, str]:
     for a in assignments:
         reference = solution_sources(a)
         names = list(reference)
-        half = {n: "raise NotImplementedError()\n" for n in names[len(names) // 2:]}
+        half = {n: "raise NotImplementedError()\n" for n in names[len(names) // 2 :]}
         crash = {names[0]: CRASH + reference[names[0]]}
         notebooks = {
             "ada_full": build_submission(a),

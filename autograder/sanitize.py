@@ -1,21 +1,25 @@
 """What a student wrote, and what their code displayed, made safe to show in a TA's browser.
 
-nbgrader's formgrader shows the autograded notebook as HTML on the Jupyter server's own origin, so a script in
-it would act as the TA: start kernels, change every student's scores. nbconvert renders a markdown cell's raw
-HTML as it is, and nbgrader's formgrade template leaves markdown out of nbconvert's own sanitiser. So:
+nbgrader's formgrader shows the autograded notebook as HTML on the Jupyter server's own origin, so a
+script in it would act as the TA: start kernels, change every student's scores. nbconvert renders a
+markdown cell's raw HTML as it is, and nbgrader's formgrade template leaves markdown out of
+nbconvert's own sanitiser. So:
 
-- `markdown`: a student's markdown is kept exactly as written when nbconvert's renderer turns it into harmless
-  HTML (text, maths, lists, tables, emphasis, code, links to web pages, embedded raster images); otherwise its
-  tags are escaped (shown as text); when even that renders something unsafe (a `javascript:` link, an id of
-  formgrader's own page) the whole answer is shown as a code block. The check parses the rendered HTML as a
-  browser would (html5lib) and allows only the listed tags, attributes and URL schemes.
-- `output_data`: what a cell displayed, reduced to text and raster images (no HTML, markdown, JavaScript, SVG or
-  widgets).
-- `student_cell`: a submitted cell rebuilt from those (its metadata, attachments and saved outputs dropped).
-- `SanitizeNotebook`: the same as an nbconvert preprocessor, which the results folder's `nbgrader_config.py`
-  gives formgrader (with nbconvert's own `HTMLExporter.sanitize_html`), for notebooks graded before this
-  module existed.
+- `markdown`: a student's markdown is kept exactly as written when nbconvert's renderer turns it
+  into harmless HTML (text, maths, lists, tables, emphasis, code, links to web pages, embedded
+  raster images); otherwise its tags are escaped (shown as text); when even that renders something
+  unsafe (a `javascript:` link, an id of formgrader's own page) the whole answer is shown as a code
+  block. The check parses the rendered HTML as a browser would (html5lib) and allows only the listed
+  tags, attributes and URL schemes.
+- `output_data`: what a cell displayed, reduced to text and raster images
+  (no HTML, markdown, JavaScript, SVG or widgets).
+- `student_cell`: a submitted cell rebuilt from those (its metadata,
+  attachments and saved outputs dropped).
+- `SanitizeNotebook`: the same as an nbconvert preprocessor, which the results folder's
+  `nbgrader_config.py` gives formgrader (with nbconvert's own `HTMLExporter.sanitize_html`), for
+  notebooks graded before this module existed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,27 +36,38 @@ from aekit.nbcells import grade_id, source_text  # not via cells.py, which impor
 
 log = logging.getLogger(__name__)
 
-OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")  # what a student's display may show, in this order
-MAX_RENDERED_CHARS = 50_000  # a longer markdown cell is shown as a code block without rendering it (time)
-NOTEBOOK_RENDERED_CHARS = 200_000  # markdown rendered per notebook (the kit's longest has 19,000 characters)
-CODE_BLOCK_NOTE = "*(shown as plain text: the grader passes on only text, maths, links and images it can check)*"
-# ids of formgrader's own submission page (nbgrader's formgrade templates), which a student's heading must not
-# take: formgrader finds its score boxes by id (besides each graded cell's grade_id, `-comment`, `_extra_credit`)
+# what a student's display may show, in this order
+OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
+# a longer markdown cell is shown as a code block without rendering it (time)
+MAX_RENDERED_CHARS = 50_000
+# markdown rendered per notebook (the kit's longest has 19,000 characters)
+NOTEBOOK_RENDERED_CHARS = 200_000
+CODE_BLOCK_NOTE = (
+    "*(shown as plain text: the grader passes on only text, maths, links and images it can check)*"
+)
+# ids of formgrader's own submission page (nbgrader's formgrade templates), which a student's
+# heading must not take: formgrader finds its score boxes by id (besides each graded cell's
+# grade_id, `-comment`, `_extra_credit`)
 PAGE_IDS = frozenset({"notebook", "notebook-container", "statusmessage", "main-table", "a", "b"})
 
 _HTML_NS = "{http://www.w3.org/1999/xhtml}"
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
-_TAGS = frozenset("p br hr h1 h2 h3 h4 h5 h6 em strong b i u s del ins sub sup code pre kbd samp var blockquote "
-                  "ul ol li dl dt dd table thead tbody tfoot tr th td caption a img span div mark small abbr".split())
+_TAGS = frozenset(
+    "p br hr h1 h2 h3 h4 h5 h6 em strong b i u s del ins sub sup code pre kbd samp var blockquote "
+    "ul ol li dl dt dd table thead tbody tfoot tr th td caption a img "
+    "span div mark small abbr".split()
+)
 _HEADINGS = frozenset(f"h{n}" for n in range(1, 7))
 _ALIGN = re.compile(r"\s*text-align\s*:\s*(left|right|center)\s*;?\s*")
-_PYGMENTS_CLASS = re.compile(r"[a-z]{1,3}[0-9]?")  # pygments' token classes (`n`, `mi`, `s1`), none of formgrader's
+# pygments' token classes (`n`, `mi`, `s1`), none of formgrader's
+_PYGMENTS_CLASS = re.compile(r"[a-z]{1,3}[0-9]?")
 
 
 def _url_scheme(url: str) -> str | None:
-    """The scheme of `url` as a browser reads it (blanks and control characters removed), or None if relative."""
+    """The scheme of `url` as a browser reads it (blanks and control
+    characters removed), or None if relative."""
     url = _CONTROL.sub("", url).lower()
     head = re.split(r"[/?#]", url, maxsplit=1)[0]
     return head.split(":", 1)[0] if ":" in head else None
@@ -64,7 +79,9 @@ def _attribute_ok(tag: str, name: str, value: str, reserved_ids: frozenset[str])
     if tag == "a" and name == "class":
         return value == "anchor-link"  # nbconvert's heading anchors
     if tag == "img" and name == "src":
-        return bool(re.fullmatch(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*", value.strip()))
+        return bool(
+            re.fullmatch(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*", value.strip())
+        )
     if name in ("title", "alt") and tag in ("a", "img", "abbr"):
         return True
     if tag in ("th", "td") and name == "style":
@@ -83,15 +100,16 @@ def _attribute_ok(tag: str, name: str, value: str, reserved_ids: frozenset[str])
 
 
 def unsafe_part(html: str, reserved_ids: frozenset[str] = frozenset()) -> str | None:
-    """The first element or attribute of `html` that is not harmless (None when all is): a tag, attribute or
-    URL scheme outside the lists above, any SVG or MathML, or an id that formgrader's page uses."""
+    """The first element or attribute of `html` that is not harmless (None
+    when all is): a tag, attribute or URL scheme outside the lists above,
+    any SVG or MathML, or an id that formgrader's page uses."""
     for element in html5lib.parseFragment(html, treebuilder="etree").iter():
         tag = element.tag
         if tag == "DOCUMENT_FRAGMENT" or callable(tag):  # the fragment itself, or an HTML comment
             continue
-        if not tag.startswith(_HTML_NS) or tag[len(_HTML_NS):] not in _TAGS:
+        if not tag.startswith(_HTML_NS) or tag[len(_HTML_NS) :] not in _TAGS:
             return f"<{tag.rsplit('}', 1)[-1]}>"
-        name = tag[len(_HTML_NS):]
+        name = tag[len(_HTML_NS) :]
         for attr, value in element.attrib.items():
             if not _attribute_ok(name, attr, value, reserved_ids):
                 return f"<{name} {attr}=...>"
@@ -100,27 +118,34 @@ def unsafe_part(html: str, reserved_ids: frozenset[str] = frozenset()) -> str | 
 
 def render(source: str, attachments: dict | None = None) -> str:
     """`source` as nbconvert's HTML exporter (formgrader's) renders a markdown cell."""
-    return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments or {})).render(source)
+    return MarkdownWithMath(
+        renderer=IPythonRenderer(escape=False, attachments=attachments or {})
+    ).render(source)
 
 
 def _renders_safely(source: str, attachments: dict | None, reserved_ids: frozenset[str]) -> bool:
     try:
         html = render(source, attachments)
     except Exception as exc:  # noqa: BLE001  (e.g. an image naming a missing attachment: formgrader would fail too)
-        log.debug("markdown that nbconvert cannot render, shown escaped: %s: %s", type(exc).__name__, exc)
+        log.debug(
+            "markdown that nbconvert cannot render, shown escaped: %s: %s", type(exc).__name__, exc
+        )
         return False
     return unsafe_part(html, reserved_ids) is None
 
 
 def as_code_block(text: str) -> str:
-    """`text` as a fenced code block, shown verbatim (its fence longer than any run of backticks in it)."""
+    """`text` as a fenced code block, shown verbatim (its fence longer than
+    any run of backticks in it)."""
     fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
     return f"{CODE_BLOCK_NOTE}\n\n{fence}text\n{text}\n{fence}\n"
 
 
 @dataclasses.dataclass
 class RenderBudget:
-    """The markdown one notebook may still have rendered for checking (`NOTEBOOK_RENDERED_CHARS`)."""
+    """The markdown one notebook may still have rendered for checking
+    (`NOTEBOOK_RENDERED_CHARS`)."""
+
     chars: int = NOTEBOOK_RENDERED_CHARS
 
     def take(self, n: int) -> bool:
@@ -130,11 +155,16 @@ class RenderBudget:
         return True
 
 
-def markdown(source: str, attachments: dict | None = None, reserved_ids: frozenset[str] = frozenset(),
-             budget: RenderBudget | None = None) -> str:
-    """A markdown cell's source that renders to harmless HTML: `source` itself when it does, else with every
-    tag escaped, else as a code block (also when it is longer than `budget` allows: a fresh one by default).
-    `reserved_ids`: ids the page uses (the notebook's grade ids and theirs)."""
+def markdown(
+    source: str,
+    attachments: dict | None = None,
+    reserved_ids: frozenset[str] = frozenset(),
+    budget: RenderBudget | None = None,
+) -> str:
+    """A markdown cell's source that renders to harmless HTML: `source` itself
+    when it does, else with every tag escaped, else as a code block (also when
+    it is longer than `budget` allows: a fresh one by default). `reserved_ids`:
+    ids the page uses (the notebook's grade ids and theirs)."""
     if (budget or RenderBudget()).take(len(source)):
         for candidate in (source, _TAG_OPEN.sub("&lt;", source)):
             if _renders_safely(candidate, attachments, reserved_ids):
@@ -143,7 +173,8 @@ def markdown(source: str, attachments: dict | None = None, reserved_ids: frozens
 
 
 def output_data(data) -> dict:
-    """A display's data reduced to text and raster images (`OUTPUT_TYPES`), each a string as nbformat wants."""
+    """A display's data reduced to text and raster images (`OUTPUT_TYPES`),
+    each a string as nbformat wants."""
     out = {}
     if not isinstance(data, dict):
         return out
@@ -160,7 +191,8 @@ def output_data(data) -> dict:
 
 
 def attachments_of(cell: dict) -> dict:
-    """A markdown cell's attachments that are raster images in base64 (an SVG may carry a script)."""
+    """A markdown cell's attachments that are raster images in base64 (an
+    SVG may carry a script)."""
     found = cell.get("attachments")
     if not isinstance(found, dict):
         return {}
@@ -173,7 +205,8 @@ def attachments_of(cell: dict) -> dict:
 
 
 def reserved_ids(notebook: dict) -> frozenset[str]:
-    """The element ids formgrader gives a notebook's graded cells (their grade ids, `-comment`, `_extra_credit`)."""
+    """The element ids formgrader gives a notebook's graded cells (their
+    grade ids, `-comment`, `_extra_credit`)."""
     ids = set()
     for cell in notebook.get("cells", []):
         gid = grade_id(cell)
@@ -182,19 +215,34 @@ def reserved_ids(notebook: dict) -> frozenset[str]:
     return frozenset(ids)
 
 
-def student_cell(cell: dict, cell_type: str | None = None, reserved: frozenset[str] = frozenset(),
-                 budget: RenderBudget | None = None) -> dict:
-    """A submitted cell as it may go into the autograded notebook, as `cell_type` (default: its own type):
-    code keeps its source and loses its saved outputs (the grader's run fills them); markdown is `markdown`-safe
-    and keeps its raster attachments; anything else becomes a code block in markdown. No metadata is kept: the
-    caller adds the source's nbgrader metadata to an answer cell."""
+def student_cell(
+    cell: dict,
+    cell_type: str | None = None,
+    reserved: frozenset[str] = frozenset(),
+    budget: RenderBudget | None = None,
+) -> dict:
+    """A submitted cell as it may go into the autograded notebook, as `cell_type`
+    (default: its own type): code keeps its source and loses its saved outputs (the
+    grader's run fills them); markdown is `markdown`-safe and keeps its raster
+    attachments; anything else becomes a code block in markdown. No metadata is
+    kept: the caller adds the source's nbgrader metadata to an answer cell."""
     kind = cell_type or cell.get("cell_type")
     source = source_text(cell)
     if kind == "code":
-        out = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+        out = {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        }
     elif kind == "markdown":
         attachments = attachments_of(cell)
-        out = {"cell_type": "markdown", "metadata": {}, "source": markdown(source, attachments, reserved, budget)}
+        out = {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": markdown(source, attachments, reserved, budget),
+        }
         if attachments:
             out["attachments"] = attachments
     else:
@@ -206,8 +254,9 @@ def student_cell(cell: dict, cell_type: str | None = None, reserved: frozenset[s
 
 
 class SanitizeNotebook(Preprocessor):
-    """nbconvert preprocessor: every markdown cell through `markdown`, every output through `output_data`, raw
-    cells as code blocks, no widget state (formgrader's exporter, configured in the results folder)."""
+    """nbconvert preprocessor: every markdown cell through `markdown`,
+    every output through `output_data`, raw cells as code blocks, no widget
+    state (formgrader's exporter, configured in the results folder)."""
 
     def preprocess(self, nb, resources):
         reserved, budget = reserved_ids(nb), RenderBudget()

@@ -1,4 +1,5 @@
-"""Run each notebook's test cells under many grade-time seeds, to find tests that pass or fail by luck.
+"""Run each notebook's test cells under many grade-time seeds, to find
+tests that pass or fail by luck.
 
 `make test` grades every imagined student once, with a seed drawn afresh: a
 test that a correct answer fails for one seed in a hundred turns CI red now
@@ -16,7 +17,8 @@ reference's sweep covers them.
 
 It runs our own code (solutions and tests/submissions) in-process, never a
 submission's; forging students are skipped. Not part of `make test` (minutes).
-"""
+"""  # noqa: E501  (a table or a command in the docstring, kept whole)
+
 from __future__ import annotations
 
 import argparse
@@ -33,23 +35,43 @@ from .paths import UsageError, resolve_assignments
 log = logging.getLogger(__name__)
 
 
-def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: set[str], seeds: list[int],
-          all_cells: bool = False, only: set[str] | None = None, may_fail: set[str] = frozenset()) -> dict[str, list[str]]:
-    """Test cell -> what went unexpectedly, one entry per seed where its verdict was not the expected one
-    (cells in `may_fail` may go either way; `only`: just these test cells)."""
+def sweep(
+    assignment: str,
+    name: str,
+    overrides: dict[str, str],
+    expect_failed: set[str],
+    seeds: list[int],
+    all_cells: bool = False,
+    only: set[str] | None = None,
+    may_fail: set[str] = frozenset(),
+) -> dict[str, list[str]]:
+    """Test cell -> what went unexpectedly, one entry per seed where its verdict was not the
+    expected one (cells in `may_fail` may go either way; `only`: just these test cells)."""
     ns: dict = {"__name__": "__main__"}
     tests = []
-    touching = selftest.tests_touching(assignment, overrides) if overrides else None  # the others: the reference's
+    # the others: the reference's
+    touching = selftest.tests_touching(assignment, overrides) if overrides else None
     for gid, is_test, code in selftest.notebook_cells(assignment, overrides):
-        if is_test and (all_cells or "grade_seed" in code) and (only is None or gid in only) \
-                and gid not in may_fail and (touching is None or gid in touching):
+        if (
+            is_test
+            and (all_cells or "grade_seed" in code)
+            and (only is None or gid in only)
+            and gid not in may_fail
+            and (touching is None or gid in touching)
+        ):
             tests.append((gid, code))
         with contextlib.redirect_stdout(io.StringIO()):
             try:
                 exec(compile(code, f"<{gid or 'cell'}>", "exec"), ns)  # noqa: S102  (our own cells)
             except Exception as exc:  # noqa: BLE001  (a failing first run is judged below, seed by seed)
-                log.debug("%s %s: cell %s failed on its first run: %s: %s", assignment, name, gid or "(unnamed)",
-                          type(exc).__name__, exc)
+                log.debug(
+                    "%s %s: cell %s failed on its first run: %s: %s",
+                    assignment,
+                    name,
+                    gid or "(unnamed)",
+                    type(exc).__name__,
+                    exc,
+                )
     _close_figures()
     surprises: dict[str, list[str]] = {}
     try:
@@ -60,10 +82,14 @@ def sweep(assignment: str, name: str, overrides: dict[str, str], expect_failed: 
                     with contextlib.redirect_stdout(io.StringIO()):
                         exec(compile(code, f"<{gid}>", "exec"), ns)  # noqa: S102  (our own test cells)
                     if gid in expect_failed:
-                        surprises.setdefault(gid, []).append(f"seed {seed}: passed, expected to fail")
+                        surprises.setdefault(gid, []).append(
+                            f"seed {seed}: passed, expected to fail"
+                        )
                 except Exception as exc:  # noqa: BLE001
                     if gid not in expect_failed:
-                        surprises.setdefault(gid, []).append(f"seed {seed}: {type(exc).__name__}: {str(exc)[:300]}")
+                        surprises.setdefault(gid, []).append(
+                            f"seed {seed}: {type(exc).__name__}: {str(exc)[:300]}"
+                        )
             _close_figures()
     finally:
         os.environ.pop("AEKIT_GRADE_SEED", None)
@@ -76,14 +102,27 @@ def _close_figures() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.seedsweep", description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", help="comma-separated notebooks, by number or name (01,05 or 05_vae)")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.seedsweep", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "notebooks", help="comma-separated notebooks, by number or name (01,05 or 05_vae)"
+    )
     parser.add_argument("--seeds", type=int, default=50, help="how many seeds (default 50)")
-    parser.add_argument("--all-cases", action="store_true", help="also every plausible-wrong student")
-    parser.add_argument("--all-cells", action="store_true",
-                        help="also the test cells without a grade seed (their TensorFlow randomness varies)")
-    parser.add_argument("--cells", help="comma-separated test cells: only these (after editing one test)")
-    parser.add_argument("--cases", help="comma-separated imagined students: only these (and the reference)")
+    parser.add_argument(
+        "--all-cases", action="store_true", help="also every plausible-wrong student"
+    )
+    parser.add_argument(
+        "--all-cells",
+        action="store_true",
+        help="also the test cells without a grade seed (their TensorFlow randomness varies)",
+    )
+    parser.add_argument(
+        "--cells", help="comma-separated test cells: only these (after editing one test)"
+    )
+    parser.add_argument(
+        "--cases", help="comma-separated imagined students: only these (and the reference)"
+    )
     args = parser.parse_args(argv)
     try:
         chosen = resolve_assignments(args.notebooks)
@@ -101,18 +140,34 @@ def main(argv: list[str] | None = None) -> int:
     for assignment in chosen:
         wanted = set(args.cases.split(",")) if args.cases else None
         students = [("reference", {}, set(), set())] + [
-            (c.name, c.overrides, set(c.expect_failed or []), set(c.may_fail)) for c in selftest.cases(assignment)
-            if not c.name.startswith("forge") and c.expect_failed is not None
-            and (c.name in wanted if wanted else args.all_cases or c.name.startswith("correct"))]
+            (c.name, c.overrides, set(c.expect_failed or []), set(c.may_fail))
+            for c in selftest.cases(assignment)
+            if not c.name.startswith("forge")
+            and c.expect_failed is not None
+            and (c.name in wanted if wanted else args.all_cases or c.name.startswith("correct"))
+        ]
         for name, overrides, expect_failed, may_fail in students:
             start = time.monotonic()
-            surprises = sweep(assignment, name, overrides, expect_failed, seeds, args.all_cells,
-                              set(args.cells.split(",")) if args.cells else None, may_fail)
+            surprises = sweep(
+                assignment,
+                name,
+                overrides,
+                expect_failed,
+                seeds,
+                args.all_cells,
+                set(args.cells.split(",")) if args.cells else None,
+                may_fail,
+            )
             verdict = "ok  " if not surprises else "LUCK"
-            print(f"{verdict} {assignment:30s} {name:40s} {len(seeds)} seeds  {time.monotonic() - start:5.0f} s",
-                  flush=True)
+            print(
+                f"{verdict} {assignment:30s} {name:40s} {len(seeds)} seeds  "
+                f"{time.monotonic() - start:5.0f} s",
+                flush=True,
+            )
             for gid, notes in surprises.items():
-                print(f"       {gid}: {len(notes)} of {len(seeds)} seeds, e.g. {notes[0]}", flush=True)
+                print(
+                    f"       {gid}: {len(notes)} of {len(seeds)} seeds, e.g. {notes[0]}", flush=True
+                )
             bad += bool(surprises)
     return 1 if bad else 0
 

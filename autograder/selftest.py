@@ -5,6 +5,7 @@ release earns nothing, and each imagined student in
 `tests/submissions/<assignment>/*.py` loses exactly the test cells it names
 (see docs/authoring.md for the file format).
 """
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,8 @@ class Case:
     overrides: dict[str, str]
     expect_failed: list[str] | None  # None: every test cell fails
     expect_message: dict[str, str]
-    may_fail: list[str] = dataclasses.field(default_factory=list)  # either verdict is right (the case says why)
+    # either verdict is right (the case says why)
+    may_fail: list[str] = dataclasses.field(default_factory=list)
 
 
 def load_case(path: pathlib.Path) -> Case:
@@ -49,13 +51,23 @@ def load_case(path: pathlib.Path) -> Case:
     module = ast.parse(header)
     values = {}
     for node in module.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             values[node.targets[0].id] = ast.literal_eval(node.value)
-    overrides = {sections[i]: sections[i + 1].strip("\n") + "\n" for i in range(0, len(sections), 2)}
+    overrides = {
+        sections[i]: sections[i + 1].strip("\n") + "\n" for i in range(0, len(sections), 2)
+    }
     return Case(
-        assignment=path.parent.name, name=path.stem,
-        description=(ast.get_docstring(module) or "").splitlines()[0] if ast.get_docstring(module) else "",
-        overrides=overrides, expect_failed=list(values.get("EXPECT_FAILED", [])),
+        assignment=path.parent.name,
+        name=path.stem,
+        description=(ast.get_docstring(module) or "").splitlines()[0]
+        if ast.get_docstring(module)
+        else "",
+        overrides=overrides,
+        expect_failed=list(values.get("EXPECT_FAILED", [])),
         expect_message=dict(values.get("EXPECT_MESSAGE", {})),
         may_fail=list(values.get("EXPECT_MAY_FAIL", [])),
     )
@@ -67,8 +79,8 @@ def cases(assignment: str) -> list[Case]:
 
 
 def hidden_lines(assignment: str) -> set[str]:
-    """Lines of the notebook's hidden tests that appear nowhere a student can see (answers, visible tests):
-    what must never reach a student's process, feedback or autograded notebook."""
+    """Lines of the notebook's hidden tests that appear nowhere a student can see (answers, visible
+    tests): what must never reach a student's process, feedback or autograded notebook."""
     source = cells.read_notebook(source_notebook(assignment))
     hidden, shown = set(), []
     for cell in source["cells"]:
@@ -99,8 +111,14 @@ def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False
         expected |= failed & set(case.may_fail)
     if failed != expected:
         if failed - expected:
-            problems.append("unexpectedly failed: " + "; ".join(
-                f"{t.test_id} ({t.message})" for t in result.tests if t.test_id in failed - expected))
+            problems.append(
+                "unexpectedly failed: "
+                + "; ".join(
+                    f"{t.test_id} ({t.message})"
+                    for t in result.tests
+                    if t.test_id in failed - expected
+                )
+            )
         if expected - failed:
             problems.append("unexpectedly passed: " + ", ".join(sorted(expected - failed)))
     points = {t.test_id: t.max_score for t in result.tests}
@@ -116,8 +134,8 @@ def check_case(result: NotebookResult, case: Case | None, *, blank: bool = False
 
 
 def notebook_cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str, bool, str]]:
-    """(grade_id, is a test cell, code) of the source's code cells, exercise cells replaced by `overrides`
-    (shell and magic lines dropped: the cells run as plain Python)."""
+    """(grade_id, is a test cell, code) of the source's code cells, exercise cells replaced by
+    `overrides` (shell and magic lines dropped: the cells run as plain Python)."""
     nb = cells.read_notebook(source_notebook(assignment))
     out = []
     for cell in nb["cells"]:
@@ -126,50 +144,67 @@ def notebook_cells(assignment: str, overrides: dict[str, str]) -> list[tuple[str
         code, gid = cells.source_text(cell), cells.grade_id(cell) or ""
         if cells.is_solution(cell) and gid in overrides:
             code = overrides[gid]
-        code = "\n".join(line for line in code.split("\n") if not line.lstrip().startswith(("%", "!")))
+        code = "\n".join(
+            line for line in code.split("\n") if not line.lstrip().startswith(("%", "!"))
+        )
         out.append((gid, cells.is_grade(cell), code))
     return out
 
 
 _PRELUDES: dict[str, dict] = {}
-_REFERENCE_RUNS: dict[str, tuple[dict, dict]] = {}  # assignment -> (test id -> TestResult, test id -> exercises it called)
+# assignment -> (test id -> TestResult, test id -> exercises it called)
+_REFERENCE_RUNS: dict[str, tuple[dict, dict]] = {}
 
 
 def grade_in_process(assignment: str, overrides: dict[str, str]) -> NotebookResult:
     """Score an imagined student's exercise cells with the notebook's tests, in this process.
 
-    As in the grader's trusted process, the tests see the setup and locked cells (run once per notebook and
-    process), the exercise functions and their own code. For our own students only (tests/submissions),
-    never a submission: the student's code and the tests share one namespace here. Forging students need
-    the real grader (`run`).
+    As in the grader's trusted process, the tests see the setup and locked cells (run once per
+    notebook and process), the exercise functions and their own code. For our own students only
+    (tests/submissions), never a submission: the student's code and the tests share one namespace
+    here. Forging students need the real grader (`run`).
 
-    A test that, with the reference answers, calls none of the exercises `overrides` replaces (directly or
-    through another exercise) and names nothing their cells define runs no line of the student's: it gets the
-    reference's verdict without being run again (the reference run records which exercises each test calls).
+    A test that, with the reference answers, calls none of the exercises `overrides` replaces
+    (directly or through another exercise) and names nothing their cells define runs no line of the
+    student's: it gets the reference's verdict without being run again (the reference run records
+    which exercises each test calls).
     """
     import time
 
     start = time.monotonic()
-    tests = {t.test_id: t for t in cells.test_cells(cells.read_notebook(source_notebook(assignment)))}
+    tests = {
+        t.test_id: t for t in cells.test_cells(cells.read_notebook(source_notebook(assignment)))
+    }
     if assignment not in _REFERENCE_RUNS:
         calls: dict[str, set[str]] = {}
         reference = {r.test_id: r for r in _run_tests(assignment, {}, calls=calls)}
         _REFERENCE_RUNS[assignment] = (reference, calls)
     reference, calls = _REFERENCE_RUNS[assignment]
     if overrides:
-        ran = {r.test_id: r for r in _run_tests(assignment, overrides,
-                                                  skip=set(tests) - tests_touching(assignment, overrides))}
+        ran = {
+            r.test_id: r
+            for r in _run_tests(
+                assignment, overrides, skip=set(tests) - tests_touching(assignment, overrides)
+            )
+        }
         results = [ran.get(gid) or reference[gid] for gid in tests]
     else:
         results = list(reference.values())
-    return NotebookResult(assignment, "graded", sum(r.score for r in results), sum(t.points for t in tests.values()),
-                          results, seconds=time.monotonic() - start)
+    return NotebookResult(
+        assignment,
+        "graded",
+        sum(r.score for r in results),
+        sum(t.points for t in tests.values()),
+        results,
+        seconds=time.monotonic() - start,
+    )
 
 
 def tests_touching(assignment: str, overrides: dict[str, str]) -> set[str]:
-    """The test cells that may run a line of `overrides`: those that, with the reference answers, call one of the
-    exercises it replaces (directly or through another exercise) or name something its cells define. Every
-    other test runs only the reference's code, so its verdict is the reference's."""
+    """The test cells that may run a line of `overrides`: those that, with the
+    reference answers, call one of the exercises it replaces (directly or
+    through another exercise) or name something its cells define. Every other
+    test runs only the reference's code, so its verdict is the reference's."""
     if assignment not in _REFERENCE_RUNS:
         grade_in_process(assignment, {})
     calls = _REFERENCE_RUNS[assignment][1]
@@ -177,14 +212,22 @@ def tests_touching(assignment: str, overrides: dict[str, str]) -> set[str]:
     if defined is None:
         return set(calls)
     code_of = {gid: code for gid, is_test, code in notebook_cells(assignment, {}) if is_test}
-    return {gid for gid, called in calls.items()
-            if not called.isdisjoint(overrides) or not _names_used(code_of[gid]).isdisjoint(defined)}
+    return {
+        gid
+        for gid, called in calls.items()
+        if not called.isdisjoint(overrides) or not _names_used(code_of[gid]).isdisjoint(defined)
+    }
 
 
-def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None = None,
-               skip: set[str] = frozenset()) -> list:
-    """Run the exercise cells (`overrides` in place of the reference's) and the test cells not in `skip`, in
-    the notebook's order; with `calls`, record for each test the exercises it calls."""
+def _run_tests(
+    assignment: str,
+    overrides: dict[str, str],
+    *,
+    calls: dict | None = None,
+    skip: set[str] = frozenset(),
+) -> list:
+    """Run the exercise cells (`overrides` in place of the reference's) and the test cells not in
+    `skip`, in the notebook's order; with `calls`, record for each test the exercises it calls."""
     import contextlib
     import functools
     import io
@@ -211,6 +254,7 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
         def wrapper(*args, **kwargs):
             called.add(name)
             return fn(*args, **kwargs)
+
         return wrapper
 
     results = []
@@ -218,11 +262,14 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
         if not (is_test or gid in solution) or gid in skip:
             continue
         called.clear()
-        with contextlib.redirect_stdout(io.StringIO()):  # our own students and tests: the grading run's runner
+        # our own students and tests: the grading run's runner
+        with contextlib.redirect_stdout(io.StringIO()):
             message = run_test(code, gid, ns)
         if is_test:
             t = tests[gid]
-            results.append(TestResult(gid, 0.0 if message else t.points, t.points, message, t.hidden))
+            results.append(
+                TestResult(gid, 0.0 if message else t.points, t.points, message, t.hidden)
+            )
             if calls is not None:
                 calls[gid] = set(called)
         elif calls is not None and isinstance(ns.get(gid), types.FunctionType):
@@ -233,7 +280,8 @@ def _run_tests(assignment: str, overrides: dict[str, str], *, calls: dict | None
 
 
 def _names_defined(sources) -> set[str] | None:
-    """Every name the cells bind at their top level (None when one does not parse: then nothing is reused)."""
+    """Every name the cells bind at their top level (None when one does not
+    parse: then nothing is reused)."""
     names: set[str] = set()
     for code in sources:
         try:
@@ -247,7 +295,11 @@ def _names_defined(sources) -> set[str] | None:
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names.update((a.asname or a.name).split(".")[0] for a in node.names)
             else:
-                names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+                names.update(
+                    n.id
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                )
     return names
 
 
@@ -266,8 +318,13 @@ class Outcome:
     problems: list[str]
 
 
-def run(assignments: list[str], workers: int | None = None, include_cases: bool = True,
-        progress=print, timeout: float = 240) -> list[Outcome]:
+def run(
+    assignments: list[str],
+    workers: int | None = None,
+    include_cases: bool = True,
+    progress=print,
+    timeout: float = 240,
+) -> list[Outcome]:
     """Grade the reference, the blank release and (optionally) every case, in parallel."""
     workers = workers or os.cpu_count() or 2
     jobs = []
@@ -295,8 +352,10 @@ def run(assignments: list[str], workers: int | None = None, include_cases: bool 
             for outcome in pool.map(one, enumerate(jobs)):
                 outcomes.append(outcome)
                 mark = "ok  " if not outcome.problems else "FAIL"
-                progress(f"{mark} {outcome.assignment:<30} {outcome.name:<34} "
-                         f"{outcome.result.score:>5g}/{outcome.result.max_score:<5g} "
-                         f"{outcome.result.seconds:5.1f} s"
-                         + ("" if not outcome.problems else "  " + " | ".join(outcome.problems)))
+                progress(
+                    f"{mark} {outcome.assignment:<30} {outcome.name:<34} "
+                    f"{outcome.result.score:>5g}/{outcome.result.max_score:<5g} "
+                    f"{outcome.result.seconds:5.1f} s"
+                    + ("" if not outcome.problems else "  " + " | ".join(outcome.problems))
+                )
     return outcomes

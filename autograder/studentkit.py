@@ -1,4 +1,5 @@
-"""What students (or a JupyterHub image) get, and the pinned environment both they and the grader use.
+"""What students (or a JupyterHub image) get, and the pinned environment
+both they and the grader use.
 
 `python -m autograder student-kit --out course.zip` writes a zip with
 
@@ -21,7 +22,8 @@ starting from the versions of the working environment and letting go only of the
 cannot install (or, when pip backtracks for more than ten minutes, from scratch: the committed file
 was made so for 3.10); versions the Pythons share are written once, the others with a
 python_version marker.
-"""
+"""  # noqa: E501  (a table or a command in the docstring, kept whole)
+
 from __future__ import annotations
 
 import json
@@ -83,9 +85,10 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str) -> None:
 def forbidden_texts() -> dict[str, list[str]]:
     """What must never reach a student, by kind: nbgrader's markers, and every reference answer and
     hidden test of solutions/ - each whole block, and each of its lines long enough to be telling
-    (40 characters) unless that line is public anyway (it also appears outside the secret blocks, e.g.
-    in a docstring or a visible test). The code that names the markers to find them (autograder/*.py and
-    aekit/nbcells.py, their one home) is not scanned for markers by tests/test_studentkit.py."""
+    (40 characters) unless that line is public anyway (it also appears outside
+    the secret blocks, e.g. in a docstring or a visible test). The code that
+    names the markers to find them (autograder/*.py and aekit/nbcells.py,
+    their one home) is not scanned for markers by tests/test_studentkit.py."""
     answers, hidden, public = [], [], []
     for a in ASSIGNMENTS:
         for cell in cells.read_notebook(source_notebook(a))["cells"]:
@@ -100,18 +103,23 @@ def forbidden_texts() -> dict[str, list[str]]:
         for b in blocks:
             if b.strip():
                 out.add(b.strip())
-            out |= {line.strip() for line in b.splitlines()
-                    if len(line.strip()) >= 40 and line.strip() not in public_text}
+            out |= {
+                line.strip()
+                for line in b.splitlines()
+                if len(line.strip()) >= 40 and line.strip() not in public_text
+            }
         return sorted(out)
 
     return {
-        "marker": [m.removeprefix("### ") for m in cells.MARKERS],  # however many #s a line puts before them
+        # however many #s a line puts before them
+        "marker": [m.removeprefix("### ") for m in cells.MARKERS],
         "answer": pieces(answers),
         "hidden test": pieces(hidden),
     }
 
 
-# ---- constraints.txt ------------------------------------------------------------------------------
+# ---- constraints.txt
+# ------------------------------------------------------------------------------
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 
@@ -130,30 +138,58 @@ def requirements() -> list[str]:
 
 
 def resolve(python: str, pins: dict[str, str]) -> dict[str, str]:
-    """name -> version that `python`'s pip installs for the requirements, keeping `pins` where it can."""
+    """name -> version that `python`'s pip installs for the requirements,
+    keeping `pins` where it can."""
     pins = dict(pins)
     with tempfile.TemporaryDirectory() as tmp:
         report, cons = pathlib.Path(tmp) / "report.json", pathlib.Path(tmp) / "c.txt"
         for _ in range(40):
             cons.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
             try:
-                proc = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed",  # noqa: S603
-                                       "--only-binary=:all:", "--report", str(report), "-c", str(cons),
-                                       *requirements()], capture_output=True, text=True, timeout=600)
+                proc = subprocess.run(  # noqa: S603
+                    [
+                        python,
+                        "-m",
+                        "pip",
+                        "install",
+                        "--dry-run",
+                        "--ignore-installed",
+                        "--only-binary=:all:",
+                        "--report",
+                        str(report),
+                        "-c",
+                        str(cons),
+                        *requirements(),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
             except subprocess.TimeoutExpired:
                 # pip can backtrack for a long time through pins an older Python cannot take (3.10):
                 # resolve that Python from scratch instead
-                log.info("pip's resolution for %s took too long with the pins: resolving it from scratch", python)
+                log.info(
+                    "pip's resolution for %s took too long with the pins: "
+                    "resolving it from scratch",
+                    python,
+                )
                 pins = {}
                 continue
             if proc.returncode == 0:
                 data = json.loads(report.read_text())
-                return {_norm(i["metadata"]["name"]): i["metadata"]["version"] for i in data["install"]}
+                return {
+                    _norm(i["metadata"]["name"]): i["metadata"]["version"] for i in data["install"]
+                }
             text = proc.stdout + proc.stderr
             names = {_norm(n) for n in re.findall(r"requirement ([A-Za-z0-9_.-]+)==", text)}
-            names |= {_norm(n) for n in re.findall(r"The user requested \(constraint\) ([A-Za-z0-9_.-]+)==", text)}
+            names |= {
+                _norm(n)
+                for n in re.findall(r"The user requested \(constraint\) ([A-Za-z0-9_.-]+)==", text)
+            }
             if not names & set(pins):
-                raise RuntimeError(f"pip cannot resolve the requirements on {python}:\n{text[-3000:]}")
+                raise RuntimeError(
+                    f"pip cannot resolve the requirements on {python}:\n{text[-3000:]}"
+                )
             for n in names:
                 pins.pop(n, None)
     raise RuntimeError(f"gave up resolving on {python}")
@@ -175,16 +211,28 @@ def merge(resolved: dict[str, dict[str, str]]) -> str:
 
 
 def lock(pythons: dict[str, str]) -> str:
-    """Resolve on each given interpreter (version -> executable) starting from the running environment."""
-    freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
-                            capture_output=True, text=True, check=True).stdout
-    pins = {_norm(n): v for n, v in (line.split("==", 1) for line in freeze.splitlines() if "==" in line)}
+    """Resolve on each given interpreter (version -> executable) starting
+    from the running environment."""
+    freeze = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = {
+        _norm(n): v
+        for n, v in (line.split("==", 1) for line in freeze.splitlines() if "==" in line)
+    }
     resolved = {py: resolve(exe, pins) for py, exe in pythons.items()}
-    header = ("# Exact versions the course is tested with, one resolution per Python on Linux x86-64\n"
-              "# (pins that differ carry a python_version marker; other platforms take the same pins where\n"
-              "# they apply). Used by `make venv`, the Gradescope bundle's setup.sh and the student kit.\n"
-              "# Regenerate: .venv/bin/python -m autograder.studentkit --lock  (needs python3.10 to 3.13)\n")
-    # TensorFlow under its other name (macOS arm64, Linux aarch64) at the same version as tensorflow-cpu
+    header = (
+        "# Exact versions the course is tested with, one resolution per Python on Linux x86-64\n"
+        "# (pins that differ carry a python_version marker; other "
+        "platforms take the same pins where\n# they apply). Used by `make "
+        "venv`, the Gradescope bundle's setup.sh and the student kit.\n# "
+        "Regenerate: .venv/bin/python -m autograder.studentkit --lock  (needs python3.10 to 3.13)\n"
+    )
+    # TensorFlow under its other name (macOS arm64, Linux aarch64) at the
+    # same version as tensorflow-cpu
     for got in resolved.values():
         if "tensorflow-cpu" in got:
             got.setdefault("tensorflow", got["tensorflow-cpu"])
@@ -192,17 +240,23 @@ def lock(pythons: dict[str, str]) -> str:
 
 
 def find_pythons() -> dict[str, str]:
-    """An interpreter for each supported version that runs: pyenv's own (newest patch first), or pythonX.Y on
-    PATH (a pyenv shim of a version that is not selected is on PATH but fails, so each is tried)."""
+    """An interpreter for each supported version that runs: pyenv's own
+    (newest patch first), or pythonX.Y on PATH (a pyenv shim of a version
+    that is not selected is on PATH but fails, so each is tried)."""
     import shutil
 
     root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv")) / "versions"
     found = {}
     for v in PYTHONS:
-        cands = [str(p) for p in sorted(root.glob(f"{v}.*/bin/python"), reverse=True)] if root.is_dir() else []
+        cands = (
+            [str(p) for p in sorted(root.glob(f"{v}.*/bin/python"), reverse=True)]
+            if root.is_dir()
+            else []
+        )
         cands += [p for p in [shutil.which(f"python{v}")] if p]
         for exe in cands:
-            probe = [exe, "-c", "import venv, ensurepip"]  # an interpreter found on this machine, a fixed argv
+            # an interpreter found on this machine, a fixed argv
+            probe = [exe, "-c", "import venv, ensurepip"]
             if subprocess.run(probe, capture_output=True, timeout=60).returncode == 0:  # noqa: S603
                 found[v] = exe
                 break
@@ -215,4 +269,7 @@ if __name__ == "__main__":
         (REPO / "constraints.txt").write_text(text, encoding="utf-8")
         print(f"wrote {REPO / 'constraints.txt'}")
     else:
-        print("usage: python -m autograder.studentkit --lock   (the kit itself: python -m autograder student-kit)")
+        print(
+            "usage: python -m autograder.studentkit --lock   (the kit "
+            "itself: python -m autograder student-kit)"
+        )

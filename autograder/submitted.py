@@ -19,6 +19,7 @@ In this order (the first that knows wins):
 
 Every time is stored in UTC with the name of its source and the zone it was given in.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,14 +39,21 @@ from .paths import ASSIGNMENTS, UsageError
 log = logging.getLogger(__name__)
 FIRST_SEEN = "first_seen.json"
 FIRST_SEEN_SOURCE = "first seen by the grader"
-MOODLE_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%A, %B %d, %Y, %I:%M %p", "%d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M")
+MOODLE_FORMATS = (
+    "%A, %d %B %Y, %I:%M %p",
+    "%A, %B %d, %Y, %I:%M %p",
+    "%d %B %Y, %I:%M %p",
+    "%A, %d %B %Y, %H:%M",
+)
 MAX_METADATA_BYTES = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
 class SubmissionTime:
-    """When one notebook was handed in: `at` in ISO 8601 UTC (or None), where that came from, in which zone the
-    source gave it, and the LMS's own late marker (True late, False on time, None: it did not say)."""
+    """When one notebook was handed in: `at` in ISO 8601 UTC (or None),
+    where that came from, in which zone the source gave it, and the LMS's
+    own late marker (True late, False on time, None: it did not say)."""
+
     at: str | None
     source: str
     zone: str = "UTC"
@@ -58,6 +66,7 @@ class SubmissionTime:
 @dataclasses.dataclass
 class LmsTimes:
     """Submission times and late markers read from an LMS export, by (id, notebook or None)."""
+
     times: dict[tuple[str, str | None], datetime.datetime] = dataclasses.field(default_factory=dict)
     late: dict[tuple[str, str | None], bool] = dataclasses.field(default_factory=dict)
     source: str = ""
@@ -76,15 +85,18 @@ def _zone(name: str | None) -> datetime.tzinfo | None:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--lms-timezone {name!r} is not a time zone: give an IANA name such as Europe/Berlin "
-                         "or UTC") from None
+        raise UsageError(
+            f"--lms-timezone {name!r} is not a time zone: give an IANA name such as Europe/Berlin "
+            "or UTC"
+        ) from None
 
 
 def load_lms_times(path: pathlib.Path, zone_name: str | None = None) -> LmsTimes:
     """Read a Moodle grading worksheet or an `lms_id|student_id, [notebook], submitted_at` CSV.
 
     Raises:
-        UsageError: unreadable file, unknown columns, a time that cannot be read, or times without a zone and
+        UsageError: unreadable file, unknown columns, a time that cannot be
+        read, or times without a zone and
             no `--lms-timezone`.
     """
     path = pathlib.Path(path)
@@ -94,8 +106,10 @@ def load_lms_times(path: pathlib.Path, zone_name: str | None = None) -> LmsTimes
     out = LmsTimes(zone=zone_name or "UTC")
     if {"Identifier", "Last modified (submission)"} <= header:
         if zone is None:
-            raise UsageError(f"{path} is a Moodle grading worksheet, whose times have no time zone: give "
-                             "--lms-timezone (the zone Moodle showed them in, e.g. Europe/Berlin)")
+            raise UsageError(
+                f"{path} is a Moodle grading worksheet, whose times have no time zone: give "
+                "--lms-timezone (the zone Moodle showed them in, e.g. Europe/Berlin)"
+            )
         out.source = f"Moodle grading worksheet {path.name}"
         for line, row in enumerate(rows, start=2):
             m = re.search(r"(\d+)\s*$", row["Identifier"] or "")
@@ -112,8 +126,10 @@ def load_lms_times(path: pathlib.Path, zone_name: str | None = None) -> LmsTimes
         return out
     ids = [c for c in ("lms_id", "student_id") if c in header]
     if not ids or "submitted_at" not in header:
-        raise UsageError(f"--submission-times {path}: expected a Moodle grading worksheet (Identifier, Last "
-                         "modified (submission)) or the columns lms_id or student_id, notebook, submitted_at")
+        raise UsageError(
+            f"--submission-times {path}: expected a Moodle grading worksheet (Identifier, Last "
+            "modified (submission)) or the columns lms_id or student_id, notebook, submitted_at"
+        )
     out.source = f"LMS submission times {path.name}"
     for line, row in enumerate(rows, start=2):
         who = (row.get(ids[0]) or "").strip()
@@ -124,12 +140,16 @@ def load_lms_times(path: pathlib.Path, zone_name: str | None = None) -> LmsTimes
         try:
             when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise UsageError(f"{path}, line {line}: {text!r} is not an ISO 8601 time such as "
-                             "2026-03-01T23:59:00+01:00") from None
+            raise UsageError(
+                f"{path}, line {line}: {text!r} is not an ISO 8601 time such as "
+                "2026-03-01T23:59:00+01:00"
+            ) from None
         if when.tzinfo is None:
             if zone is None:
-                raise UsageError(f"{path}, line {line}: {text!r} has no time zone: add one (+01:00, Z) or give "
-                                 "--lms-timezone")
+                raise UsageError(
+                    f"{path}, line {line}: {text!r} has no time zone: add one (+01:00, Z) or give "
+                    "--lms-timezone"
+                )
             when = when.replace(tzinfo=zone)
         else:
             out.zone = "as written in the file"
@@ -143,22 +163,33 @@ def _notebook(text: str, path: pathlib.Path, line: int) -> str | None:
     for a in ASSIGNMENTS:
         if text == a or a.split("_", 1)[0] == text.zfill(2):
             return a
-    raise UsageError(f"{path}, line {line}: unknown notebook {text!r}: use 01 ... 06 or a notebook's name")
+    raise UsageError(
+        f"{path}, line {line}: unknown notebook {text!r}: use 01 ... 06 or a notebook's name"
+    )
 
 
-def _moodle_time(text: str, zone: datetime.tzinfo, path: pathlib.Path, line: int) -> datetime.datetime:
+def _moodle_time(
+    text: str, zone: datetime.tzinfo, path: pathlib.Path, line: int
+) -> datetime.datetime:
     cleaned = re.sub(r"\s+", " ", text.strip())
     for fmt in MOODLE_FORMATS:
         try:
-            return datetime.datetime.strptime(cleaned, fmt).replace(tzinfo=zone).astimezone(datetime.timezone.utc)
+            return (
+                datetime.datetime.strptime(cleaned, fmt)
+                .replace(tzinfo=zone)
+                .astimezone(datetime.timezone.utc)
+            )
         except ValueError:
             continue
-    raise UsageError(f"{path}, line {line}: cannot read the time {text!r} (expected Moodle's \"Monday, 2 March "
-                     "2026, 11:59 PM\"): download the worksheet with the site's English language pack")
+    raise UsageError(
+        f"{path}, line {line}: cannot read the time {text!r} (expected Moodle's \"Monday, 2 March "
+        "2026, 11:59 PM\"): download the worksheet with the site's English language pack"
+    )
 
 
 def gradescope_time(folder: pathlib.Path) -> datetime.datetime | None:
-    """`created_at` of a Gradescope `submission_metadata.json` in a student's folder (None when absent or bad)."""
+    """`created_at` of a Gradescope `submission_metadata.json` in a
+    student's folder (None when absent or bad)."""
     path = folder / "submission_metadata.json"
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_METADATA_BYTES:
@@ -181,7 +212,8 @@ def file_digest(path: pathlib.Path) -> str:
 
 
 class FirstSeen:
-    """The first time each (student, notebook, file content) was seen, kept in the results folder."""
+    """The first time each (student, notebook, file content) was seen, kept
+    in the results folder."""
 
     def __init__(self, state: pathlib.Path):
         self.path = state / FIRST_SEEN
@@ -192,7 +224,8 @@ class FirstSeen:
         self.now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
     def remember(self, student_id: str, notebook: str, digest: str, when: str | None) -> None:
-        """Keep `when` as the first time of this file unless an earlier one is known (from an earlier record)."""
+        """Keep `when` as the first time of this file unless an earlier one
+        is known (from an earlier record)."""
         key = f"{student_id}/{notebook}/{digest}"
         if when and key not in self.seen:
             stamp = datetime.datetime.fromisoformat(when)
@@ -213,10 +246,20 @@ class FirstSeen:
         os.replace(tmp, self.path)
 
 
-def decide(student_id: str, notebook: str, digest: str, *, lms_ids: tuple[str, ...], late_marker: bool | None,
-           lms: LmsTimes | None, gradescope: datetime.datetime | None, first_seen: FirstSeen) -> SubmissionTime:
+def decide(
+    student_id: str,
+    notebook: str,
+    digest: str,
+    *,
+    lms_ids: tuple[str, ...],
+    late_marker: bool | None,
+    lms: LmsTimes | None,
+    gradescope: datetime.datetime | None,
+    first_seen: FirstSeen,
+) -> SubmissionTime:
     """The submission time of one file, by the order in the module docstring."""
-    first = first_seen.time(student_id, notebook, digest)  # recorded whatever wins: a later run may need it
+    # recorded whatever wins: a later run may need it
+    first = first_seen.time(student_id, notebook, digest)
     marker = late_marker
     if lms is not None:
         when, lms_late = lms.lookup(tuple(dict.fromkeys((*lms_ids, student_id))), notebook)
@@ -225,5 +268,7 @@ def decide(student_id: str, notebook: str, digest: str, *, lms_ids: tuple[str, .
         if when is not None:
             return SubmissionTime(when.isoformat(), lms.source, lms.zone, marker)
     if gradescope is not None:
-        return SubmissionTime(gradescope.isoformat(), "Gradescope submission_metadata.json created_at", "UTC", marker)
+        return SubmissionTime(
+            gradescope.isoformat(), "Gradescope submission_metadata.json created_at", "UTC", marker
+        )
     return SubmissionTime(first.isoformat(), FIRST_SEEN_SOURCE, "UTC", marker)

@@ -1,13 +1,16 @@
-"""Gradients across the kernel's boundary: a call taped on one side, its gradients asked for from the other.
+"""Gradients across the kernel's boundary: a call taped on one side, its
+gradients asked for from the other.
 
-Both sides use it. The trusted process (calls.py) joins a value the kernel computed to the test's tape
-(`joined`), and tapes the test's reference functions that the kernel's stubs call (`taped`, `Tapes`); the
-kernel (kernel_server.py) tapes a student's function called on `tf.Variable`s, and joins the values of the
-test's reference functions to the student's tape. Gradients cross as data (`autograder.codec`).
+Both sides use it. The trusted process (calls.py) joins a value the kernel computed to
+the test's tape (`joined`), and tapes the test's reference functions that the kernel's
+stubs call (`taped`, `Tapes`); the kernel (kernel_server.py) tapes a student's
+function called on `tf.Variable`s, and joins the values of the test's reference
+functions to the student's tape. Gradients cross as data (`autograder.codec`).
 
-It runs inside the student's kernel too: `codec` and TensorFlow only (imported when first used), nothing of
-the grader's.
+It runs inside the student's kernel too: `codec` and TensorFlow only
+(imported when first used), nothing of the grader's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +21,11 @@ from . import codec
 log = logging.getLogger(__name__)
 
 
-def taped(fn: Callable, args: list | tuple, kwargs: dict, watch: list = ()) -> tuple[object, object]:
-    """Call `fn(*args, **kwargs)` under a persistent tape that also watches `watch` (trainable variables are
-    watched anyway): (its value, the tape)."""
+def taped(
+    fn: Callable, args: list | tuple, kwargs: dict, watch: list = ()
+) -> tuple[object, object]:
+    """Call `fn(*args, **kwargs)` under a persistent tape that also watches `watch` (trainable
+    variables are watched anyway): (its value, the tape)."""
     import tensorflow as tf
 
     tape = tf.GradientTape(persistent=True)
@@ -41,7 +46,8 @@ class Tapes:
         return len(self._calls)
 
     def record(self, tape, value, sources: list) -> int:
-        """Keep `tape` with the flat outputs of `value` and the `sources` gradients are taken for; its number."""
+        """Keep `tape` with the flat outputs of `value` and the `sources`
+        gradients are taken for; its number."""
         import tensorflow as tf
 
         call = len(self._calls)
@@ -49,24 +55,34 @@ class Tapes:
         return call
 
     def gradients(self, call: int, upstream: list) -> list:
-        """The gradients (encoded, None where there is none) of call `call`'s outputs weighted by `upstream`
-        (encoded, one per output) with respect to its sources. KeyError: no such call."""
+        """The gradients (encoded, None where there is none) of call `call`'s outputs weighted by
+        `upstream` (encoded, one per output) with respect to its sources. KeyError: no such call."""
         import tensorflow as tf
 
         tape, outputs, sources = self._calls[call]
-        weights = [tf.constant(codec.decode(u), dtype=o.dtype) for u, o in zip(upstream, outputs, strict=False)]
+        weights = [
+            tf.constant(codec.decode(u), dtype=o.dtype)
+            for u, o in zip(upstream, outputs, strict=False)
+        ]
         grads = tape.gradient(outputs, sources, output_gradients=weights)
         return [None if g is None else codec.encode(tf.convert_to_tensor(g).numpy()) for g in grads]
 
 
-def joined(inputs: list, forward: Callable[[], object], backward: Callable[[list], list], *,
-           refuse: Callable[[], Exception] | None = None, zero_for_none: bool = False):
-    """`forward()` (a value computed elsewhere from `inputs`) joined to the tape that watches `inputs`.
+def joined(
+    inputs: list,
+    forward: Callable[[], object],
+    backward: Callable[[list], list],
+    *,
+    refuse: Callable[[], Exception] | None = None,
+    zero_for_none: bool = False,
+):
+    """`forward()` (a value computed elsewhere from `inputs`) joined to the
+    tape that watches `inputs`.
 
-    Its gradient comes from `backward(upstream)`: the upstream gradients as NumPy arrays, one per output, give
-    one gradient per input (an array, or None for none: zeros with `zero_for_none`, else no gradient). With
-    `refuse`, gradients that do not fit the inputs (their number or shapes) raise `refuse()` instead of
-    reaching the tape."""
+    Its gradient comes from `backward(upstream)`: the upstream gradients as NumPy arrays, one per
+    output, give one gradient per input (an array, or None for none: zeros with `zero_for_none`,
+    else no gradient). With `refuse`, gradients that do not fit the inputs (their number or shapes)
+    raise `refuse()` instead of reaching the tape."""
     import tensorflow as tf
 
     made: dict = {}
@@ -78,12 +94,20 @@ def joined(inputs: list, forward: Callable[[], object], backward: Callable[[list
 
         def grad(*upstream):
             grads = backward([tf.convert_to_tensor(u).numpy() for u in upstream])
-            if refuse is not None and (len(grads) != len(xs) or any(
+            if refuse is not None and (
+                len(grads) != len(xs)
+                or any(
                     g is not None and tuple(getattr(g, "shape", (None,))) != tuple(x.shape)
-                    for g, x in zip(grads, xs, strict=True))):
+                    for g, x in zip(grads, xs, strict=True)
+                )
+            ):
                 raise refuse()
-            return [(tf.zeros_like(x) if zero_for_none else None) if g is None
-                    else tf.cast(tf.convert_to_tensor(g), x.dtype) for g, x in zip(grads, xs, strict=False)]
+            return [
+                (tf.zeros_like(x) if zero_for_none else None)
+                if g is None
+                else tf.cast(tf.convert_to_tensor(g), x.dtype)
+                for g, x in zip(grads, xs, strict=False)
+            ]
 
         return (flat[0] if len(flat) == 1 else flat), grad
 

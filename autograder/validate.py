@@ -1,4 +1,5 @@
-"""`python -m autograder validate PATH.ipynb`: run a student's notebook and report its visible tests.
+"""`python -m autograder validate PATH.ipynb`: run a student's notebook and
+report its visible tests.
 
 Plain-text report, one line per test cell:
 
@@ -12,6 +13,7 @@ its messages are HTML (`<span class="ansi-red-fg">`), and a hidden test cell - r
 its docstring - "passes" although nothing ran. Here a cell fails only on an error or on fewer points
 than it is worth, messages are plain text, and a test cell with no code is reported as hidden.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,11 +42,14 @@ def plain(text: str) -> str:
 
 
 def validate(path: pathlib.Path, timeout: int = 300) -> tuple[bool, list[str]]:
-    """Run the notebook as nbgrader's Validate does; return (every visible test passed, report lines)."""
+    """Run the notebook as nbgrader's Validate does; return (every visible
+    test passed, report lines)."""
     path = pathlib.Path(path)
     if not path.is_file():
-        raise UsageError(f"{path} does not exist: give the path of a notebook such as "
-                         f"notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb")
+        raise UsageError(
+            f"{path} does not exist: give the path of a notebook such as "
+            f"notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb"
+        )
     assignment_of(path)
     nb, problem = read_submission(path)
     if nb is None:
@@ -55,9 +60,10 @@ def validate(path: pathlib.Path, timeout: int = 300) -> tuple[bool, list[str]]:
 
 
 def run_validator(path: pathlib.Path, timeout: int) -> tuple[dict, object]:
-    """nbgrader's Validator on `path` (every cell, `timeout` seconds each): (its results, the notebook as it
-    executed it, or None when it stopped before running it). The executed notebook is handed over by a last
-    preprocessor added to the Validator's own list (its `preprocessors` setting)."""
+    """nbgrader's Validator on `path` (every cell, `timeout` seconds each): (its
+    results, the notebook as it executed it, or None when it stopped before
+    running it). The executed notebook is handed over by a last preprocessor
+    added to the Validator's own list (its `preprocessors` setting)."""
     from nbgrader.validator import Validator
     from traitlets.config import Config
 
@@ -72,7 +78,8 @@ def run_validator(path: pathlib.Path, timeout: int) -> tuple[dict, object]:
 
 
 class _KeepExecuted(Preprocessor):
-    """The last of the Validator's preprocessors: keeps the notebook they executed on the Validator."""
+    """The last of the Validator's preprocessors: keeps the notebook they
+    executed on the Validator."""
 
     def preprocess(self, nb, resources):
         self.parent.executed = nb
@@ -92,7 +99,9 @@ def _is_hidden(source: str) -> bool:
 def _error_of(cell) -> str | None:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            return plain(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}").strip().rstrip(":")
+            return (
+                plain(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}").strip().rstrip(":")
+            )
     return None
 
 
@@ -118,10 +127,14 @@ def report(results: dict, nb) -> tuple[bool, list[str]]:
                 lines.append(f"-     {name}: {HIDDEN}")
                 continue
             quiet = cell.copy()  # stderr (TensorFlow's start-up log, warnings) is not a failure
-            quiet.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            quiet.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+            ]
             score, max_score = utils.determine_grade(quiet, None)
             if error or (score is not None and score < max_score):
-                lines.append(f"FAIL  {name}: {error or 'partial credit: passed some but not all checks'}")
+                lines.append(
+                    f"FAIL  {name}: {error or 'partial credit: passed some but not all checks'}"
+                )
                 ok = False
             else:
                 lines.append(f"ok    {name}")

@@ -19,6 +19,7 @@ Each child starts from the same clean state, so nothing passes between students.
 imported objects are frozen (`gc.freeze`) before the first fork: the children's garbage
 collections skip them.
 """
+
 from __future__ import annotations
 
 import gc
@@ -47,22 +48,54 @@ from .sandbox import PYTHON_FLAGS
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
-           "PIL.Image", "jupyter_client", "aekit.checks", "aekit.data", "autograder.calls", "autograder.pipeline")
-SAFE_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "AEKIT_REPO", "AEKIT_GRADE_SEED", "OPENBLAS_CORETYPE",
-            "OPENBLAS_L2_SIZE", jobspace.BASE_ENV, "AEKIT_SANDBOX_NAMESPACES")
+PRELOAD = (
+    "numpy",
+    "tensorflow",
+    "keras",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "ipykernel.kernelapp",
+    "ipywidgets",
+    "PIL.Image",
+    "jupyter_client",
+    "aekit.checks",
+    "aekit.data",
+    "autograder.calls",
+    "autograder.pipeline",
+)
+SAFE_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "PYTHONPATH",
+    "AEKIT_REPO",
+    "AEKIT_GRADE_SEED",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    jobspace.BASE_ENV,
+    "AEKIT_SANDBOX_NAMESPACES",
+)
 
 
 def safe_env(**extra: str) -> dict[str, str]:
-    """The grader's environment cut to an allow-list, plus `extra` (what every zygote child starts from)."""
+    """The grader's environment cut to an allow-list, plus `extra` (what
+    every zygote child starts from)."""
     env = {k: v for k, v in os.environ.items() if k in SAFE_ENV}
-    # HOME and TMPDIR root's own (0700), never /tmp: a kernel without namespaces can write /tmp, and what root's
-    # processes read from their home (matplotlibrc, keras.json, a user site-packages) or put in a temporary file
-    # (jupyter_client's connection files, the kernels' keys) is theirs alone
+    # HOME and TMPDIR root's own (0700), never /tmp: a kernel without namespaces can write /tmp, and
+    # what root's processes read from their home (matplotlibrc, keras.json, a user site-packages) or
+    # put in a temporary file (jupyter_client's connection files, the kernels' keys) is theirs alone
     home = jobspace.private_home()
-    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg", HOME=str(home),
-               TMPDIR=str(jobspace.private_tmp()), PYTHONNOUSERSITE="1")
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "/usr/bin:/bin")])
+    env.update(
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONHASHSEED="0",
+        MPLBACKEND="Agg",
+        HOME=str(home),
+        TMPDIR=str(jobspace.private_tmp()),
+        PYTHONNOUSERSITE="1",
+    )
+    env["PATH"] = os.pathsep.join(
+        [os.path.dirname(sys.executable), env.get("PATH", "/usr/bin:/bin")]
+    )
     env.update(extra)
     return env
 
@@ -75,17 +108,30 @@ class Zygote:
         self.proc = None
 
     def spawn(self) -> None:
-        """Start the process (call from a thread that lives as long as the run: the zygote dies with it)."""
+        """Start the process (call from a thread that lives as long as the
+        run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        self.proc = subprocess.Popen([sys.executable, *PYTHON_FLAGS,  # noqa: S603  (this Python, a fixed argv)
-                                      "-m", "autograder.zygote", str(self.sock_path),
-                                      str(os.getpid())],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=safe_env(), start_new_session=True, text=True,
-                                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.proc = subprocess.Popen(  # noqa: S603  (this Python, a fixed argv)
+            [
+                sys.executable,
+                *PYTHON_FLAGS,
+                "-m",
+                "autograder.zygote",
+                str(self.sock_path),
+                str(os.getpid()),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=safe_env(),
+            start_new_session=True,
+            text=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
 
     def wait_ready(self, timeout: float = 300) -> bool:
-        """Wait for the zygote's imports; False (and the process stopped) when it does not come up."""
+        """Wait for the zygote's imports; False (and the process stopped)
+        when it does not come up."""
         ready = select.select([self.proc.stdout], [], [], timeout)[0]
         line = self.proc.stdout.readline() if ready else ""
         if line.strip() != "ready":
@@ -107,23 +153,24 @@ class Zygote:
 
 
 def serve(sock_path: str, parent: int) -> None:
-    """The zygote's loop: fork a child per request, report each one's exit. `parent`: the grader's pid."""
+    """The zygote's loop: fork a child per request, report each one's exit.
+    `parent`: the grader's pid."""
     import importlib
 
     children: dict[int, socket.socket | None] = {}  # None: its requester is gone
     me = os.getpid()  # each child's parent, which it checks once it has asked to die with it
 
     def stop(*_):
-        # the grader is gone or done: take every child (kernels, grading runs) along, at once, and reap them (a
-        # child not yet reaped may still hold its job's cgroup); what a killed grader's jobs left in their cgroups
-        # and folders is the undertaker's to remove
+        # the grader is gone or done: take every child (kernels, grading runs) along, at once, and
+        # reap them (a child not yet reaped may still hold its job's cgroup); what a killed grader's
+        # jobs left in their cgroups and folders is the undertaker's to remove
         for pid in list(children):
             _kill_child(pid)
         _reap(list(children), seconds=10.0)
         os._exit(0)
 
-    # die with the grader, even if it is killed with SIGKILL: SIGTERM (sent when the thread that started us
-    # ends) runs `stop`, which takes the children along
+    # die with the grader, even if it is killed with SIGKILL: SIGTERM (sent when the thread that
+    # started us ends) runs `stop`, which takes the children along
     signal.signal(signal.SIGTERM, stop)
     die_with_parent(parent, signal.SIGTERM)
     for name in PRELOAD:
@@ -137,9 +184,9 @@ def serve(sock_path: str, parent: int) -> None:
         tf.keras.layers.Dense  # noqa: B018  (the attribute's lookup is what loads the layers)
     except (ImportError, AttributeError):
         log.debug("the zygote could not preload Keras's layers", exc_info=True)
-    # every object imported so far goes into the collector's permanent generation: a child's collections then
-    # never walk the million objects of TensorFlow and Keras, nor write to (and so copy) the pages that hold them.
-    # About a sixth less CPU per notebook of 03 and 05
+    # every object imported so far goes into the collector's permanent generation: a child's
+    # collections then never walk the million objects of TensorFlow and Keras, nor write to (and so
+    # copy) the pages that hold them. About a sixth less CPU per notebook of 03 and 05
     gc.collect()
     gc.freeze()
     if os.path.exists(sock_path):
@@ -158,8 +205,9 @@ def serve(sock_path: str, parent: int) -> None:
         readable = select.select([listener, *filter(None, children.values())], [], [], 0.1)[0]
         for pid, conn in list(children.items()):
             if conn is not None and conn in readable and not _still_wanted(conn):
-                # whoever asked for this child is gone (a kernel's stand-in killed by a restart or a shut-down,
-                # a runner's launcher): the child and everything it started go too, now, not at the job's end
+                # whoever asked for this child is gone (a kernel's stand-in killed by a
+                # restart or a shut-down, a runner's launcher): the child and
+                # everything it started go too, now, not at the job's end
                 _kill_child(pid)
                 conn.close()
                 children[pid] = None
@@ -213,8 +261,8 @@ def _still_wanted(conn: socket.socket) -> bool:
 
 
 def _kill_child(pid: int) -> None:
-    """SIGKILL a child and its session: a kernel's PID-namespace init dies with it (PR_SET_PDEATHSIG), and
-    with that init every process of the namespace."""
+    """SIGKILL a child and its session: a kernel's PID-namespace init dies with it
+    (PR_SET_PDEATHSIG), and with that init every process of the namespace."""
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -223,7 +271,8 @@ def _kill_child(pid: int) -> None:
 
 
 def _reap(pids: list[int], seconds: float) -> None:
-    """Wait for killed children to end (at most `seconds`), so none stays a zombie in its job's cgroup."""
+    """Wait for killed children to end (at most `seconds`), so none stays a
+    zombie in its job's cgroup."""
     end = time.monotonic() + seconds
     left = set(pids)
     while left and time.monotonic() < end:
@@ -238,7 +287,8 @@ def _reap(pids: list[int], seconds: float) -> None:
 
 
 def _child(request: KernelStart | RunnerStart, zygote: int) -> None:
-    """In the forked child: a grading run, or a kernel (confined before it runs anything of the student's)."""
+    """In the forked child: a grading run, or a kernel (confined before it
+    runs anything of the student's)."""
     os.setsid()
     die_with_parent(zygote)  # the zygote is gone (its grader was killed): so is this run or kernel
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -266,7 +316,9 @@ def _child(request: KernelStart | RunnerStart, zygote: int) -> None:
     confine.become_kernel(conn_path, env, request.extra)
 
 
-def start_runner(sock_path: str, request_path: str, cwd: str, env: dict) -> tuple[int, socket.socket] | None:
+def start_runner(
+    sock_path: str, request_path: str, cwd: str, env: dict
+) -> tuple[int, socket.socket] | None:
     """Fork `pipeline.main(request_path)` from the zygote: (pid, connection reporting its exit, see
     `zygotelink.wait_exit`), or None."""
     return zygotelink.ask(sock_path, RunnerStart(request=request_path, cwd=cwd, env=dict(env)))

@@ -1,11 +1,13 @@
 """The zygote's socket: one JSON line per message (messages.py), each way.
 
-A requester connects and sends a `messages.KernelStart` or `messages.RunnerStart`; the zygote (zygote.py)
-forks the child and answers `messages.Started` (its pid), and later `messages.Exited` (its exit code). The
-requester keeps the connection open as long as it wants the child: when it closes it, the zygote kills the
-child. Requesters: the launcher (a grading run) and a kernel's stand-in (confine.py, on the kernel's side:
-so this module is light, the standard library and messages.py only).
+A requester connects and sends a `messages.KernelStart` or `messages.RunnerStart`;
+the zygote (zygote.py) forks the child and answers `messages.Started` (its pid), and
+later `messages.Exited` (its exit code). The requester keeps the connection open as
+long as it wants the child: when it closes it, the zygote kills the child.
+Requesters: the launcher (a grading run) and a kernel's stand-in (confine.py, on the
+kernel's side: so this module is light, the standard library and messages.py only).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +30,9 @@ LINE_BYTES = 65536  # read at a time; a line ends with "\n"
 
 
 def read_line(conn: socket.socket) -> bytes:
-    """One line from `conn`, with its "\\n" (shorter when the peer closed first). Only that line is taken from
-    the socket: a line sent right after it (a child's exit just after its pid) stays there for the next read."""
+    """One line from `conn`, with its "\\n" (shorter when the peer closed
+    first). Only that line is taken from the socket: a line sent right after
+    it (a child's exit just after its pid) stays there for the next read."""
     buf = b""
     while True:
         ahead = conn.recv(LINE_BYTES, socket.MSG_PEEK)
@@ -57,8 +60,8 @@ def json_line(data: dict) -> bytes:
 
 
 def ask(sock_path: str, request: KernelStart | RunnerStart) -> tuple[int, socket.socket] | None:
-    """Ask the zygote for a child: (its pid, the connection that reports its exit), or None (the zygote is gone
-    or answered nothing readable)."""
+    """Ask the zygote for a child: (its pid, the connection that reports its exit), or None (the
+    zygote is gone or answered nothing readable)."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(sock_path)
@@ -72,8 +75,8 @@ def ask(sock_path: str, request: KernelStart | RunnerStart) -> tuple[int, socket
 
 
 def wait_exit(conn: socket.socket, timeout: float | None = None) -> int | None:
-    """The exit code the zygote reports for the child of `conn`; None when `timeout` passes first, 1 when the
-    zygote is gone or says nothing readable."""
+    """The exit code the zygote reports for the child of `conn`; None when `timeout` passes first, 1
+    when the zygote is gone or says nothing readable."""
     conn.settimeout(timeout)
     while True:
         try:

@@ -1,7 +1,9 @@
-"""Per-notebook figures for the README: words of teaching text, exercises, points, imagined students.
+"""Per-notebook figures for the README: words of teaching text, exercises,
+points, imagined students.
 
-    .venv/bin/python bench/course_figures.py
+.venv/bin/python bench/course_figures.py
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +18,18 @@ from autograder.paths import available_assignments, release_notebook, source_not
 
 
 def words(nb: dict) -> int:
-    return sum(len(re.findall(r"\w+", cells.source_text(c))) for c in nb["cells"] if c.get("cell_type") == "markdown")
+    return sum(
+        len(re.findall(r"\w+", cells.source_text(c)))
+        for c in nb["cells"]
+        if c.get("cell_type") == "markdown"
+    )
 
 
 def derive_predict(assignment: str) -> int:
     """Rows of the "Derive / predict" table in the notebook's contract file (docs/contracts/)."""
-    path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "contracts" / f"{assignment}.md"
+    path = (
+        pathlib.Path(__file__).resolve().parent.parent / "docs" / "contracts" / f"{assignment}.md"
+    )
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     if "## Derive / predict" not in text:
         return 0
@@ -30,21 +38,29 @@ def derive_predict(assignment: str) -> int:
 
 
 def main() -> int:
-    print("| notebook | words (student release) | exercises | derive/predict | auto points | manual points | "
-          "imagined students: wrong / correct-but-different / forging |")
+    print(
+        "| notebook | words (student release) | exercises | derive/predict | auto points | manual "
+        "points | imagined students: wrong / correct-but-different / forging |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for a in available_assignments():
         source = json.loads(source_notebook(a).read_text(encoding="utf-8"))
         release = json.loads(release_notebook(a).read_text(encoding="utf-8"))
-        exercises = [c for c in source["cells"] if cells.nbgrader_meta(c).get("solution") and c["cell_type"] == "code"]
+        exercises = [
+            c
+            for c in source["cells"]
+            if cells.nbgrader_meta(c).get("solution") and c["cell_type"] == "code"
+        ]
         auto = sum(t.points for t in cells.test_cells(source))
         manual = sum(p for _, p in cells.manual_cells(source))
         cs = selftest.cases(a)
         forging = [c for c in cs if c.name.startswith("forge")]
         wrong = [c for c in cs if c.expect_failed and c not in forging]
         right = [c for c in cs if not c.expect_failed]
-        print(f"| {a} | {words(release)} | {len(exercises)} | {derive_predict(a)} | {auto:g} | {manual:g} | "
-              f"{len(wrong)} / {len(right)} / {len(forging)} |")
+        print(
+            f"| {a} | {words(release)} | {len(exercises)} | {derive_predict(a)} | {auto:g} | "
+            f"{manual:g} | {len(wrong)} / {len(right)} / {len(forging)} |"
+        )
     return 0
 
 

@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/merge_speed.py [--notebooks 1000] [--shards 3]
 
-The shards are made of fake records (tests/test_merge.py's `fake_shard`: records, autograded notebooks, first-seen
-times and a collection report as `grade --shard` leaves them, for notebook 01), so no notebook is graded: what is
-timed is the merge alone. Prints the first merge into a new results folder (course registration, every record
-written to the gradebook, tables and feedback pages rebuilt), a merge of the same shards again (nothing changes:
-the tables and feedback are still rebuilt) and one after a shard was rerun with every tenth notebook regraded.
+The shards are made of fake records (tests/test_merge.py's `fake_shard`: records, autograded
+notebooks, first-seen times and a collection report as `grade --shard` leaves them, for notebook
+01), so no notebook is graded: what is timed is the merge alone. Prints the first merge into a new
+results folder (course registration, every record written to the gradebook, tables and feedback
+pages rebuilt), a merge of the same shards again (nothing changes: the tables and feedback are still
+rebuilt) and one after a shard was rerun with every tenth notebook regraded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +32,10 @@ def main() -> None:
     students = [f"student-{n:05d}" for n in range(args.notebooks)]
     with tempfile.TemporaryDirectory(prefix="aekit-merge-speed-") as tmp:
         root = pathlib.Path(tmp)
-        folders = [fake_shard(root / "shards", k, n=args.shards, students=students) for k in range(args.shards)]
+        folders = [
+            fake_shard(root / "shards", k, n=args.shards, students=students)
+            for k in range(args.shards)
+        ]
         into = root / "results"
         rows = []
 
@@ -45,12 +50,16 @@ def main() -> None:
         for sid in mine[::10]:
             put_record(folders[0], fake_record(sid, lost=1, file="rerun"))
         timed(f"after shard 0/{args.shards} regraded {len(mine[::10])}", folders, into)
-    print(f"| merge of {args.notebooks} notebooks in {args.shards} shards | wall clock | CPU (this process) | "
-          "CPU per 1,000 notebooks | added / replaced / unchanged |")
+    print(
+        f"| merge of {args.notebooks} notebooks in {args.shards} shards | wall clock | CPU (this "
+        "process) | CPU per 1,000 notebooks | added / replaced / unchanged |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for what, wall, cpu, done in rows:
-        print(f"| {what} | {wall:.1f} s | {cpu:.1f} s | {cpu * 1000 / args.notebooks:.1f} s | "
-              f"{done.added} / {done.replaced} / {done.unchanged} |")
+        print(
+            f"| {what} | {wall:.1f} s | {cpu:.1f} s | {cpu * 1000 / args.notebooks:.1f} s | "
+            f"{done.added} / {done.replaced} / {done.unchanged} |"
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Prints a Markdown table of:
   forked from the grader's zygote), median of
   `--repeats` runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,10 @@ from autograder.paths import available_assignments
 from autograder.selftest import build_submission
 from tests.browser.lab import LabPage, browser, running_lab, slider_latencies
 
-LATENCY_NOTEBOOKS = {"05_vae": "VAE latent explorer", "01_conv_as_matrix": "convolution-matrix explorer"}
+LATENCY_NOTEBOOKS = {
+    "05_vae": "VAE latent explorer",
+    "01_conv_as_matrix": "convolution-matrix explorer",
+}
 
 
 def _pct(values, q):
@@ -52,7 +56,9 @@ def browser_figures(assignments, moves):
                 page.run_all(timeout=300)
                 open_to_done[a] = time.monotonic() - start
                 if a in LATENCY_NOTEBOOKS and page.explorers().count():
-                    values = [v for v in slider_latencies(page, page.explorers().first, moves) if v >= 0]
+                    values = [
+                        v for v in slider_latencies(page, page.explorers().first, moves) if v >= 0
+                    ]
                     latency[a] = values
                 page.close()
     return open_to_done, latency
@@ -70,8 +76,11 @@ def graded_figures(assignments, repeats):
             times = []
             for i in range(repeats):
                 r = course.grade(path, a, tmp / "jobs" / f"{a}-{i}", timeout=300)
-                if r.status != "graded" or r.score != r.max_score:  # a benchmark of a failing grader means nothing
-                    raise RuntimeError(f"{a}: the reference scored {r.status} {r.score}/{r.max_score}: {r.detail}")
+                # a benchmark of a failing grader means nothing
+                if r.status != "graded" or r.score != r.max_score:
+                    raise RuntimeError(
+                        f"{a}: the reference scored {r.status} {r.score}/{r.max_score}: {r.detail}"
+                    )
                 times.append(r.seconds)
             out[a] = times
     return out
@@ -90,13 +99,21 @@ def main(argv=None) -> int:
     for a, name in LATENCY_NOTEBOOKS.items():
         if a in latency and latency[a]:
             v = latency[a]
-            print(f"| {name} ({a}) | {len(v)} | {statistics.median(v):.0f} | {_pct(v, 0.95):.0f} | median < 150 |")
+            print(
+                f"| {name} ({a}) | {len(v)} | {statistics.median(v):.0f} "
+                f"| {_pct(v, 0.95):.0f} | median < 150 |"
+            )
     print()
-    print("| notebook | open to all cells done, solution, browser (s) | graded run, student notebook (s, median) | targets |")
+    print(
+        "| notebook | open to all cells done, solution, browser (s) | "
+        "graded run, student notebook (s, median) | targets |"
+    )
     print("| --- | --- | --- | --- |")
     for a in assignments:
-        print(f"| {a} | {open_to_done.get(a, float('nan')):.1f} | {statistics.median(graded[a]):.1f} "
-              f"(runs: {', '.join(f'{t:.1f}' for t in graded[a])}) | < 60 / < 45 |")
+        print(
+            f"| {a} | {open_to_done.get(a, float('nan')):.1f} | {statistics.median(graded[a]):.1f} "
+            f"(runs: {', '.join(f'{t:.1f}' for t in graded[a])}) | < 60 / < 45 |"
+        )
     return 0
 
 

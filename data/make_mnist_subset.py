@@ -11,6 +11,7 @@ training and 1,000 held-out images with exactly balanced classes, each split
 shuffled once with a fixed seed. Images are
 stored as uint8 (0-255), shape (N, 28, 28); the loader scales them to [0, 1].
 """
+
 import hashlib
 import pathlib
 
@@ -38,8 +39,10 @@ def main():
     train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
     np.savez_compressed(
         OUT,
-        x_train=x[train_idx], y_train=y[train_idx],
-        x_test=x[test_idx], y_test=y[test_idx],
+        x_train=x[train_idx],
+        y_train=y[train_idx],
+        x_test=x[test_idx],
+        y_test=y[test_idx],
     )
     digest = hashlib.sha256(OUT.read_bytes()).hexdigest()
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes), sha256 {digest}")

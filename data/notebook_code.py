@@ -8,6 +8,7 @@ Only the cells a training script needs are run: code cells tagged as nbgrader
 exercise (solution) cells, and locked cells whose grade_id starts with
 "setup". Demo, widget and test cells are skipped, so nothing slow runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,16 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 def solution_cells(assignment: str) -> list[str]:
-    """The source of the setup and exercise cells of `solutions/<assignment>/<assignment>.ipynb`, in order."""
+    """The source of the setup and exercise cells of
+    `solutions/<assignment>/<assignment>.ipynb`, in order."""
     path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
-    return [nbcells.source_text(cell) for cell in nb["cells"] if nbcells.is_exercise_cell(cell)
-            or (nbcells.is_code(cell) and (nbcells.grade_id(cell) or "").startswith("setup"))]
+    return [
+        nbcells.source_text(cell)
+        for cell in nb["cells"]
+        if nbcells.is_exercise_cell(cell)
+        or (nbcells.is_code(cell) and (nbcells.grade_id(cell) or "").startswith("setup"))
+    ]
 
 
 def load_solution(assignment: str) -> dict:

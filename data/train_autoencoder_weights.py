@@ -1,4 +1,5 @@
-"""Train the pretrained convolutional autoencoders of notebook 03 (deterministic, about two minutes on 2 CPU cores).
+"""Train the pretrained convolutional autoencoders of notebook 03
+(deterministic, about two minutes on 2 CPU cores).
 
     .venv/bin/python data/train_autoencoder_weights.py
 
@@ -6,9 +7,10 @@ Writes to `data/weights/`:
 
 | file | what |
 | --- | --- |
-| `ae_latent2.keras` | autoencoder with a 2-number code: the latent-space scatter and the decoded grid |
-| `ae_latent16.keras` | autoencoder with a 16-number code: reconstructions and the baseline table |
-| `ae_metrics.json` | per model: epochs, batch size, learning rate, seed, training loss per epoch, final held-out loss, seconds |
+| `ae_latent2.keras` | autoencoder with a 2-number code: the latent-space scatter and the decoded
+grid | | `ae_latent16.keras` | autoencoder with a 16-number code: reconstructions and the baseline
+table | | `ae_metrics.json` | per model: epochs, batch size, learning rate, seed, training loss per
+epoch, final held-out loss, seconds |
 
 Each `.keras` file is a full Keras model, `Sequential([encoder, decoder])`, whose two layers are
 the models named "encoder" and "decoder":
@@ -25,6 +27,7 @@ loss is measured on the subset's 1,000 held-out images. Seeds are fixed, so a re
 machine and TensorFlow version gives the same weights (the `.keras` zip records a save date, so
 its bytes differ).
 """
+
 from __future__ import annotations
 
 import json
@@ -53,25 +56,53 @@ def train_one(ns: dict, latent_dim: int, x_train, x_test) -> tuple[object, dict]
     tf.keras.utils.set_random_seed(SEED + latent_dim)
     encoder, decoder = ns["build_encoder"](latent_dim), ns["build_decoder"](latent_dim)
     if (encoder.name, decoder.name) != ("encoder", "decoder"):
-        raise SystemExit(f"the notebook's models must be named encoder/decoder, not {encoder.name}/{decoder.name}")
+        raise SystemExit(
+            "the notebook's models must be named encoder/decoder, not "
+            f"{encoder.name}/{decoder.name}"
+        )
     start = time.time()
-    history = ns["train_autoencoder"](encoder, decoder, x_train, epochs=EPOCHS[latent_dim],
-                                      batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)
+    history = ns["train_autoencoder"](
+        encoder,
+        decoder,
+        x_train,
+        epochs=EPOCHS[latent_dim],
+        batch_size=BATCH_SIZE,
+        learning_rate=LEARNING_RATE,
+    )
     seconds = time.time() - start
     loss = ns["reconstruction_loss"]
-    heldout = float(np.mean([float(loss(x_test[i:i + 500], decoder(encoder(x_test[i:i + 500]))))
-                             for i in range(0, len(x_test), 500)]))
-    train = float(np.mean([float(loss(x_train[i:i + 500], decoder(encoder(x_train[i:i + 500]))))
-                           for i in range(0, len(x_train), 500)]))
-    model = tf.keras.Sequential([tf.keras.Input(shape=(28, 28, 1)), encoder, decoder],
-                                name=f"ae_latent{latent_dim}")
+    heldout = float(
+        np.mean(
+            [
+                float(loss(x_test[i : i + 500], decoder(encoder(x_test[i : i + 500]))))
+                for i in range(0, len(x_test), 500)
+            ]
+        )
+    )
+    train = float(
+        np.mean(
+            [
+                float(loss(x_train[i : i + 500], decoder(encoder(x_train[i : i + 500]))))
+                for i in range(0, len(x_train), 500)
+            ]
+        )
+    )
+    model = tf.keras.Sequential(
+        [tf.keras.Input(shape=(28, 28, 1)), encoder, decoder], name=f"ae_latent{latent_dim}"
+    )
     metrics = {
-        "latent_dim": latent_dim, "epochs": EPOCHS[latent_dim], "batch_size": BATCH_SIZE,
-        "learning_rate": LEARNING_RATE, "seed": SEED + latent_dim, "train_images": int(len(x_train)),
+        "latent_dim": latent_dim,
+        "epochs": EPOCHS[latent_dim],
+        "batch_size": BATCH_SIZE,
+        "learning_rate": LEARNING_RATE,
+        "seed": SEED + latent_dim,
+        "train_images": int(len(x_train)),
         "heldout_images": int(len(x_test)),
         "train_loss_per_epoch": [round(float(v), 4) for v in history],
-        "train_loss": round(train, 4), "heldout_loss": round(heldout, 4),
-        "parameters": int(model.count_params()), "seconds": round(seconds, 1),
+        "train_loss": round(train, 4),
+        "heldout_loss": round(heldout, 4),
+        "parameters": int(model.count_params()),
+        "seconds": round(seconds, 1),
     }
     return model, metrics
 
@@ -91,10 +122,13 @@ def main() -> None:
         model.save(OUT / name)
         all_metrics[name] = metrics
         size = (OUT / name).stat().st_size
-        print(f"{name}: latent_dim {latent_dim}, {metrics['epochs']} epochs of batch {BATCH_SIZE} "
-              f"(Adam {LEARNING_RATE:g}) in {metrics['seconds']:.0f} s; loss per image: first epoch "
-              f"{metrics['train_loss_per_epoch'][0]:.1f}, final train {metrics['train_loss']:.2f}, "
-              f"held-out {metrics['heldout_loss']:.2f}; {metrics['parameters']:,} weights, {size / 1e6:.2f} MB")
+        print(
+            f"{name}: latent_dim {latent_dim}, {metrics['epochs']} epochs of batch {BATCH_SIZE} "
+            f"(Adam {LEARNING_RATE:g}) in {metrics['seconds']:.0f} s; loss per image: first epoch "
+            f"{metrics['train_loss_per_epoch'][0]:.1f}, final train {metrics['train_loss']:.2f}, "
+            f"held-out {metrics['heldout_loss']:.2f}; "
+            f"{metrics['parameters']:,} weights, {size / 1e6:.2f} MB"
+        )
     (OUT / "ae_metrics.json").write_text(json.dumps(all_metrics, indent=1) + "\n")
     print(f"wrote {OUT / 'ae_metrics.json'}")
 

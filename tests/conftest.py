@@ -1,4 +1,5 @@
 """Shared fixtures: the one graded class, folders and runners for the isolation tests."""
+
 from __future__ import annotations
 
 import pathlib
@@ -20,13 +21,15 @@ def assignments():
 
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory):
-    """The one class of tests/graded_class.py, graded once (its tests share the xdist group "class")."""
+    """The one class of tests/graded_class.py, graded once (its tests share
+    the xdist group "class")."""
     from autograder import sandbox
     from tests import graded_class
 
     if not sandbox.capabilities()["namespaces"] or not sandbox.capabilities()["cgroups"]:
-        # without them the attacks would run as the TA's own user (the kill and fork attacks would hit the TA's
-        # processes): the class is graded only where the grader can isolate it (CI runs as root)
+        # without them the attacks would run as the TA's own user (the kill
+        # and fork attacks would hit the TA's processes): the class is
+        # graded only where the grader can isolate it (CI runs as root)
         pytest.skip("needs root, namespaces and cgroups to contain the class's attacks")
     graded = graded_class.grade(tmp_path_factory.mktemp("graded-class"))
     assert graded.proc.returncode == 0, graded.proc.stderr[-3000:]
@@ -34,9 +37,9 @@ def graded_class(tmp_path_factory):
 
 
 def _reachable_lines(paths: list[str]) -> list[str]:
-    """Shell lines that, in a private mount namespace, let any user reach `paths` through folders that only their
-    owner may enter (a Python under /root): such a folder is covered by an empty 0755 tmpfs, into which the one
-    entry on the way is bound back."""
+    """Shell lines that, in a private mount namespace, let any user reach `paths` through folders
+    that only their owner may enter (a Python under /root): such a folder is covered by an empty
+    0755 tmpfs, into which the one entry on the way is bound back."""
     import os
 
     keep: dict[pathlib.Path, set[str]] = {}
@@ -49,18 +52,20 @@ def _reachable_lines(paths: list[str]) -> list[str]:
     lines = []
     for n, (parent, entries) in enumerate(keep.items()):
         lines.append(f"held=$(mktemp -d /tmp/aekit-held-{n}-XXXX)")
-        lines += [f"mkdir \"$held/{e}\" && mount --bind \"{parent / e}\" \"$held/{e}\"" for e in entries]
-        lines.append(f"mount -t tmpfs -o mode=0755,size=64m tmpfs \"{parent}\"")
-        lines += [f"mkdir \"{parent / e}\" && mount --move \"$held/{e}\" \"{parent / e}\"" for e in entries]
+        lines += [f'mkdir "$held/{e}" && mount --bind "{parent / e}" "$held/{e}"' for e in entries]
+        lines.append(f'mount -t tmpfs -o mode=0755,size=64m tmpfs "{parent}"')
+        lines += [
+            f'mkdir "{parent / e}" && mount --move "$held/{e}" "{parent / e}"' for e in entries
+        ]
         lines.append('rm -r "$held"')
     return lines
 
 
 @pytest.fixture
 def run_without_namespaces():
-    """Run a command as on a machine where the grader is root without namespaces (uid-only isolation): with
-    AEKIT_SANDBOX_NAMESPACES=off, in a private mount namespace in which this Python is reachable by the kernels'
-    user ids. Needs root and unshare (CI has both)."""
+    """Run a command as on a machine where the grader is root without namespaces (uid-only
+    isolation): with AEKIT_SANDBOX_NAMESPACES=off, in a private mount namespace in which this Python
+    is reachable by the kernels' user ids. Needs root and unshare (CI has both)."""
     import os
     import shutil
     import subprocess
@@ -69,12 +74,19 @@ def run_without_namespaces():
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare")
 
-    def run(args: list[str], env: dict, cwd: pathlib.Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    def run(
+        args: list[str], env: dict, cwd: pathlib.Path, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
         paths = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"]]
         script = "\n".join(["set -euo pipefail", *_reachable_lines(paths), 'exec "$@"'])
-        return subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script, "run", *args],
-                              env=dict(env, AEKIT_SANDBOX_NAMESPACES="off"), cwd=cwd, capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "bash", "-c", script, "run", *args],
+            env=dict(env, AEKIT_SANDBOX_NAMESPACES="off"),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run
 
@@ -94,10 +106,11 @@ def open_folder():
 
 @pytest.fixture
 def snooper():
-    """Build notebook 01's reference whose last exercise cell (no other exercise calls its function) first reads
-    every file it can under `root` (the course's source folder) and `root`/solutions/01.../01....ipynb. It
-    deletes its own function, losing that exercise's points alone, when it read a file of solutions/, ran as
-    root, or could not read the course's public autograder/gradescope.py (the control: the search got in)."""
+    """Build notebook 01's reference whose last exercise cell (no other exercise calls its function)
+    first reads every file it can under `root` (the course's source folder) and
+    `root`/solutions/01.../01....ipynb. It deletes its own function, losing that exercise's points
+    alone, when it read a file of solutions/, ran as root, or could not read the course's public
+    autograder/gradescope.py (the control: the search got in)."""
     from autograder import selftest
 
     def build(root: pathlib.Path) -> dict:
@@ -123,18 +136,34 @@ except OSError:
 BREACHED = bool(_read) or _os.getuid() == 0 or not _control
 print("uid", _os.getuid(), "control", _control, "read", _read[:5])
 """
-        return selftest.build_submission(a, {name: f"{snoop}\n{code}\nif BREACHED:\n    del {name}\n"})
+        return selftest.build_submission(
+            a, {name: f"{snoop}\n{code}\nif BREACHED:\n    del {name}\n"}
+        )
 
     return build
 
 
-OWN_TARGET_MARKERS = ("cgroup2", "container", "stacks", "platforms", "slurm", "hangs", "demo", "long")  # slow checks run only by their own make target (-m NAME)
+# slow checks run only by their own make target (-m NAME)
+OWN_TARGET_MARKERS = (
+    "cgroup2",
+    "container",
+    "stacks",
+    "platforms",
+    "slurm",
+    "hangs",
+    "demo",
+    "long",
+)
 
 
 def pytest_collection_modifyitems(config, items):
     """Leave out the tests of OWN_TARGET_MARKERS unless `-m` names their marker."""
     chosen = config.getoption("markexpr") or ""
-    keep = [i for i in items if not any(i.get_closest_marker(m) and m not in chosen for m in OWN_TARGET_MARKERS)]
+    keep = [
+        i
+        for i in items
+        if not any(i.get_closest_marker(m) and m not in chosen for m in OWN_TARGET_MARKERS)
+    ]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep

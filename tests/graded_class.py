@@ -1,21 +1,23 @@
-"""One graded class, shared by the end-to-end tests of the grader (tests/test_grading.py) and of its isolation
-(tests/test_sandbox.py): built once per test run and graded once by `python -m autograder grade`.
+"""One graded class, shared by the end-to-end tests of the grader
+(tests/test_grading.py) and of its isolation (tests/test_sandbox.py): built
+once per test run and graded once by `python -m autograder grade`.
 
 Who is in it:
-- for every notebook: the untouched release; a student who keeps a helper and an import in cells of their
-  own and whose one exercise never returns (the reference answers otherwise: one notebook shows both that
-  added cells cost nothing and that a hang costs only its own exercise); every forging student of
-  tests/submissions; a student who searches all it can reach for hidden test lines while the tests call it.
-  The reference answers themselves are graded by the run's pre-flight, which fails the run unless they earn
-  full marks;
-- for notebook 01: students who deleted, moved or edited test cells or deleted an exercise; a partial, a
-  crashing (in 02), a set of malformed and missing submissions; every attack of tests/attacks; honest and
-  plain right or wrong students graded beside the attackers; ids built to collide or to start a formula;
-  a kernel that ignores interrupts and a cell that never ends.
+- for every notebook: the untouched release; a student who keeps a helper and an import in cells of
+  their own and whose one exercise never returns (the reference answers otherwise: one notebook
+  shows both that added cells cost nothing and that a hang costs only its own exercise); every
+  forging student of tests/submissions; a student who searches all it can reach for hidden test
+  lines while the tests call it. The reference answers themselves are graded by the run's
+  pre-flight, which fails the run unless they earn full marks;
+- for notebook 01: students who deleted, moved or edited test cells or deleted an exercise; a
+  partial, a crashing (in 02), a set of malformed and missing submissions; every attack of
+  tests/attacks; honest and plain right or wrong students graded beside the attackers; ids built to
+  collide or to start a formula; a kernel that ignores interrupts and a cell that never ends.
 
-The never-returning exercises wait in `time.sleep` (one, a cell, spins the CPU): stopping them is the same
-interrupt, and a waiting loop leaves the machine's two cores to the rest of the suite.
+The never-returning exercises wait in `time.sleep` (one, a cell, spins the CPU): stopping them is
+the same interrupt, and a waiting loop leaves the machine's two cores to the rest of the suite.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,25 +35,34 @@ from autograder import cells, sampleclass, sandbox, selftest
 from autograder.paths import ASSIGNMENTS, REPO, source_notebook
 
 A = "01_conv_as_matrix"
-WORKERS = 6  # more than the cores: the never-returning exercises hold a worker each while they wait, not a core
+# more than the cores: the never-returning exercises hold a worker each while they wait, not a core
+WORKERS = 6
 TIMEOUT_SECONDS = 150  # the class's limit per notebook
-CALL_SECONDS = 10  # the class's per-call limit: the references' slowest call stays well inside it on a busy machine
+# the class's per-call limit: the references' slowest call stays well inside it on a busy machine
+CALL_SECONDS = 10
 FORGERS = [c for a in ASSIGNMENTS for c in selftest.cases(a) if c.name.startswith("forge")]
 ATTACKS = sorted((pathlib.Path(__file__).parent / "attacks").glob("*.py"))
 HONEST = ("honest_one", "honest_two")
-# a plain right and a plain wrong student of 01 graded beside the attackers (every one of them is scored
-# in-process by tests/test_students.py, and every forger of every notebook is in the class)
-BESIDE_ATTACKERS = ([c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")][:1]
-                    + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1])
-# the exercise of each notebook that the helper-and-hang student's hangs (by default the last): one that no other
-# exercise uses, called by as many provided cells as can be (where fewer than HANG_CALLS do, as in 01 and 03, the
-# student runs the last of them again in cells of its own)
-HANG_EXERCISE = {"03_conv_autoencoder": "train_autoencoder", "04_gaussian_generative_models": "fit_mixture_em",
-                 "05_vae": "estimate_log_likelihood", "06_checkerboard_artifacts": "checkerboard_score"}
+# a plain right and a plain wrong student of 01 graded beside the attackers (every one of them is
+# scored in-process by tests/test_students.py, and every forger of every notebook is in the class)
+BESIDE_ATTACKERS = [
+    c for c in selftest.cases(A) if not c.expect_failed and not c.name.startswith("forge")
+][:1] + [c for c in selftest.cases(A) if c.expect_failed and not c.name.startswith("forge")][:1]
+# the exercise of each notebook that the helper-and-hang student's hangs (by default the last): one
+# that no other exercise uses, called by as many provided cells as can be (where fewer than
+# HANG_CALLS do, as in 01 and 03, the student runs the last of them again in cells of its own)
+HANG_EXERCISE = {
+    "03_conv_autoencoder": "train_autoencoder",
+    "04_gaussian_generative_models": "fit_mixture_em",
+    "05_vae": "estimate_log_likelihood",
+    "06_checkerboard_artifacts": "checkerboard_score",
+}
 HANG_CALLS = 3  # cells that call the hanging exercise in each helper-and-hang notebook, at least
-LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))  # `grade` arguments: a verdict
+# `grade` arguments: a verdict
+LIMITS = ("--timeout", str(TIMEOUT_SECONDS), "--call-timeout", str(CALL_SECONDS))
 # and a pre-flight are reused only under the same limits
-CRASH_NOTEBOOK = "02_transpose_conv"  # dee_crash's: the one crashed result, regraded by a rerun of 02 alone
+# dee_crash's: the one crashed result, regraded by a rerun of 02 alone
+CRASH_NOTEBOOK = "02_transpose_conv"
 SECRET = "s3cret-grader-token-1217"  # noqa: S105  (a stand-in secret the attacks must not read)
 SHM_KEY = 0xAE1217
 
@@ -61,11 +72,16 @@ def rows_of_tests(out: pathlib.Path, sid: str, assignment: str) -> dict:
     import csv
 
     with open(out / "tests.csv", encoding="utf-8", newline="") as f:
-        return {r["test_id"]: r for r in csv.DictReader(f) if r["student_id"] == sid and r["notebook"] == assignment}
+        return {
+            r["test_id"]: r
+            for r in csv.DictReader(f)
+            if r["student_id"] == sid and r["notebook"] == assignment
+        }
 
 
 def hang_exercise(assignment: str) -> str:
-    """The exercise of the helper-and-hang student that never returns (never the one kept in a helper)."""
+    """The exercise of the helper-and-hang student that never returns
+    (never the one kept in a helper)."""
     return HANG_EXERCISE.get(assignment, list(selftest.solution_sources(assignment))[-1])
 
 
@@ -80,12 +96,19 @@ def _names(code: str) -> set[str]:
 
 def cells_calling(nb: dict, name: str) -> list[int]:
     """The code cells of `nb` (tests and exercise cells aside) that name `name`."""
-    return [i for i, c in enumerate(nb["cells"]) if cells.is_code(c) and not cells.is_grade(c)
-            and not cells.is_solution(c) and name in _names(cells.source_text(c))]
+    return [
+        i
+        for i, c in enumerate(nb["cells"])
+        if cells.is_code(c)
+        and not cells.is_grade(c)
+        and not cells.is_solution(c)
+        and name in _names(cells.source_text(c))
+    ]
 
 
 def source_tests(assignment: str) -> list[cells.TestCell]:
-    """The graded test cells of an assignment's source in the checkout's solutions/ (what the class is graded on)."""
+    """The graded test cells of an assignment's source in the checkout's
+    solutions/ (what the class is graded on)."""
     return cells.test_cells(cells.read_notebook(source_notebook(assignment)))
 
 
@@ -94,7 +117,8 @@ def helper_hang_id(assignment: str) -> str:
     return f"helper-hang-{assignment[:2]}"
 
 
-HANGING = ["stubborn-01", "cell-hang-01"] + [helper_hang_id(a) for a in ASSIGNMENTS]  # every never-ending student
+# every never-ending student
+HANGING = ["stubborn-01", "cell-hang-01"] + [helper_hang_id(a) for a in ASSIGNMENTS]
 
 
 def put(cls: pathlib.Path, sid: str, assignment: str, nb) -> None:
@@ -108,29 +132,54 @@ def _exercise_index(nb: dict, name: str) -> int:
 
 
 def helper_student(assignment: str) -> dict:
-    """The reference, with the first exercise's body in a helper function, and an import, in a cell of the student's
-    own, and with `hang_exercise(assignment)` a function that never returns (it waits in `time.sleep`), called
-    from at least HANG_CALLS cells (the provided ones, and copies of them as the student's own where the notebook
-    has fewer)."""
+    """The reference, with the first exercise's body in a helper function, and an import, in a cell
+    of the student's own, and with `hang_exercise(assignment)` a function that never returns (it
+    waits in `time.sleep`), called from at least HANG_CALLS cells (the provided ones, and copies of
+    them as the student's own where the notebook has fewer)."""
     hang = hang_exercise(assignment)
-    nb = selftest.build_submission(assignment, {hang: (
-        f"import time\n\ndef {hang}(*args, **kwargs):\n    while True:\n        time.sleep(0.05)\n")})
+    nb = selftest.build_submission(
+        assignment,
+        {
+            hang: (
+                f"import time\n\ndef {hang}(*args, **kwargs):\n    while "
+                "True:\n        time.sleep(0.05)\n"
+            )
+        },
+    )
     calling = cells_calling(nb, hang)
     assert calling, (assignment, hang)
-    for n in range(HANG_CALLS - len(calling)):  # the student runs the last provided one again, in cells of its own
+    # the student runs the last provided one again, in cells of its own
+    for n in range(HANG_CALLS - len(calling)):
         last = calling[-1] + n
-        copy = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                "source": nb["cells"][calling[-1]]["source"]}
+        copy = {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": nb["cells"][calling[-1]]["source"],
+        }
         nb["cells"].insert(last + 1, copy)
     name, code = next(iter(selftest.solution_sources(assignment).items()))
     assert name != hang, (assignment, name)
     i = _exercise_index(nb, name)
-    helper = ("from math import isfinite as _my_isfinite  # an import the exercise cell relies on\n\n"
-              + code.replace(f"def {name}(", f"def _my_{name}(", 1))
-    nb["cells"][i]["source"] = (f"def {name}(*args, **kwargs):\n    assert _my_isfinite(1.0)\n"
-                                f"    return _my_{name}(*args, **kwargs)\n")
-    nb["cells"].insert(i, {"cell_type": "code", "metadata": {}, "source": helper, "outputs": [],
-                           "execution_count": None})
+    helper = (
+        "from math import isfinite as _my_isfinite  # an import the exercise cell relies on\n\n"
+        + code.replace(f"def {name}(", f"def _my_{name}(", 1)
+    )
+    nb["cells"][i]["source"] = (
+        f"def {name}(*args, **kwargs):\n    assert _my_isfinite(1.0)\n"
+        f"    return _my_{name}(*args, **kwargs)\n"
+    )
+    nb["cells"].insert(
+        i,
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": helper,
+            "outputs": [],
+            "execution_count": None,
+        },
+    )
     return nb
 
 
@@ -144,7 +193,9 @@ def _neuter_tests(nb):
     for cell in nb["cells"]:
         if cells.is_grade(cell):
             cell["source"] = "pass  # tests removed"
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}]
+            cell["outputs"] = [
+                {"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}
+            ]
 
 
 def _inflate_metadata(nb):
@@ -192,12 +243,18 @@ def _hidden_line_hashes(assignment: str) -> set[str]:
 
 
 def searcher(assignment: str) -> dict:
-    """A student whose functions, each time a test calls them, search everything they can reach for hidden test
-    lines (by hash): the call stack, every object the garbage collector knows, the environment and the readable
-    files. The last exercise reports what was found in its error message (the only way out during a test)."""
+    """A student whose functions, each time a test calls them, search everything they can reach for
+    hidden test lines (by hash): the call stack, every object the garbage collector knows, the
+    environment and the readable files. The last exercise reports what was found in its error
+    message (the only way out during a test)."""
     names = list(selftest.solution_sources(assignment))
-    own = "return _aekit_search_report()  # a line of the student's own: the control the search must find"
-    hashes = sorted(_hidden_line_hashes(assignment) | {hashlib.sha256(own.strip().encode()).hexdigest()})
+    own = (
+        "return _aekit_search_report()  # a line of the student's own: "
+        "the control the search must find"
+    )
+    hashes = sorted(
+        _hidden_line_hashes(assignment) | {hashlib.sha256(own.strip().encode()).hexdigest()}
+    )
     control = hashlib.sha256(own.strip().encode()).hexdigest()
     search = f"""import gc as _gc, hashlib as _hl, os as _os, sys as _sys, types as _types
 _WANTED = set({hashes!r})
@@ -274,28 +331,45 @@ def _aekit_search_report():
     found = sorted(h[:16] for h in _FOUND - {{_CONTROL}})
     return (f"SEARCH found={{len(found)}} control={{int(_CONTROL in _FOUND)}} lines={{len(_SEEN)}} "
             f"hashes={{','.join(found)}}.")
-"""
+"""  # noqa: E501  (verbatim text: its lines are what the code feeds on)
     reference = selftest.solution_sources(assignment)
     overrides = {}
     for i, name in enumerate(names):
         code = reference[name].replace(f"def {name}(", f"def _real_{name}(", 1)
         last = i == len(names) - 1
-        wrapper = (f"\n\ndef {name}(*args, **kwargs):\n    _aekit_search({last} or not _SEEN_NAMES)\n"
-                   f"    _SEEN_NAMES.add({name!r})\n"
-                   + (f"    raise RuntimeError(_aekit_search_report())\n    {own}\n" if last
-                      else f"    return _real_{name}(*args, **kwargs)\n"))
+        wrapper = (
+            f"\n\ndef {name}(*args, **kwargs):\n    _aekit_search({last} or not _SEEN_NAMES)\n"
+            f"    _SEEN_NAMES.add({name!r})\n"
+            + (
+                f"    raise RuntimeError(_aekit_search_report())\n    {own}\n"
+                if last
+                else f"    return _real_{name}(*args, **kwargs)\n"
+            )
+        )
         overrides[name] = (search if i == 0 else "") + "\n\n" + code + wrapper
     return selftest.build_submission(assignment, overrides)
 
 
 def _huge_notebook() -> bytes:
-    cell = json.dumps({"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None})
-    return ('{"cells": [' + ",".join([cell] * 400_000) + '], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}').encode()
+    cell = json.dumps(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "x = 1",
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
+    return (
+        '{"cells": ['
+        + ",".join([cell] * 400_000)
+        + '], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    ).encode()
 
 
 def real_leftovers(grader_pid: int) -> dict:
-    """What a job could leave behind on the machine: its kernels' processes (the user ids the grader with this
-    process id hands out), cgroups, a shared-memory key, files."""
+    """What a job could leave behind on the machine: its kernels' processes (the user ids the grader
+    with this process id hands out), cgroups, a shared-memory key, files."""
     import psutil
 
     uids = {sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN for n in range(1, 120)}
@@ -309,16 +383,43 @@ def real_leftovers(grader_pid: int) -> dict:
     cgroups = [str(c) for c in pathlib.Path("/sys/fs/cgroup").glob(f"*/aekit-{grader_pid}-*")]
     shm = pathlib.Path("/proc/sysvipc/shm")
     keys = [line.split()[0] for line in shm.read_text().splitlines()[1:]] if shm.exists() else []
-    files = [str(p) for d in ("/run/lock", "/var/tmp", "/dev/shm", "/tmp") for p in pathlib.Path(d).glob("aekit-attack-*")]
-    return {"processes": procs, "cgroups": cgroups, "shm": [k for k in keys if int(k) == SHM_KEY], "files": files}
+    files = [
+        str(p)
+        for d in ("/run/lock", "/var/tmp", "/dev/shm", "/tmp")
+        for p in pathlib.Path(d).glob("aekit-attack-*")
+    ]
+    return {
+        "processes": procs,
+        "cgroups": cgroups,
+        "shm": [k for k in keys if int(k) == SHM_KEY],
+        "files": files,
+    }
 
 
 def _put_hanging(cls: pathlib.Path) -> None:
-    """Students of 01 whose never-returning exercise ignores the interrupt, or whose cell never ends."""
-    put(cls, "stubborn-01", A, selftest.build_submission(A, {"conv2d_as_matmul": (
-        "import signal, time\n\ndef conv2d_as_matmul(*args, **kwargs):\n"
-        "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        time.sleep(0.05)\n")}))
-    put(cls, "cell-hang-01", A, selftest.build_submission(A, {"conv2d_as_matmul": "while True:\n    pass\n"}))
+    """Students of 01 whose never-returning exercise ignores the interrupt,
+    or whose cell never ends."""
+    put(
+        cls,
+        "stubborn-01",
+        A,
+        selftest.build_submission(
+            A,
+            {
+                "conv2d_as_matmul": (
+                    "import signal, time\n\ndef conv2d_as_matmul(*args, **kwargs):\n"
+                    "    signal.signal(signal.SIGINT, "
+                    "signal.SIG_IGN)\n    while True:\n        time.sleep(0.05)\n"
+                )
+            },
+        ),
+    )
+    put(
+        cls,
+        "cell-hang-01",
+        A,
+        selftest.build_submission(A, {"conv2d_as_matmul": "while True:\n    pass\n"}),
+    )
 
 
 def make(cls: pathlib.Path, port: int) -> None:
@@ -328,8 +429,12 @@ def make(cls: pathlib.Path, port: int) -> None:
         put(cls, helper_hang_id(a), a, helper_student(a))
         put(cls, f"searcher-{a[:2]}", a, searcher(a))
     for case in FORGERS:
-        put(cls, f"{case.name}-{case.assignment[:2]}", case.assignment,
-            selftest.build_submission(case.assignment, case.overrides))
+        put(
+            cls,
+            f"{case.name}-{case.assignment[:2]}",
+            case.assignment,
+            selftest.build_submission(case.assignment, case.overrides),
+        )
     # tests deleted, moved and edited: they come from the source anyway
     nb = selftest.build_submission(A)
     tests = [c for c in nb["cells"] if cells.is_grade(c)]
@@ -344,15 +449,22 @@ def make(cls: pathlib.Path, port: int) -> None:
     for edit in EDITS:
         put(cls, f"edit{edit.__name__}", A, _edited(edit))
     ref = selftest.solution_sources(A)
-    half = {n: "raise NotImplementedError()\n" for n in list(ref)[len(ref) // 2:]}
+    half = {n: "raise NotImplementedError()\n" for n in list(ref)[len(ref) // 2 :]}
     put(cls, "cy_partial", A, selftest.build_submission(A, half))
     crash_ref = selftest.solution_sources(CRASH_NOTEBOOK)
     first = next(iter(crash_ref))
-    put(cls, "dee_crash", CRASH_NOTEBOOK,
-        selftest.build_submission(CRASH_NOTEBOOK, {first: sampleclass.CRASH + crash_ref[first]}))
+    put(
+        cls,
+        "dee_crash",
+        CRASH_NOTEBOOK,
+        selftest.build_submission(CRASH_NOTEBOOK, {first: sampleclass.CRASH + crash_ref[first]}),
+    )
     good = json.dumps(selftest.build_submission(A))
-    for sid, data in {"empty": b"", "not_json": b"\x89PNG\r\n\x1a\n not a notebook",
-                      "truncated": good[: len(good) // 2].encode()}.items():
+    for sid, data in {
+        "empty": b"",
+        "not_json": b"\x89PNG\r\n\x1a\n not a notebook",
+        "truncated": good[: len(good) // 2].encode(),
+    }.items():
         put(cls, sid, A, data)
     r_nb = json.loads(good)
     r_nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
@@ -373,8 +485,11 @@ def make(cls: pathlib.Path, port: int) -> None:
         put(cls, path.stem, A, _attack_notebook(path, port))
     (cls / "linker").mkdir()  # a notebook folder that is a link to the instructor's answers
     (cls / "linker" / A).symlink_to(REPO / "solutions" / A)
-    for sid, nb in (("victor", selftest.build_submission(A)), ("-victor", selftest.build_submission(A, blank=True)),
-                    ('=HYPERLINK("x.example?"&A2,"regrade")', selftest.build_submission(A, blank=True))):
+    for sid, nb in (
+        ("victor", selftest.build_submission(A)),
+        ("-victor", selftest.build_submission(A, blank=True)),
+        ('=HYPERLINK("x.example?"&A2,"regrade")', selftest.build_submission(A, blank=True)),
+    ):
         put(cls, sid, A, nb)
     put(cls, "huge", A, _huge_notebook())
     _put_hanging(cls)
@@ -382,17 +497,22 @@ def make(cls: pathlib.Path, port: int) -> None:
 
 @dataclasses.dataclass
 class GradedClass:
-    """The class's submissions (`cls`), the grader's results folder (`out`) and what the run left behind."""
+    """The class's submissions (`cls`), the grader's results folder (`out`)
+    and what the run left behind."""
+
     root: pathlib.Path
     cls: pathlib.Path
     out: pathlib.Path
     proc: subprocess.CompletedProcess
-    connections: list          # connections the attacks made to a server on this machine (must stay empty)
-    leftovers: dict            # what of the run's jobs is still on the machine a second after it (must be nothing)
+    # connections the attacks made to a server on this machine (must stay empty)
+    connections: list
+    # what of the run's jobs is still on the machine a second after it (must be nothing)
+    leftovers: dict
 
 
 def grade(root: pathlib.Path) -> GradedClass:
-    """Build the class under `root` and grade it (`--call-timeout CALL_SECONDS`, `--workers WORKERS`)."""
+    """Build the class under `root` and grade it (`--call-timeout
+    CALL_SECONDS`, `--workers WORKERS`)."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
@@ -412,15 +532,39 @@ def grade(root: pathlib.Path) -> GradedClass:
     thread.start()
     cls, out = root / "class", root / "out"
     make(cls, server.getsockname()[1])
-    args = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out), *LIMITS, "--workers", str(WORKERS),
-            "--final"]  # the whole class at once: a notebook a student did not hand in is recorded `missing`
-    grader = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=dict(os.environ, AEKIT_TEST_SECRET=SECRET))
+    args = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(cls),
+        "--out",
+        str(out),
+        *LIMITS,
+        "--workers",
+        str(WORKERS),
+        # the whole class at once: a notebook a student did not hand in is recorded `missing`
+        "--final",
+    ]
+    grader = subprocess.Popen(
+        args,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, AEKIT_TEST_SECRET=SECRET),
+    )
     stdout, stderr = grader.communicate(timeout=1500)
     time.sleep(1)
     leftovers = real_leftovers(grader.pid)
     stop.set()
     thread.join()
     server.close()
-    return GradedClass(root, cls, out, subprocess.CompletedProcess(args, grader.returncode, stdout, stderr),
-                       accepted, leftovers)
+    return GradedClass(
+        root,
+        cls,
+        out,
+        subprocess.CompletedProcess(args, grader.returncode, stdout, stderr),
+        accepted,
+        leftovers,
+    )

@@ -1,4 +1,6 @@
-"""The commands a make target runs, read from make itself (tests check those, not the Makefile's text)."""
+"""The commands a make target runs, read from make itself (tests check
+those, not the Makefile's text)."""
+
 from __future__ import annotations
 
 import os
@@ -10,10 +12,17 @@ from autograder.paths import REPO
 
 
 def dry_run(target: str) -> list[str]:
-    """The commands `make TARGET` would run from scratch (`make -n -B`: nothing runs but the recursive makes, which
-    print theirs too), one shell command per entry, continuation lines joined."""
-    proc = subprocess.run(["make", "-n", "-B", "--no-print-directory", target], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "MAKEFLAGS"})
+    """The commands `make TARGET` would run from scratch (`make -n -B`:
+    nothing runs but the recursive makes, which print theirs too), one
+    shell command per entry, continuation lines joined."""
+    proc = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", target],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "MAKEFLAGS"},
+    )
     assert proc.returncode == 0, proc.stderr
     return [c for c in proc.stdout.replace("\\\n", " ").splitlines() if c.strip()]
 

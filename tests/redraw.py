@@ -1,10 +1,11 @@
-"""How long an explorer's slider moves take to redraw, held to the README's target (Measured: median < 150 ms
-per move, measured there in Chromium by bench/user_speed.py).
+"""How long an explorer's slider moves take to redraw, held to the README's target (Measured: median
+< 150 ms per move, measured there in Chromium by bench/user_speed.py).
 
-Here the clock is the test process's CPU time, not the wall clock: the machine that runs the suite is shared
-(two cores, many workers), and waiting for a core is not the explorer's cost. A redraw that does more work
-than the target allows fails on any machine.
+Here the clock is the test process's CPU time, not the wall clock: the machine that runs the suite
+is shared (two cores, many workers), and waiting for a core is not the explorer's cost. A redraw
+that does more work than the target allows fails on any machine.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,8 @@ TARGET_SECONDS = 0.150  # the README's median target per slider move
 
 
 class RedrawClock:
-    """The CPU seconds of each move timed with `move()`; `assert_within_target()` checks their median."""
+    """The CPU seconds of each move timed with `move()`;
+    `assert_within_target()` checks their median."""
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
@@ -31,4 +33,5 @@ class RedrawClock:
         median = statistics.median(self.seconds)
         assert median < TARGET_SECONDS, (
             f"median redraw {1000 * median:.0f} ms of CPU (target {1000 * TARGET_SECONDS:.0f} ms): "
-            + ", ".join(f"{1000 * s:.0f}" for s in self.seconds))
+            + ", ".join(f"{1000 * s:.0f}" for s in self.seconds)
+        )

@@ -1,4 +1,5 @@
 """Are notebook 03's pretrained autoencoders present, loadable and as good as their metrics say?"""
+
 import json
 import pathlib
 
@@ -30,7 +31,8 @@ def test_weights_and_metrics_are_there_and_small():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_pretrained_model_loads_and_reconstructs(name):
-    """Does each model load, hold an encoder and a decoder of the right shapes, and reach its recorded held-out loss?"""
+    """Does each model load, hold an encoder and a decoder of the right
+    shapes, and reach its recorded held-out loss?"""
     model = data.load_pretrained(name)
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     latent_dim = _metrics()[name]["latent_dim"]
@@ -41,13 +43,15 @@ def test_pretrained_model_loads_and_reconstructs(name):
     assert recon.shape == (500, 28, 28, 1) and recon.min() >= 0 and recon.max() <= 1
     loss = float(((x_test[:500] - recon) ** 2).sum(axis=(1, 2, 3)).mean())
     assert loss == pytest.approx(_metrics()[name]["heldout_loss"], rel=0.1)
-    pca_error = {2: 45.0, 16: 22.0}[latent_dim]  # held-out PCA error with as many components (notebook 03)
+    # held-out PCA error with as many components (notebook 03)
+    pca_error = {2: 45.0, 16: 22.0}[latent_dim]
     assert loss < pca_error
 
 
 @pytest.mark.slow
 def test_weights_script_reruns_with_the_notebook_code(tmp_path, monkeypatch):
-    """Does data/train_autoencoder_weights.py still run end to end on the solution notebook's code (one short epoch, into a temp dir)?"""
+    """Does data/train_autoencoder_weights.py still run end to end on the solution notebook's code
+    (one short epoch, into a temp dir)?"""
     import importlib.util
 
     path = pathlib.Path(__file__).resolve().parent.parent / "data" / "train_autoencoder_weights.py"

@@ -1,4 +1,5 @@
 """Do notebook 06's explorers draw what they claim, quickly, without TensorFlow?"""
+
 import subprocess
 import sys
 
@@ -12,15 +13,19 @@ def _overlap(input_size, kernel_size, stride):
     """Scatter loops: the writes per output of a VALID 2-D transpose convolution."""
     c = np.zeros((input_size - 1) * stride + kernel_size, dtype=int)
     for i in range(input_size):
-        c[i * stride:i * stride + kernel_size] += 1
+        c[i * stride : i * stride + kernel_size] += 1
     return np.outer(c, c)
 
 
 def test_import_is_light():
     """Does importing the module leave TensorFlow, matplotlib and ipywidgets unimported?"""
-    code = ("import sys; import aekit.widgets.checkerboard; "
-            "print(sorted(m for m in ('tensorflow', 'matplotlib', 'ipywidgets') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; import aekit.widgets.checkerboard; "
+        "print(sorted(m for m in ('tensorflow', 'matplotlib', 'ipywidgets') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -29,7 +34,7 @@ def test_row_counts_recovers_the_1d_counts_even_with_gaps():
     for k, s in [(3, 2), (4, 2), (1, 2), (2, 3)]:
         c = np.zeros(4 * s + k)
         for i in range(5):
-            c[i * s:i * s + k] += 1
+            c[i * s : i * s + k] += 1
         np.testing.assert_allclose(checkerboard.row_counts(np.outer(c, c)), c)
 
 
@@ -52,7 +57,9 @@ def test_overlap_explorer_redraws_fast_and_names_the_pattern():
 
 
 def test_overlap_explorer_survives_an_unwritten_exercise():
-    """Does the explorer build (and say so) when the student's function still raises NotImplementedError?"""
+    """Does the explorer build (and say so) when the student's function
+    still raises NotImplementedError?"""
+
     def stub(*args):
         raise NotImplementedError()
 
@@ -72,7 +79,8 @@ class _Decoder:
 
 
 def test_decoder_explorer_redraws_and_the_spectrum_shows_the_checkerboard():
-    """Does the walk slider redraw, and does a checkerboard light up the Nyquist frame of log_spectrum?"""
+    """Does the walk slider redraw, and does a checkerboard light up the
+    Nyquist frame of log_spectrum?"""
     decoders = {"checker": _Decoder(True), "flat": _Decoder(False)}
     z_pair = {name: np.array([[1.0, 0.0], [0.5, 0.0]]) for name in decoders}
     ex = checkerboard.decoder_explorer(decoders, z_pair, lambda x: 0.0, steps=5)

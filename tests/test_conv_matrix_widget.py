@@ -1,4 +1,5 @@
 """Does notebook 01's matrix explorer draw what it claims, quickly, without TensorFlow?"""
+
 import itertools
 import subprocess
 import sys
@@ -14,7 +15,8 @@ def _size(n, k, stride=1, padding="VALID"):
 
 
 def _matrix(kernel, input_shape, stride=1, padding="VALID"):
-    """Loops over output pixels and taps, TensorFlow's SAME rule (smaller half of the padding before)."""
+    """Loops over output pixels and taps, TensorFlow's SAME rule (smaller
+    half of the padding before)."""
     (h, w), (kh, kw) = input_shape, kernel.shape
     oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
     top, left = max((oh - 1) * stride + kh - h, 0) // 2, max((ow - 1) * stride + kw - w, 0) // 2
@@ -34,9 +36,14 @@ def _parts(ex):
 
 def test_import_is_light():
     """Does importing the module leave TensorFlow, matplotlib, PIL and ipywidgets unimported?"""
-    code = ("import sys; import aekit.widgets.conv; "
-            "print(sorted(m for m in ('tensorflow', 'matplotlib', 'PIL', 'ipywidgets') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; import aekit.widgets.conv; "
+        "print(sorted(m for m in ('tensorflow', 'matplotlib', 'PIL', "
+        "'ipywidgets') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -46,7 +53,8 @@ def test_ordinal_kernel_is_the_lectures_kernel():
 
 
 def test_reference_matrix_is_the_lectures():
-    """Is this test's own loop matrix the lecture's 4x16 matrix (so the explorer is tested on a right answer)?"""
+    """Is this test's own loop matrix the lecture's 4x16 matrix (so the
+    explorer is tested on a right answer)?"""
     m = _matrix(conv.ordinal_kernel(3), (4, 4))
     assert m.shape == (4, 16)
     np.testing.assert_array_equal(m[0], [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0])
@@ -68,10 +76,14 @@ def test_first_slider_changes_the_picture_fast():
 
 
 def test_controls_resize_the_pixel_slider_and_every_setting_renders():
-    """Do kernel, input, stride and padding changes keep the pixel slider in range and always draw a PNG?"""
+    """Do kernel, input, stride and padding changes keep the pixel slider
+    in range and always draw a PNG?"""
     ex = conv.matrix_explorer(_matrix, _size)
     pixel, k, n, s, pad, status, image = _parts(ex)
-    clock, settings = RedrawClock(), list(itertools.product([2, 5, 8], [1, 2, 5], [1, 3], ["VALID", "SAME"]))
+    clock, settings = (
+        RedrawClock(),
+        list(itertools.product([2, 5, 8], [1, 2, 5], [1, 3], ["VALID", "SAME"])),
+    )
     for nv, kv, sv, pv in settings:
         with clock.move():
             n.value, k.value, s.value, pad.value = nv, kv, sv, pv
@@ -100,7 +112,9 @@ def test_figure_outlines_the_window_of_a_border_pixel():
 
 
 def test_unwritten_or_wrong_functions_give_a_message_not_an_error():
-    """Does the explorer show a message when conv_matrix is not written yet or returns the wrong shape?"""
+    """Does the explorer show a message when conv_matrix is not written yet
+    or returns the wrong shape?"""
+
     def todo(*args, **kwargs):
         raise NotImplementedError()
 

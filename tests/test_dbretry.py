@@ -1,5 +1,6 @@
-"""Fast checks of the gradebook writers' retry on a lost race (autograder/dbretry.py); the real race is run by
-tests/test_postgres.py."""
+"""Fast checks of the gradebook writers' retry on a lost race (autograder/dbretry.py); the real race
+is run by tests/test_postgres.py."""
+
 import pytest
 import sqlalchemy.exc
 
@@ -20,15 +21,21 @@ class InvalidEntry(ValueError):
     """Stands for nbgrader's own wrapper of the database's error."""
 
 
-@pytest.mark.parametrize("exc, conflict", [
-    (_db_error("23505"), True),   # unique_violation: two writers inserted one row
-    (_db_error("23503"), True),   # foreign_key_violation: SaveCells replaced the notebook meanwhile
-    (_db_error("40001"), True),   # serialization_failure
-    (_db_error("42P07"), True),   # duplicate_table: two writers made a new gradebook's schema
-    (_db_error("23502"), False),  # not_null_violation: a bug, not a race
-    (sqlalchemy.exc.OperationalError("x", {}, Exception("database is locked")), True),
-    (ValueError("a bug"), False),
-])
+@pytest.mark.parametrize(
+    "exc, conflict",
+    [
+        (_db_error("23505"), True),  # unique_violation: two writers inserted one row
+        (
+            _db_error("23503"),
+            True,
+        ),  # foreign_key_violation: SaveCells replaced the notebook meanwhile
+        (_db_error("40001"), True),  # serialization_failure
+        (_db_error("42P07"), True),  # duplicate_table: two writers made a new gradebook's schema
+        (_db_error("23502"), False),  # not_null_violation: a bug, not a race
+        (sqlalchemy.exc.OperationalError("x", {}, Exception("database is locked")), True),
+        (ValueError("a bug"), False),
+    ],
+)
 def test_what_counts_as_a_lost_race(exc, conflict):
     assert dbretry.is_conflict(exc) == conflict
 

@@ -1,4 +1,5 @@
 """Fast checks of the grader's bookkeeping (no kernel)."""
+
 import json
 
 import pytest
@@ -9,14 +10,17 @@ A = "01_conv_as_matrix"
 
 
 def test_the_cache_key_changes_with_limits_sources_and_submission(tmp_path):
-    """Does a verdict's key change when the limits, the sources or the submission change, so nothing stale is
-    reused?"""
+    """Does a verdict's key change when the limits, the sources or the
+    submission change, so nothing stale is reused?"""
     path = tmp_path / f"{A}.ipynb"
     path.write_text(json.dumps(selftest.build_submission(A)))
     sources = course.CHECKOUT.key([A])
     key = grade._digest(path, sources, "300|4.0|30")
     assert grade._digest(path, sources, "300|4.0|30") == key
-    assert grade._digest(path, sources, "300|0.1|30") != key and grade._digest(path, sources, "60|4.0|30") != key
+    assert (
+        grade._digest(path, sources, "300|0.1|30") != key
+        and grade._digest(path, sources, "60|4.0|30") != key
+    )
     assert grade._digest(path, course.CHECKOUT.key(["02_transpose_conv"]), "300|4.0|30") != key
     path.write_text(json.dumps(selftest.build_submission(A, blank=True)))
     assert grade._digest(path, sources, "300|4.0|30") != key
@@ -24,9 +28,14 @@ def test_the_cache_key_changes_with_limits_sources_and_submission(tmp_path):
 
 
 def test_a_notebook_is_refused_by_size_and_cell_count_before_it_is_parsed(tmp_path):
-    """Are an empty file, a file with too many cells and a non-notebook refused, each with a reason?"""
-    cases = {"empty": b"", "cells": b'{"cells": [' + b",".join([b'{"cell_type": "code"}'] * 3000) + b"]}",
-             "json": b"not json", "list": b"[]"}
+    """Are an empty file, a file with too many cells and a non-notebook
+    refused, each with a reason?"""
+    cases = {
+        "empty": b"",
+        "cells": b'{"cells": [' + b",".join([b'{"cell_type": "code"}'] * 3000) + b"]}",
+        "json": b"not json",
+        "list": b"[]",
+    }
     for name, data in cases.items():
         p = tmp_path / f"{name}.ipynb"
         p.write_bytes(data)
@@ -39,9 +48,10 @@ def test_a_notebook_is_refused_by_size_and_cell_count_before_it_is_parsed(tmp_pa
 
 
 def test_the_run_s_gradebook_writer_goes_on_after_a_failed_record(tmp_path, monkeypatch):
-    """Does the one-thread gradebook writer commit each record at once, and after a record that failed half-way
-    (an unknown notebook, or an error after it changed a row) record the next notebook without the failed one's
-    changes (its session rolled back, not left broken or carried into the next commit)?"""
+    """Does the one-thread gradebook writer commit each record at once, and after
+    a record that failed half-way (an unknown notebook, or an error after it
+    changed a row) record the next notebook without the failed one's changes (its
+    session rolled back, not left broken or carried into the next commit)?"""
     from nbgrader.api import Gradebook, MissingEntry
 
     from autograder import gradebook
@@ -54,7 +64,9 @@ def test_the_run_s_gradebook_writer_goes_on_after_a_failed_record(tmp_path, monk
         gb.update_or_create_grade_cell("test_x", "a", "a", max_score=2.0, cell_type="code")
 
     def result(assignment, score):
-        return NotebookResult(assignment, "graded", score, 2.0, [TestResult("test_x", score, 2.0, "", False)])
+        return NotebookResult(
+            assignment, "graded", score, 2.0, [TestResult("test_x", score, 2.0, "", False)]
+        )
 
     writer = gradebook.Writer(db)
     try:
@@ -65,7 +77,8 @@ def test_the_run_s_gradebook_writer_goes_on_after_a_failed_record(tmp_path, monk
             writer.record("ben", result("not_an_assignment", 1.0))
         real_record = gradebook.record
 
-        def failing_record(gb, student_id, *args):  # changes a row, then fails (a locked database, say)
+        # changes a row, then fails (a locked database, say)
+        def failing_record(gb, student_id, *args):
             gb.find_grade("test_x", "a", "a", "ada").auto_score = 99.0
             raise OSError("database is locked")
 
@@ -75,7 +88,8 @@ def test_the_run_s_gradebook_writer_goes_on_after_a_failed_record(tmp_path, monk
         monkeypatch.setattr(gradebook, "record", real_record)
         writer.record("cy", result("a", 0.0))
         with Gradebook(db) as gb:
-            assert gb.find_submission_notebook("a", "a", "ada").score == 2.0  # the failed record's change is gone
+            # the failed record's change is gone
+            assert gb.find_submission_notebook("a", "a", "ada").score == 2.0
         writer.record("ada", result("a", 1.0))  # a regrade updates the row
     finally:
         writer.close()

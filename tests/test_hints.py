@@ -7,6 +7,7 @@ the release, and not in a failure message, which the student reads in the feedba
 tests read the release; the slow one runs the untouched release and every wrong imagined student
 through the visible tests and reads every failure message.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,35 +44,49 @@ def closed_forms() -> dict[str, dict[str, list[str]]]:
 def stated_forms(assignment: str, text: str) -> list[str]:
     """The closed forms of `assignment` that `text` contains."""
     flat = normalise(text)
-    return [f"{exercise}: {form}" for exercise, forms in closed_forms()[assignment].items()
-            for form in forms if normalise(form) in flat]
+    return [
+        f"{exercise}: {form}"
+        for exercise, forms in closed_forms()[assignment].items()
+        for form in forms
+        if normalise(form) in flat
+    ]
 
 
 def test_every_notebook_lists_closed_forms_of_its_own_exercises():
-    """Does every notebook have a list of closed forms, each under an exercise or written question it has?"""
+    """Does every notebook have a list of closed forms, each under an
+    exercise or written question it has?"""
     forms = closed_forms()
     assert set(forms) == set(ASSIGNMENTS), sorted(set(forms) ^ set(ASSIGNMENTS))
     for a in ASSIGNMENTS:
         source = json.loads(source_notebook(a).read_text(encoding="utf-8"))
-        graded = {cells.nbgrader_meta(c).get("grade_id") for c in source["cells"]
-                  if cells.nbgrader_meta(c).get("solution")}
+        graded = {
+            cells.nbgrader_meta(c).get("grade_id")
+            for c in source["cells"]
+            if cells.nbgrader_meta(c).get("solution")
+        }
         assert forms[a], f"{a}: no closed form listed"
         assert set(forms[a]) <= graded, f"{a}: no exercise named {sorted(set(forms[a]) - graded)}"
         assert all(forms[a].values()), f"{a}: an exercise without forms"
 
 
 def test_the_check_recognises_hints_that_gave_answers_away():
-    """Would the check have caught the hints issue 29 found (both output lengths printed, the puzzle solved)?"""
+    """Would the check have caught the hints issue 29 found (both output
+    lengths printed, the puzzle solved)?"""
     assert stated_forms("01_conv_as_matrix", "off by one: VALID has (n - k) // stride + 1 outputs")
     assert stated_forms("01_conv_as_matrix", "SAME has ceil(n / stride) outputs (rounded up)")
     assert stated_forms("01_conv_as_matrix", "VALID gives ⌊(n − k)/stride⌋ + 1 outputs")
-    assert stated_forms("03_conv_autoencoder", "32x32: start from 7x7 and upsample twice (7 -> 14 -> 28), or crop")
-    assert not stated_forms("01_conv_as_matrix", "one window too few: the window that starts at 0 counts too")
+    assert stated_forms(
+        "03_conv_autoencoder", "32x32: start from 7x7 and upsample twice (7 -> 14 -> 28), or crop"
+    )
+    assert not stated_forms(
+        "01_conv_as_matrix", "one window too few: the window that starts at 0 counts too"
+    )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_visible_test_cells_state_no_closed_form(assignment):
-    """Does no visible test cell of the release (the code a student reads, its messages) state a closed form?"""
+    """Does no visible test cell of the release (the code a student reads,
+    its messages) state a closed form?"""
     release = json.loads(release_notebook(assignment).read_text(encoding="utf-8"))
     found = {}
     for cell in release["cells"]:
@@ -86,23 +101,33 @@ def test_visible_test_cells_state_no_closed_form(assignment):
 def _blank_overrides(assignment: str) -> dict[str, str]:
     """The release's exercise cells, untouched: what a student who did nothing submits."""
     release = json.loads(release_notebook(assignment).read_text(encoding="utf-8"))
-    return {cells.nbgrader_meta(c)["grade_id"]: cells.source_text(c) for c in release["cells"]
-            if cells.nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"}
+    return {
+        cells.nbgrader_meta(c)["grade_id"]: cells.source_text(c)
+        for c in release["cells"]
+        if cells.nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"
+    }
 
 
 @pytest.mark.slow
-@pytest.mark.long  # make test-long: beyond the main run's 6 minutes  # shares each notebook's reference run with tests/test_students.py
+# make test-long: beyond the main run's 6 minutes # shares each notebook's
+# reference run with tests/test_students.py
+@pytest.mark.long
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_failure_messages_of_visible_tests_state_no_closed_form(assignment):
-    """Does no visible test tell the blank release or a wrong imagined student a closed form when it fails?"""
+    """Does no visible test tell the blank release or a wrong imagined
+    student a closed form when it fails?"""
     tests = {t.test_id for t in course.CHECKOUT.tests(assignment)}
     visible = {t.test_id for t in course.CHECKOUT.tests(assignment) if not t.hidden}
     students = [("release (blank)", _blank_overrides(assignment))]
-    students += [(c.name, c.overrides) for c in selftest.cases(assignment)
-                 if c.expect_failed and not c.name.startswith("forge")]
+    students += [
+        (c.name, c.overrides)
+        for c in selftest.cases(assignment)
+        if c.expect_failed and not c.name.startswith("forge")
+    ]
     messages, found = 0, {}
     for name, overrides in students:
-        # in-process, as tests/test_students.py grades them: only the visible tests that run the student's code
+        # in-process, as tests/test_students.py grades them: only the
+        # visible tests that run the student's code
         run = visible & selftest.tests_touching(assignment, overrides)
         for test in selftest._run_tests(assignment, overrides, skip=tests - run):
             if not test.passed:
@@ -110,5 +135,7 @@ def test_failure_messages_of_visible_tests_state_no_closed_form(assignment):
                 stated = stated_forms(assignment, test.message)
                 if stated:
                     found[f"{name} / {test.test_id}"] = (stated, test.message)
-    assert messages > len(visible), f"only {messages} failure messages: the blank release alone fails every visible test"
+    assert messages > len(visible), (
+        f"only {messages} failure messages: the blank release alone fails every visible test"
+    )
     assert not found, found

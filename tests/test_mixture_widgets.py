@@ -1,4 +1,6 @@
-"""Does notebook 04's mixture explorer draw with the functions it is given, quickly, and survive unwritten ones?"""
+"""Does notebook 04's mixture explorer draw with the functions it is given,
+quickly, and survive unwritten ones?"""
+
 import subprocess
 import sys
 
@@ -22,9 +24,13 @@ def _sample(weights, mus, sigmas, n, rng):
 
 def test_import_is_light():
     """Does importing the module leave TensorFlow, matplotlib and ipywidgets unimported?"""
-    code = ("import sys; import aekit.widgets.mixture; "
-            "print(sorted(m for m in ('tensorflow', 'matplotlib', 'ipywidgets') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; import aekit.widgets.mixture; "
+        "print(sorted(m for m in ('tensorflow', 'matplotlib', 'ipywidgets') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -43,15 +49,22 @@ def test_first_slider_moves_the_picture():
 
 
 def test_weights_are_normalised_and_samples_use_a_fixed_seed():
-    """Are the relative weight sliders divided by their sum, and does every redraw sample from the same seed?"""
+    """Are the relative weight sliders divided by their sum, and does every
+    redraw sample from the same seed?"""
     seen = []
 
     def spy_sample(weights, mus, sigmas, n, rng):
         seen.append((np.array(weights), rng.bit_generator.state["state"]["state"]))
         return _sample(weights, mus, sigmas, n, rng)
 
-    ex = mixture.mixture_explorer(_pdf, spy_sample, weights=(0.5, 0.5), mus=(0.0, 5.0), sigmas=(1.0, 1.0),
-                                  x_range=(-5.0, 10.0))
+    ex = mixture.mixture_explorer(
+        _pdf,
+        spy_sample,
+        weights=(0.5, 0.5),
+        mus=(0.0, 5.0),
+        sigmas=(1.0, 1.0),
+        x_range=(-5.0, 10.0),
+    )
     ex.sliders[2].value = 1.0  # w1: relative weights (1.0, 0.5)
     np.testing.assert_allclose(seen[-1][0], [2 / 3, 1 / 3])
     assert seen[0][1] == seen[-1][1]
@@ -59,7 +72,9 @@ def test_weights_are_normalised_and_samples_use_a_fixed_seed():
 
 @pytest.mark.parametrize("broken", ["not written", "wrong shape"])
 def test_explorer_survives_a_broken_exercise(broken):
-    """Does the explorer build and keep redrawing (with a message in the picture) when an exercise fails?"""
+    """Does the explorer build and keep redrawing (with a message in the
+    picture) when an exercise fails?"""
+
     def stub(*args):
         raise NotImplementedError()
 

@@ -1,9 +1,11 @@
-"""Every command the README shows in a shell code block is run by a test (named here, and found in that test's
-file as it is run), or is listed here as deliberately not run as typed, with the reason (issue 31).
+"""Every command the README shows in a shell code block is run by a test
+(named here, and found in that test's file as it is run), or is listed here
+as deliberately not run as typed, with the reason (issue 31).
 
-A new command in the README fails `test_every_readme_command_is_accounted_for` until it is added below; a command
-dropped from the README fails it too, so this list stays true.
+A new command in the README fails `test_every_readme_command_is_accounted_for` until it is added
+below; a command dropped from the README fails it too, so this list stays true.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -18,24 +20,29 @@ SHELL_BLOCK = re.compile(r"```(?:bash|sh|shell|console)\n(.*?)```", re.S)
 RUN_BY = {
     "make demo": ("test_demo.py", '["make", "demo"]'),
     "make test": ("test_environment.py", "test_ci_runs_the_readme_test_command"),
-    "python -m autograder validate notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb":
-        ("test_validate.py", '"-m", "autograder", "validate"'),
+    "python -m autograder validate notebooks/01_conv_as_matrix/01_conv_as_matrix.ipynb": (
+        "test_validate.py",
+        '"-m", "autograder", "validate"',
+    ),
 }
 # README command -> why no test runs it exactly as typed, and what runs the same code instead
 NOT_RUN = {
-    ".venv/bin/python -m autograder grade SUBMISSIONS --out results/ [--workers N] [--timeout SECONDS] "
+    ".venv/bin/python -m autograder grade SUBMISSIONS --out results/ "
+    "[--workers N] [--timeout SECONDS] "
     "[--call-timeout SECONDS] [--notebooks 01,05] [--roster roster.csv] [--db URL] [--memory GB] "
-    "[--submission-times CSV --lms-timezone ZONE] [--final] [--adopt] [--verbose]":
-        "a synopsis with placeholders; tests/test_grading.py runs `python -m autograder grade` on real classes "
-        "with each option",
-    ".venv/bin/python -m autograder release":
-        "it rewrites notebooks/ in the checkout while other tests read it; tests/test_release.py runs "
-        "`release --check`, the same generation compared with notebooks/",
-    ".venv/bin/python -m autograder selftest --notebooks 03":
-        "03's students train models (minutes); tests/test_students.py grades every imagined student of every "
-        "notebook through the same selftest functions",
-    ".venv/bin/python -m autograder.seedsweep 03 --seeds 50 --all-cases":
-        "50 seeds of every case take many minutes; tests/test_seedsweep.py runs the same sweep on 01 with few seeds",
+    "[--submission-times CSV --lms-timezone ZONE] [--final] [--adopt] [--verbose]": "a "
+    "synopsis with placeholders; tests/test_grading.py runs `python -m autograder "
+    "grade` on real classes with each option",
+    ".venv/bin/python -m autograder release": "it rewrites notebooks/ in "
+    "the checkout while other tests read it; tests/test_release.py runs "
+    "`release --check`, the same generation compared with notebooks/",
+    ".venv/bin/python -m autograder selftest --notebooks 03": "03's "
+    "students train models (minutes); tests/test_students.py grades every "
+    "imagined student of every notebook through the same selftest functions",
+    ".venv/bin/python -m autograder.seedsweep 03 --seeds 50 --all-cases": (
+        "50 seeds of every case take many minutes; "
+        "tests/test_seedsweep.py runs the same sweep on 01 with few seeds"
+    ),
 }
 
 
@@ -55,8 +62,8 @@ def readme_commands() -> list[str]:
 
 
 def test_every_readme_command_is_accounted_for():
-    """Is each shell command of the README either run by a named test or listed as not run with a reason, and
-    does every listed command still appear in the README?"""
+    """Is each shell command of the README either run by a named test or listed as not run with a
+    reason, and does every listed command still appear in the README?"""
     shown = readme_commands()
     assert shown, "no shell block found in the README: the parser no longer matches it"
     listed = set(RUN_BY) | set(NOT_RUN)
@@ -76,9 +83,13 @@ def test_each_run_command_is_run_by_its_test():
 
 
 def test_the_parser_joins_continuations_and_drops_comments(tmp_path, monkeypatch):
-    """A made-up README: are a comment line, a trailing comment and a continued synopsis read as two commands?"""
+    """A made-up README: are a comment line, a trailing comment and a
+    continued synopsis read as two commands?"""
     fake = tmp_path / "README.md"
-    fake.write_text("text\n```bash\n# a comment\nmake demo   # why\n.venv/bin/python -m x a [--b]\n    [--c]\n```\n"
-                    "```text\nmake not-a-shell-block\n```\n", encoding="utf-8")
+    fake.write_text(
+        "text\n```bash\n# a comment\nmake demo   # why\n.venv/bin/python -m x a [--b]\n    "
+        "[--c]\n```\n```text\nmake not-a-shell-block\n```\n",
+        encoding="utf-8",
+    )
     monkeypatch.setattr(sys.modules[__name__], "README", fake)
     assert readme_commands() == ["make demo", ".venv/bin/python -m x a [--b] [--c]"]

@@ -1,6 +1,8 @@
-"""strays.py on this machine's real cgroups (v1): the processes a kernel leaves running move into the job's
-`strays` cgroup, get the least CPU of the job, and go with the job; the kernel itself never moves.
-tests/test_cgroup2_uml.py grades the forking implant with the same code on a cgroup v2 kernel."""
+"""strays.py on this machine's real cgroups (v1): the processes a kernel leaves
+running move into the job's `strays` cgroup, get the least CPU of the job, and
+go with the job; the kernel itself never moves. tests/test_cgroup2_uml.py
+grades the forking implant with the same code on a cgroup v2 kernel."""
+
 from __future__ import annotations
 
 import os
@@ -13,10 +15,13 @@ import pytest
 
 from autograder import cgroups, strays
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or cgroups.version() != "v1" or "cpu" not in cgroups.available(),
-                                reason="needs root and this machine's v1 cpu, pids and freezer cgroups")
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or cgroups.version() != "v1" or "cpu" not in cgroups.available(),
+    reason="needs root and this machine's v1 cpu, pids and freezer cgroups",
+)
 
-# a kernel stand-in: on "go" it forks CHILDREN busy children (each forks nothing), then is busy itself
+# a kernel stand-in: on "go" it forks CHILDREN busy children (each forks
+# nothing), then is busy itself
 KERNEL = """
 import os, sys
 n = int(sys.argv[1]); nested = sys.argv[2] == "nested"
@@ -54,8 +59,9 @@ def _cpu_cgroup(pid: int) -> str:
 
 @pytest.fixture
 def job():
-    made = cgroups.JobCgroups.create(f"aekit-{os.getpid()}-demote", memory_bytes=2**30, processes=50,
-                                     cpu_share=0.5)
+    made = cgroups.JobCgroups.create(
+        f"aekit-{os.getpid()}-demote", memory_bytes=2**30, processes=50, cpu_share=0.5
+    )
     yield made
     made.empty()
     made.remove()
@@ -63,9 +69,15 @@ def job():
     assert not (made.paths["cpu"] / cgroups.STRAYS).exists()
 
 
-def _start(job: cgroups.JobCgroups, children: int, nested: bool = False) -> tuple[subprocess.Popen, list[int]]:
-    kernel = subprocess.Popen([sys.executable, "-c", KERNEL, str(children), "nested" if nested else "flat"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def _start(
+    job: cgroups.JobCgroups, children: int, nested: bool = False
+) -> tuple[subprocess.Popen, list[int]]:
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL, str(children), "nested" if nested else "flat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     for path in job.kernel.values():
         (path / "cgroup.procs").write_text(str(kernel.pid))
     kernel.stdin.write("go\n")
@@ -74,9 +86,9 @@ def _start(job: cgroups.JobCgroups, children: int, nested: bool = False) -> tupl
 
 
 def test_what_a_kernel_leaves_running_moves_to_strays_and_the_kernel_stays(job):
-    """A kernel with two busy children (one with a child of its own): do all three move into `strays` (v1: the
-    cpu hierarchy, still counted in the job's pids, memory and freezer cgroups) while the kernel stays, and do
-    the job's empty and remove take them all, `strays` included?"""
+    """A kernel with two busy children (one with a child of its own): do all three move into
+    `strays` (v1: the cpu hierarchy, still counted in the job's pids, memory and freezer cgroups)
+    while the kernel stays, and do the job's empty and remove take them all, `strays` included?"""
     assert job.strays_cgroup() == job.paths["cpu"] / cgroups.STRAYS
     assert (job.strays_cgroup() / "cpu.shares").read_text().strip() == str(cgroups.STRAY_CPU_SHARES)
     kernel, kids = _start(job, 2, nested=True)
@@ -98,8 +110,8 @@ def test_what_a_kernel_leaves_running_moves_to_strays_and_the_kernel_stays(job):
 
 
 def test_in_its_own_pid_namespace_the_kernel_is_the_first_processs_first_child(job):
-    """A job with its own PID namespace: the first process waits for the kernel, its oldest child. Do both stay,
-    and does every other process (a younger sibling, a grandchild) move?"""
+    """A job with its own PID namespace: the first process waits for the kernel, its oldest child.
+    Do both stay, and does every other process (a younger sibling, a grandchild) move?"""
     kernel, kids = _start(job, 3, nested=True)
     try:
         time.sleep(0.3)
@@ -112,9 +124,9 @@ def test_in_its_own_pid_namespace_the_kernel_is_the_first_processs_first_child(j
 
 
 def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
-    """The kernel and one busy process it left, in a job of half a CPU: once the watch has moved the process
-    into `strays`, does it use at most a tenth of a CPU (the cap, whatever else the machine runs; on a busy
-    machine it may get less), while the kernel keeps running?"""
+    """The kernel and one busy process it left, in a job of half a CPU: once the watch has moved the
+    process into `strays`, does it use at most a tenth of a CPU (the cap, whatever else the machine
+    runs; on a busy machine it may get less), while the kernel keeps running?"""
     kernel, kids = _start(job, 1)
     hz = os.sysconf("SC_CLK_TCK")
 
@@ -122,7 +134,10 @@ def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
         """CPU-seconds per second of the kernel and of the process it left."""
         before = _cpu_ticks(kernel.pid), _cpu_ticks(kids[0])
         time.sleep(seconds)
-        return ((_cpu_ticks(kernel.pid) - before[0]) / hz / seconds, (_cpu_ticks(kids[0]) - before[1]) / hz / seconds)
+        return (
+            (_cpu_ticks(kernel.pid) - before[0]) / hz / seconds,
+            (_cpu_ticks(kids[0]) - before[1]) / hz / seconds,
+        )
 
     try:
         watch = strays.StrayWatch(seconds=0.05)
@@ -134,7 +149,9 @@ def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
         assert _cpu_cgroup(kids[0]).endswith(f"/{cgroups.STRAYS}")
         quota = (job.strays_cgroup() / "cpu.cfs_quota_us").read_text().strip()
         assert quota == str(int(cgroups.CPU_PERIOD_US * cgroups.STRAY_CPU)), quota
-        assert stray_rate <= cgroups.STRAY_CPU * 1.3, f"the process left running used {stray_rate:.2f} CPU"
+        assert stray_rate <= cgroups.STRAY_CPU * 1.3, (
+            f"the process left running used {stray_rate:.2f} CPU"
+        )
         assert kernel_rate > 0, "the kernel did not run"
     finally:
         assert job.empty()
@@ -142,9 +159,9 @@ def test_a_process_the_kernel_left_gets_a_tenth_of_a_cpu_at_most(job):
 
 
 def test_when_the_kernel_ends_its_killed_strays_may_exit_at_full_speed_then_the_cap_returns(job):
-    """A kernel is stopped (a restart, the job's end) and its processes killed: they need CPU to exit and count
-    against the process limit until they have. Is the cap lifted once the kernel seen last is gone, while its
-    strays are still there, and put back once they are gone?"""
+    """A kernel is stopped (a restart, the job's end) and its processes killed: they need CPU to
+    exit and count against the process limit until they have. Is the cap lifted once the kernel seen
+    last is gone, while its strays are still there, and put back once they are gone?"""
     quota = job.strays_cgroup() / "cpu.cfs_quota_us"
     capped = str(int(cgroups.CPU_PERIOD_US * cgroups.STRAY_CPU))
     kernel, kids = _start(job, 3)
@@ -161,13 +178,17 @@ def test_when_the_kernel_ends_its_killed_strays_may_exit_at_full_speed_then_the_
             os.kill(pid, 9)
         watched.look()
         assert watched.kernel == set() and job.strays_pids() == set(kids)
-        assert quota.read_text().strip() == "-1", "the cap stayed while the killed strays wait to exit"
+        assert quota.read_text().strip() == "-1", (
+            "the cap stayed while the killed strays wait to exit"
+        )
         (job.paths["freezer"] / "freezer.state").write_text("THAWED")
         deadline = time.monotonic() + 10
         while job.strays_pids() and time.monotonic() < deadline:
             time.sleep(0.05)
         watched.look()
-        assert quota.read_text().strip() == capped, "the cap did not return once the strays were gone"
+        assert quota.read_text().strip() == capped, (
+            "the cap did not return once the strays were gone"
+        )
     finally:
         (job.paths["freezer"] / "freezer.state").write_text("THAWED")
         assert job.empty()
@@ -175,10 +196,11 @@ def test_when_the_kernel_ends_its_killed_strays_may_exit_at_full_speed_then_the_
 
 
 def test_a_restart_ends_every_process_of_the_students_and_none_of_the_grading_runs(job):
-    """The grading run restarts a kernel: does emptying the job's `student` cgroups (`end_processes`, what
-    `KernelProcess.stop` does) end the kernel, the processes moved into `strays` and those not yet moved, while
-    a process of the grading run's own (in the job's memory and cpu cgroups, as `runner` says) keeps running?
-    Without it, a fork bomb's processes would still hold the process limit the next kernel needs."""
+    """The grading run restarts a kernel: does emptying the job's `student` cgroups
+    (`end_processes`, what `KernelProcess.stop` does) end the kernel, the processes moved into
+    `strays` and those not yet moved, while a process of the grading run's own (in the job's memory
+    and cpu cgroups, as `runner` says) keeps running? Without it, a fork bomb's processes would
+    still hold the process limit the next kernel needs."""
     runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     kernel, kids = _start(job, 4, nested=True)
     try:
@@ -187,7 +209,8 @@ def test_a_restart_ends_every_process_of_the_students_and_none_of_the_grading_ru
         time.sleep(0.3)
         assert strays.demote(job, isolated=False) >= 1
         assert set(job.student) == {"pids", "freezer"}
-        assert len(cgroups._pids([job.paths["pids"]])) == 6  # the kernel, four children, one grandchild
+        # the kernel, four children, one grandchild
+        assert len(cgroups._pids([job.paths["pids"]])) == 6
         assert cgroups.end_processes(job.student, 10.0)
         assert kernel.wait(timeout=10) == -9
         assert cgroups._pids([job.paths["pids"]]) == set() and job.strays_pids() == set()
@@ -199,9 +222,9 @@ def test_a_restart_ends_every_process_of_the_students_and_none_of_the_grading_ru
 
 
 def test_stopping_a_kernel_ends_what_it_left_running(job):
-    """`KernelProcess.stop` (a restart, the notebook's end), given the job's `student` cgroups: after
-    jupyter_client has stopped the kernel, is a process the kernel left running gone too (a uid-only job has no
-    PID namespace whose end would take it along)?"""
+    """`KernelProcess.stop` (a restart, the notebook's end), given the job's `student` cgroups:
+    after jupyter_client has stopped the kernel, is a process the kernel left running gone too (a
+    uid-only job has no PID namespace whose end would take it along)?"""
     from autograder.kernelproc import KernelProcess
 
     class Stopped:  # jupyter_client's client and manager of a kernel that has just been stopped

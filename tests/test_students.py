@@ -6,6 +6,7 @@ cells, the exercise functions, the test's own code). The forging students, the
 reference and the untouched release go through the real grader in
 tests/test_grading.py.
 """
+
 import pytest
 
 from autograder import selftest
@@ -14,7 +15,8 @@ from autograder.paths import available_assignments
 ASSIGNMENTS = available_assignments()
 CASES = [c for a in ASSIGNMENTS for c in selftest.cases(a) if not c.name.startswith("forge")]
 
-# on one worker: each notebook's reference run (which every student's verdicts start from) is made once
+# on one worker: each notebook's reference run (which every student's
+# verdicts start from) is made once
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("students")]
 
 
@@ -27,7 +29,8 @@ def test_reference_answers_pass_every_test(assignment):
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.assignment[:2]}-{c.name}" for c in CASES])
 def test_imagined_student_gets_the_expected_score(case):
-    """Does this correct-but-different or plausible-but-wrong student lose exactly the expected tests?"""
+    """Does this correct-but-different or plausible-but-wrong student lose
+    exactly the expected tests?"""
     result = selftest.grade_in_process(case.assignment, case.overrides)
     problems = selftest.check_case(result, case)
     assert not problems, f"{case.description}: {problems}"

@@ -1,4 +1,6 @@
-"""The clean-up after a grader killed with SIGKILL (autograder/undertaker.py): what it removes, what it leaves."""
+"""The clean-up after a grader killed with SIGKILL
+(autograder/undertaker.py): what it removes, what it leaves."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +18,9 @@ from autograder.paths import REPO
 
 
 def test_aftermath_removes_the_killed_graders_folders_and_socket_only(tmp_path):
-    """Does the aftermath of a killed grader remove that grader's job folders (deep trees and links a job left
-    included) and its zygote's socket, and leave another grader's folders and what a link points to alone?"""
+    """Does the aftermath of a killed grader remove that grader's job folders
+    (deep trees and links a job left included) and its zygote's socket, and
+    leave another grader's folders and what a link points to alone?"""
     base = tmp_path / "aekit"
     job = base / "aekit-123-1"
     deep = job / "home"
@@ -53,15 +56,19 @@ time.sleep(600)
 
 
 def _grader(base: pathlib.Path, how: str) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([sys.executable, "-c", GRADER, str(base), how], cwd=REPO, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GRADER, str(base), how], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     return proc, int(proc.stdout.readline())
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the grader starts its undertaker only as root (jobs as root)")
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="the grader starts its undertaker only as root (jobs as root)"
+)
 def test_a_grader_killed_with_sigkill_has_its_folders_removed_and_its_undertaker_ends(tmp_path):
-    """A grader killed with `kill -9` while its job's folder exists: is the folder removed within seconds, and is
-    its undertaker gone after; and at a grader's ordinary end, does the undertaker leave everything alone?"""
+    """A grader killed with `kill -9` while its job's folder exists: is the
+    folder removed within seconds, and is its undertaker gone after; and at
+    a grader's ordinary end, does the undertaker leave everything alone?"""
     base = tmp_path / "aekit"
     base.mkdir()
     proc, helper = _grader(base, "killed")
@@ -78,7 +85,9 @@ def test_a_grader_killed_with_sigkill_has_its_folders_removed_and_its_undertaker
     proc, helper = _grader(base, "ends")
     assert proc.wait(timeout=30) == 0
     time.sleep(1.5)
-    assert (base / f"aekit-{proc.pid}-1").is_dir(), "an ordinary end must leave the grader's own clean-up to it"
+    assert (base / f"aekit-{proc.pid}-1").is_dir(), (
+        "an ordinary end must leave the grader's own clean-up to it"
+    )
     assert not _alive(helper)
 
 

@@ -1,9 +1,11 @@
-"""Explorers for notebook 06: transpose-convolution overlap patterns, and two trained decoders side by side.
+"""Explorers for notebook 06: transpose-convolution overlap patterns, and
+two trained decoders side by side.
 
 The notebook passes its own functions in (the student's `overlap_counts`, `checkerboard_score`),
 so nothing here holds an exercise's answer. Nothing heavy runs on import; each explorer redraws
 into an `ipywidgets.Image` (PNG rendered with matplotlib's Agg canvas) and caches what it drew.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +35,16 @@ def draw_stamps(ax, input_size: int, kernel_size: int, stride: int, totals=None)
     if totals is not None:
         y = input_size + 0.3
         for o, t in enumerate(np.asarray(totals)):
-            ax.text(o, y, f"{t:g}", ha="center", va="center", fontsize=8, fontweight="bold",
-                    color="crimson" if t != np.max(totals) else "black")
+            ax.text(
+                o,
+                y,
+                f"{t:g}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                color="crimson" if t != np.max(totals) else "black",
+            )
         ax.text(-0.9, y, "writes", ha="right", va="center", fontsize=7)
     ax.set_xlim(-3.2, max(n_out, 4) - 0.3)
     ax.set_ylim(input_size + 0.9, -0.7)
@@ -55,7 +65,9 @@ def _paste_array(canvas, rgb: np.ndarray, xy: tuple[int, int], cell: int) -> Non
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
-def overlap_pattern_png(overlap_fn, input_size: int, kernel_size: int, stride: int) -> tuple[bytes, str]:
+def overlap_pattern_png(
+    overlap_fn, input_size: int, kernel_size: int, stride: int
+) -> tuple[bytes, str]:
     """Render the 1-D stamps and the 2-D counts of `overlap_fn(input_size, kernel_size, stride)`.
 
     Returns the PNG bytes (drawn with PIL, a few milliseconds) and a one-line verdict about the
@@ -72,18 +84,31 @@ def overlap_pattern_png(overlap_fn, input_size: int, kernel_size: int, stride: i
     font, small = _font(13), _font(11)
     # left: one bar per input over the outputs its stamp covers, writes per output underneath
     x0, cell = 60, min(30, 400 // max(n_out, 1))
-    draw.text((x0, 6), f"1-D: {input_size} inputs, kernel {kernel_size}, stride {stride}", fill="black", font=font)
+    draw.text(
+        (x0, 6),
+        f"1-D: {input_size} inputs, kernel {kernel_size}, stride {stride}",
+        fill="black",
+        font=font,
+    )
     row_h = min(28, 190 // (input_size + 1))
     for i in range(input_size):
         y = 34 + i * row_h
         draw.text((8, y + 2), f"in {i}", fill="black", font=small)
         left = x0 + i * stride * cell
-        draw.rectangle([left, y, left + kernel_size * cell - 2, y + row_h - 6], fill=_PALETTE[i % len(_PALETTE)])
+        draw.rectangle(
+            [left, y, left + kernel_size * cell - 2, y + row_h - 6],
+            fill=_PALETTE[i % len(_PALETTE)],
+        )
     y = 34 + input_size * row_h + 4
     draw.text((8, y), "writes", fill="black", font=small)
     for o, t in enumerate(totals):
         colour = "black" if t == totals.max() else "crimson"
-        draw.text((x0 + o * cell + cell // 2 - 4, y), f"{t:g}", fill=colour, font=small if cell < 18 else font)
+        draw.text(
+            (x0 + o * cell + cell // 2 - 4, y),
+            f"{t:g}",
+            fill=colour,
+            font=small if cell < 18 else font,
+        )
     # right: the 2-D counts as a heat map
     side = 250
     c2 = max(1, side // n_out)
@@ -92,26 +117,39 @@ def overlap_pattern_png(overlap_fn, input_size: int, kernel_size: int, stride: i
     _paste_array(canvas, _colour(counts, "magma", 0.0, max(counts.max(), 1.0)), (left, 30), c2)
     if c2 >= 16:
         for (r, c), v in np.ndenumerate(counts):
-            draw.text((left + c * c2 + c2 // 2 - 3, 30 + r * c2 + c2 // 2 - 6), f"{v:g}", font=small,
-                      fill="black" if v > 0.6 * counts.max() else "white")
+            draw.text(
+                (left + c * c2 + c2 // 2 - 3, 30 + r * c2 + c2 // 2 - 6),
+                f"{v:g}",
+                font=small,
+                fill="black" if v > 0.6 * counts.max() else "white",
+            )
     png = _png(canvas)
     # interior: drop the border where stamps thin out (what SAME padding crops)
     cut = max(kernel_size - 1, 0)
-    inner = counts[cut:n_out - cut, cut:n_out - cut] if n_out > 2 * cut else counts[:0, :0]
+    inner = counts[cut : n_out - cut, cut : n_out - cut] if n_out > 2 * cut else counts[:0, :0]
     if kernel_size < stride:
-        verdict = f"gaps: kernel {kernel_size} < stride {stride}, some outputs are never written (count 0)"
+        verdict = (
+            f"gaps: kernel {kernel_size} < stride {stride}, some outputs "
+            "are never written (count 0)"
+        )
     elif inner.size == 0:
         verdict = "too small to have an interior: make the input larger"
     elif inner.min() == inner.max():
-        verdict = f"even inside: every interior output is written {inner.max():g} times (stride divides kernel)"
+        verdict = (
+            "even inside: every interior output is written "
+            f"{inner.max():g} times (stride divides kernel)"
+        )
     else:
-        verdict = (f"uneven inside: interior outputs are written between {inner.min():g} and {inner.max():g} "
-                   f"times: a checkerboard")
+        verdict = (
+            f"uneven inside: interior outputs are written between {inner.min():g} and "
+            f"{inner.max():g} times: a checkerboard"
+        )
     return png, verdict
 
 
 def overlap_explorer(overlap_fn, input_size: int = 5, kernel_size: int = 3, stride: int = 2):
-    """Sliders for kernel size (the main control), stride and input size over `overlap_fn`'s pattern.
+    """Sliders for kernel size (the main control), stride and input size
+    over `overlap_fn`'s pattern.
 
     Args:
         overlap_fn: the notebook's `overlap_counts(input_size, kernel_size, stride)`.
@@ -120,9 +158,13 @@ def overlap_explorer(overlap_fn, input_size: int = 5, kernel_size: int = 3, stri
     """
     import ipywidgets as w
 
-    k_slider = w.IntSlider(value=kernel_size, min=1, max=8, description="kernel size", continuous_update=True)
+    k_slider = w.IntSlider(
+        value=kernel_size, min=1, max=8, description="kernel size", continuous_update=True
+    )
     s_slider = w.IntSlider(value=stride, min=1, max=4, description="stride", continuous_update=True)
-    n_slider = w.IntSlider(value=input_size, min=2, max=7, description="input size", continuous_update=True)
+    n_slider = w.IntSlider(
+        value=input_size, min=2, max=7, description="input size", continuous_update=True
+    )
     image = w.Image(format="png")
     verdict = w.HTML()
     cache: dict = {}
@@ -146,7 +188,8 @@ def overlap_explorer(overlap_fn, input_size: int = 5, kernel_size: int = 3, stri
 
 
 def log_spectrum(image) -> np.ndarray:
-    """log10 |DFT| of one image `(H, W)` minus its mean, centred, Nyquist row/column on all sides: `(H+1, W+1)`."""
+    """log10 |DFT| of one image `(H, W)` minus its mean, centred, Nyquist
+    row/column on all sides: `(H+1, W+1)`."""
     image = np.asarray(image, dtype=np.float64)
     mag = np.fft.fftshift(np.abs(np.fft.fft2(image - image.mean())))
     return np.log10(np.pad(mag, ((0, 1), (0, 1)), mode="wrap") + 1e-3)
@@ -189,8 +232,15 @@ def decoder_explorer(decoders: dict, z_pair: dict, score_fn, steps: int = 21):
     for name, decoder in decoders.items():  # every step decoded at once, before any slider move
         z0, z1 = np.asarray(z_pair[name], np.float32)
         decoded[name] = np.asarray(decoder((1.0 - t) * z0 + t * z1, training=False))[..., 0]
-    slider = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / (steps - 1), description="walk",
-                           readout_format=".2f", continuous_update=True)
+    slider = w.FloatSlider(
+        value=0.0,
+        min=0.0,
+        max=1.0,
+        step=1.0 / (steps - 1),
+        description="walk",
+        readout_format=".2f",
+        continuous_update=True,
+    )
     image = w.Image(format="png")
     cache: dict = {}
 
@@ -200,7 +250,7 @@ def decoder_explorer(decoders: dict, z_pair: dict, score_fn, steps: int = 21):
             names = list(decoders)
             images = [decoded[n][i] for n in names]
             try:
-                titles = [f"{n}, score {score_fn(decoded[n][i:i + 1]):.1e}" for n in names]
+                titles = [f"{n}, score {score_fn(decoded[n][i : i + 1]):.1e}" for n in names]
             except NotImplementedError:
                 titles = names
             cache[i] = _decoder_png(images, [log_spectrum(im) for im in images], titles)

@@ -7,6 +7,7 @@ which input pixels an output pixel reads is read off the matrix row itself (the 
 drawn with PIL straight into PNG bytes for an `ipywidgets.Image` (a few milliseconds per redraw,
 where a matplotlib figure with a few hundred labels takes a few hundred), and cached.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,18 @@ from aekit.widgets.drawing import png as _png
 from aekit.widgets.drawing import text_color as _text_color
 
 
-def _grid(draw, x0: int, y0: int, values, cell_w: int, cell_h: int, cmap: str, vmax: float,
-          labels=None, font_size: int = 11) -> None:
+def _grid(
+    draw,
+    x0: int,
+    y0: int,
+    values,
+    cell_w: int,
+    cell_h: int,
+    cmap: str,
+    vmax: float,
+    labels=None,
+    font_size: int = 11,
+) -> None:
     """Draw a matrix of coloured cells with optional text labels (an array of strings or None)."""
     values = np.asarray(values, dtype=np.float64)
     rgb = _colors(values, cmap, vmax)
@@ -28,18 +39,39 @@ def _grid(draw, x0: int, y0: int, values, cell_w: int, cell_h: int, cmap: str, v
     font = _font(font_size)
     for r in range(h):
         for c in range(w):
-            box = (x0 + c * cell_w, y0 + r * cell_h, x0 + (c + 1) * cell_w - 1, y0 + (r + 1) * cell_h - 1)
-            draw.rectangle(box, fill=tuple(int(v) for v in rgb[r, c]),
-                           outline=(215, 215, 215) if min(cell_w, cell_h) >= 6 else None)
+            box = (
+                x0 + c * cell_w,
+                y0 + r * cell_h,
+                x0 + (c + 1) * cell_w - 1,
+                y0 + (r + 1) * cell_h - 1,
+            )
+            draw.rectangle(
+                box,
+                fill=tuple(int(v) for v in rgb[r, c]),
+                outline=(215, 215, 215) if min(cell_w, cell_h) >= 6 else None,
+            )
             if labels is not None and labels[r][c]:
-                draw.text((box[0] + cell_w / 2, box[1] + cell_h / 2), labels[r][c], anchor="mm", font=font,
-                          fill=_text_color(rgb[r, c]))
+                draw.text(
+                    (box[0] + cell_w / 2, box[1] + cell_h / 2),
+                    labels[r][c],
+                    anchor="mm",
+                    font=font,
+                    fill=_text_color(rgb[r, c]),
+                )
 
 
 def _outline(draw, x0, y0, cell_w, cell_h, top, left, h, w, width=3, color=RED) -> None:
     grow = 0 if min(cell_w, cell_h) >= 10 else width  # thin cells: draw around them, not over them
-    draw.rectangle((x0 + left * cell_w - 1 - grow, y0 + top * cell_h - 1 - grow, x0 + (left + w) * cell_w + grow,
-                    y0 + (top + h) * cell_h + grow), outline=color, width=width)
+    draw.rectangle(
+        (
+            x0 + left * cell_w - 1 - grow,
+            y0 + top * cell_h - 1 - grow,
+            x0 + (left + w) * cell_w + grow,
+            y0 + (top + h) * cell_h + grow,
+        ),
+        outline=color,
+        width=width,
+    )
 
 
 def ordinal_kernel(k: int) -> np.ndarray:
@@ -50,9 +82,11 @@ def ordinal_kernel(k: int) -> np.ndarray:
 # ---- notebook 01: the unrolled matrix ------------------------------------------------------------
 
 
-def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixel: int, stride: int,
-                      padding: str) -> bytes:
-    """Draw the input (pixels read by output `pixel` outlined), the matrix (its row outlined) and the output.
+def matrix_figure_png(
+    matrix, input_size: int, kernel_size: int, out_shape, pixel: int, stride: int, padding: str
+) -> bytes:
+    """Draw the input (pixels read by output `pixel` outlined), the matrix
+    (its row outlined) and the output.
 
     Args:
         matrix: `(out_h * out_w, n * n)`, the unrolled matrix of `ordinal_kernel(kernel_size)`.
@@ -70,7 +104,8 @@ def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixe
     cols = np.flatnonzero(row)
     taps = np.rint(row[cols]).astype(int) - 1  # weight v sits at tap v - 1 of the 1..k*k kernel
 
-    # sizes: input panel with a margin of k - 1 cells (where SAME padding lives), matrix up to 520 x 300
+    # sizes: input panel with a margin of k - 1 cells (where SAME padding
+    # lives), matrix up to 520 x 300
     margin = k - 1
     cin = max(14, min(40, 250 // (n + 2 * margin)))
     mw = max(3, min(34, 520 // cols_n))
@@ -79,17 +114,27 @@ def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixe
     in_px = (n + 2 * margin) * cin
     width = 20 + in_px + 30 + cols_n * mw + 30 + out_w * cout + 20
     height = 50 + max(in_px, rows * mh, out_h * cout) + 30
-    title = (f"kernel {k}x{k} = 1..{k * k}, stride {stride}, {padding}: output pixel "
-             f"({pixel // out_w}, {pixel % out_w}) = row {pixel} reads {len(cols)} input "
-             f"pixel{'' if len(cols) == 1 else 's'}")
-    img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white")
+    title = (
+        f"kernel {k}x{k} = 1..{k * k}, stride {stride}, {padding}: output pixel "
+        f"({pixel // out_w}, {pixel % out_w}) = row {pixel} reads {len(cols)} input "
+        f"pixel{'' if len(cols) == 1 else 's'}"
+    )
+    img = Image.new(
+        "RGB", (max(width, int(_font(13, True).getlength(title)) + 30), height), "white"
+    )
     draw = ImageDraw.Draw(img)
     draw.text((img.width / 2, 12), title, anchor="mm", font=_font(13, True), fill=DARK)
 
-    # input: margin cells grey, image cells labelled with their column index, read pixels coloured by weight
+    # input: margin cells grey, image cells labelled with their column
+    # index, read pixels coloured by weight
     x0, y0 = 20, 50
-    draw.text((x0 + in_px / 2, y0 - 14), f"input {n}x{n}: column index, x weight", anchor="mm",
-              font=_font(11), fill=DARK)
+    draw.text(
+        (x0 + in_px / 2, y0 - 14),
+        f"input {n}x{n}: column index, x weight",
+        anchor="mm",
+        font=_font(11),
+        fill=DARK,
+    )
     draw.rectangle((x0, y0, x0 + in_px - 1, y0 + in_px - 1), fill=(238, 238, 238))
     weights = np.zeros((n, n))
     weights.flat[cols] = taps + 1
@@ -97,41 +142,98 @@ def matrix_figure_png(matrix, input_size: int, kernel_size: int, out_shape, pixe
     for c, t in zip(cols, taps, strict=False):
         labels[c // n][c % n] = f"x{t + 1}"
     ix0, iy0 = x0 + margin * cin, y0 + margin * cin
-    _grid(draw, ix0, iy0, weights, cin, cin, "Oranges", k * k * 1.3, labels, font_size=max(8, min(12, cin // 3)))
+    _grid(
+        draw,
+        ix0,
+        iy0,
+        weights,
+        cin,
+        cin,
+        "Oranges",
+        k * k * 1.3,
+        labels,
+        font_size=max(8, min(12, cin // 3)),
+    )
     _outline(draw, ix0, iy0, cin, cin, 0, 0, n, n, width=1, color=GREY)
     if len(cols):
         i0, j0 = divmod(int(cols[0]), n)
         a0, b0 = divmod(int(taps[0]), k)
-        _outline(draw, ix0, iy0, cin, cin, i0 - a0, j0 - b0, k, k, width=3)  # the window, maybe over padding
+        # the window, maybe over padding
+        _outline(draw, ix0, iy0, cin, cin, i0 - a0, j0 - b0, k, k, width=3)
     if margin:
-        draw.text((x0 + in_px / 2, y0 + in_px + 12), "grey: outside the image (SAME pads zeros there)",
-                  anchor="mm", font=_font(10), fill=GREY)
+        draw.text(
+            (x0 + in_px / 2, y0 + in_px + 12),
+            "grey: outside the image (SAME pads zeros there)",
+            anchor="mm",
+            font=_font(10),
+            fill=GREY,
+        )
 
     # matrix: heat map, chosen row outlined
     x1 = x0 + in_px + 30
-    draw.text((x1 + cols_n * mw / 2, y0 - 14), f"conv_matrix: {rows} x {cols_n}, row {pixel} outlined",
-              anchor="mm", font=_font(11), fill=DARK)
+    draw.text(
+        (x1 + cols_n * mw / 2, y0 - 14),
+        f"conv_matrix: {rows} x {cols_n}, row {pixel} outlined",
+        anchor="mm",
+        font=_font(11),
+        fill=DARK,
+    )
     mlabels = None
     if mw >= 14 and mh >= 14:
         mlabels = [[f"{v:g}" if v else "" for v in r] for r in matrix]
-    _grid(draw, x1, y0, matrix, mw, mh, "Oranges", k * k * 1.3, mlabels, font_size=max(8, min(11, mw // 2)))
+    _grid(
+        draw,
+        x1,
+        y0,
+        matrix,
+        mw,
+        mh,
+        "Oranges",
+        k * k * 1.3,
+        mlabels,
+        font_size=max(8, min(11, mw // 2)),
+    )
     _outline(draw, x1, y0, mw, mh, 0, 0, rows, cols_n, width=1, color=GREY)
     _outline(draw, x1, y0, mw, mh, pixel, 0, 1, cols_n, width=3 if mh >= 10 else 2)
 
     # output grid: row index of each output pixel, chosen one outlined
     x2 = x1 + cols_n * mw + 30
-    draw.text((x2 + out_w * cout / 2, y0 - 14), f"output {out_h}x{out_w}", anchor="mm", font=_font(11), fill=DARK)
+    draw.text(
+        (x2 + out_w * cout / 2, y0 - 14),
+        f"output {out_h}x{out_w}",
+        anchor="mm",
+        font=_font(11),
+        fill=DARK,
+    )
     olabels = [[str(r * out_w + c) for c in range(out_w)] for r in range(out_h)]
     chosen = np.zeros(out_shape)
     chosen.flat[pixel] = 1
-    _grid(draw, x2, y0, chosen, cout, cout, "Greens", 2.0, olabels, font_size=max(8, min(12, cout // 3)))
+    _grid(
+        draw,
+        x2,
+        y0,
+        chosen,
+        cout,
+        cout,
+        "Greens",
+        2.0,
+        olabels,
+        font_size=max(8, min(12, cout // 3)),
+    )
     _outline(draw, x2, y0, cout, cout, pixel // out_w, pixel % out_w, 1, 1, width=3)
     return _png(img)
 
 
-def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_size: int = 4,
-                    stride: int = 1, padding: str = "VALID"):
-    """Sliders over the unrolled matrix of `conv_matrix_fn`; the first slider picks the output pixel.
+def matrix_explorer(
+    conv_matrix_fn,
+    output_size_fn,
+    kernel_size: int = 3,
+    input_size: int = 4,
+    stride: int = 1,
+    padding: str = "VALID",
+):
+    """Sliders over the unrolled matrix of `conv_matrix_fn`; the first
+    slider picks the output pixel.
 
     Args:
         conv_matrix_fn: the notebook's `conv_matrix(kernel, input_shape, stride, padding)`.
@@ -142,8 +244,12 @@ def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_
     import ipywidgets as w
 
     pixel = w.IntSlider(value=0, min=0, max=3, description="output pixel", continuous_update=True)
-    k_slider = w.IntSlider(value=kernel_size, min=1, max=5, description="kernel size", continuous_update=True)
-    n_slider = w.IntSlider(value=input_size, min=2, max=8, description="input size", continuous_update=True)
+    k_slider = w.IntSlider(
+        value=kernel_size, min=1, max=5, description="kernel size", continuous_update=True
+    )
+    n_slider = w.IntSlider(
+        value=input_size, min=2, max=8, description="input size", continuous_update=True
+    )
     s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
     pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
     image = w.Image(format="png")
@@ -164,7 +270,9 @@ def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_
                 matrices[key] = "conv_matrix or conv_output_size is not written yet"
                 return matrices[key]
             if m.shape != (out[0] * out[1], n * n):
-                matrices[key] = f"conv_matrix returned shape {m.shape}, expected {(out[0] * out[1], n * n)}"
+                matrices[key] = (
+                    f"conv_matrix returned shape {m.shape}, expected {(out[0] * out[1], n * n)}"
+                )
             else:
                 matrices[key] = (m, out)
         return matrices[key]
@@ -183,7 +291,9 @@ def matrix_explorer(conv_matrix_fn, output_size_fn, kernel_size: int = 3, input_
         if key + (idx,) not in pngs:
             pngs[key + (idx,)] = matrix_figure_png(m, key[0], key[1], out, idx, key[2], key[3])
         nnz = np.count_nonzero(m)
-        status.value = f"matrix {m.shape[0]} x {m.shape[1]}: {nnz} non-zeros of {m.size} ({nnz / m.size:.0%})"
+        status.value = (
+            f"matrix {m.shape[0]} x {m.shape[1]}: {nnz} non-zeros of {m.size} ({nnz / m.size:.0%})"
+        )
         image.value = pngs[key + (idx,)]
 
     for control in (pixel, k_slider, n_slider, s_slider, pad):

@@ -4,6 +4,7 @@ Every explorer draws with PIL (or matplotlib's Agg canvas) straight into PNG byt
 `ipywidgets.Image`. The helpers they all need live here, once. Nothing heavy runs on import:
 PIL and matplotlib are imported inside the functions.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,7 +19,8 @@ DARK = (40, 40, 40)
 
 @functools.lru_cache(maxsize=None)
 def font(size: int = 12, bold: bool = False):
-    """matplotlib's DejaVu Sans (bold if asked) at `size` pixels, or PIL's bitmap font without FreeType."""
+    """matplotlib's DejaVu Sans (bold if asked) at `size` pixels, or PIL's
+    bitmap font without FreeType."""
     import matplotlib
     from PIL import ImageFont
 
@@ -47,7 +49,8 @@ def colors(values, cmap: str, vmax: float) -> np.ndarray:
 
 
 def colour(values, cmap: str, vmin: float, vmax: float) -> np.ndarray:
-    """Map an array to uint8 RGB with a matplotlib colour map over [vmin, vmax], `(...) -> (..., 3)`."""
+    """Map an array to uint8 RGB with a matplotlib colour map over [vmin,
+    vmax], `(...) -> (..., 3)`."""
     import matplotlib
 
     scaled = np.clip((np.asarray(values, np.float64) - vmin) / max(vmax - vmin, 1e-12), 0.0, 1.0)
@@ -60,7 +63,8 @@ def text_color(rgb) -> tuple:
 
 
 def png(image) -> bytes:
-    """PNG bytes of a PIL image (fast compression: the pictures are redrawn on every slider move)."""
+    """PNG bytes of a PIL image (fast compression: the pictures are redrawn
+    on every slider move)."""
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
@@ -81,7 +85,8 @@ def figure_png(fig, dpi: int) -> bytes:
 
 
 def message_png(text: str) -> bytes:
-    """A white strip with one line of `text`: what an explorer shows instead of a picture it cannot draw."""
+    """A white strip with one line of `text`: what an explorer shows
+    instead of a picture it cannot draw."""
     from PIL import Image, ImageDraw
 
     img = Image.new("RGB", (760, 40), "white")

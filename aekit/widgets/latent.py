@@ -7,6 +7,7 @@ Every explorer takes trained Keras models as arguments: an `encoder` mapping ima
 few milliseconds; anything that does not depend on the slider is computed once when the explorer is
 built. Nothing runs on import.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,19 +15,34 @@ import numpy as np
 from aekit.widgets.drawing import array_png as png
 
 # matplotlib's tab10, so the colours match the notebook's scatter plots
-TAB10 = np.array([
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-], dtype=np.uint8)
+TAB10 = np.array(
+    [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ],
+    dtype=np.uint8,
+)
 HIGHLIGHT = (220, 30, 30)
 
 
 # ---------------------------------------------------------------- model calls
 
+
 def decode(decoder, z) -> np.ndarray:
-    """Pixel probabilities `(N, 28, 28)` of the codes `z` `(N, latent_dim)`: sigmoid of the decoder's logits."""
-    logits = np.asarray(decoder(np.asarray(z, dtype=np.float32).reshape(-1, _latent_dim(decoder)),
-                                training=False), dtype=np.float64)
+    """Pixel probabilities `(N, 28, 28)` of the codes `z` `(N,
+    latent_dim)`: sigmoid of the decoder's logits."""
+    logits = np.asarray(
+        decoder(np.asarray(z, dtype=np.float32).reshape(-1, _latent_dim(decoder)), training=False),
+        dtype=np.float64,
+    )
     return (1.0 / (1.0 + np.exp(-logits)))[..., 0]
 
 
@@ -42,8 +58,10 @@ def _latent_dim(decoder) -> int:
 
 # ---------------------------------------------------------------- drawing
 
+
 def tile(prob, scale: int = 1) -> np.ndarray:
-    """A probability image `(28, 28)` in [0, 1] as uint8 RGB, ink dark on white, upscaled by `scale` (nearest)."""
+    """A probability image `(28, 28)` in [0, 1] as uint8 RGB, ink dark on
+    white, upscaled by `scale` (nearest)."""
     grey = (255.0 * (1.0 - np.clip(prob, 0.0, 1.0))).astype(np.uint8)
     if scale > 1:
         grey = grey.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -51,7 +69,8 @@ def tile(prob, scale: int = 1) -> np.ndarray:
 
 
 def mosaic(probs, ncols: int, scale: int = 1, gap: int = 2, frame: int | None = None) -> np.ndarray:
-    """Tiles `(N, 28, 28)` in rows of `ncols` on a light grey background; `frame` outlines one tile in red."""
+    """Tiles `(N, 28, 28)` in rows of `ncols` on a light grey background;
+    `frame` outlines one tile in red."""
     n = len(probs)
     nrows = int(np.ceil(n / ncols))
     side = 28 * scale
@@ -59,17 +78,17 @@ def mosaic(probs, ncols: int, scale: int = 1, gap: int = 2, frame: int | None = 
     for i, prob in enumerate(probs):
         r, c = divmod(i, ncols)
         y, x = gap + r * (side + gap), gap + c * (side + gap)
-        out[y:y + side, x:x + side] = tile(prob, scale)
+        out[y : y + side, x : x + side] = tile(prob, scale)
         if frame == i:
             _outline(out, y - gap, x - gap, side + 2 * gap, side + 2 * gap, width=gap)
     return out
 
 
 def _outline(canvas, y, x, h, w, width: int = 2, colour=HIGHLIGHT):
-    canvas[max(y, 0):y + width, max(x, 0):x + w] = colour
-    canvas[max(y + h - width, 0):y + h, max(x, 0):x + w] = colour
-    canvas[max(y, 0):y + h, max(x, 0):x + width] = colour
-    canvas[max(y, 0):y + h, max(x + w - width, 0):x + w] = colour
+    canvas[max(y, 0) : y + width, max(x, 0) : x + w] = colour
+    canvas[max(y + h - width, 0) : y + h, max(x, 0) : x + w] = colour
+    canvas[max(y, 0) : y + h, max(x, 0) : x + width] = colour
+    canvas[max(y, 0) : y + h, max(x + w - width, 0) : x + w] = colour
 
 
 class LatentMap:
@@ -86,8 +105,11 @@ class LatentMap:
         canvas[:, c0] = 215
         if codes is not None:
             codes = np.asarray(codes, dtype=np.float64)[:, :2]
-            colours = TAB10[np.asarray(labels, dtype=int) % 10] if labels is not None else \
-                np.tile(np.array([[90, 90, 90]], np.uint8), (len(codes), 1))
+            colours = (
+                TAB10[np.asarray(labels, dtype=int) % 10]
+                if labels is not None
+                else np.tile(np.array([[90, 90, 90]], np.uint8), (len(codes), 1))
+            )
             px, py = self.to_pixel(codes[:, 0], codes[:, 1])
             inside = (px >= 1) & (px < self.size - 1) & (py >= 1) & (py < self.size - 1)
             for dy in (-1, 0, 1):  # 3x3 dots
@@ -108,7 +130,10 @@ class LatentMap:
         px, py = (int(v) for v in self.to_pixel(z1, z2))
         for r in (radius, radius - 1):  # a ring two pixels wide
             angle = np.linspace(0, 2 * np.pi, 8 * r, endpoint=False)
-            xs, ys = np.rint(px + r * np.cos(angle)).astype(int), np.rint(py + r * np.sin(angle)).astype(int)
+            xs, ys = (
+                np.rint(px + r * np.cos(angle)).astype(int),
+                np.rint(py + r * np.sin(angle)).astype(int),
+            )
             ok = (xs >= 0) & (xs < self.size) & (ys >= 0) & (ys < self.size)
             canvas[ys[ok], xs[ok]] = (0, 0, 0)
         return canvas
@@ -127,7 +152,8 @@ class LatentMap:
 def _legend_html() -> str:
     items = "".join(
         f'<span style="color:rgb{tuple(int(v) for v in TAB10[d])};font-weight:bold">{d}</span> '
-        for d in range(10))
+        for d in range(10)
+    )
     return f'<div style="font-size:12px">colour = digit: {items}</div>'
 
 
@@ -145,8 +171,12 @@ def _caption(text: str):
 
 # ---------------------------------------------------------------- explorers
 
-def latent_sliders(decoder, codes=None, labels=None, limit: float = 3.0, step: float = 0.1, size: int = 196):
-    """Two sliders (z1 first, then z2) over a 2-D latent plane; the decoded digit redraws as they move.
+
+def latent_sliders(
+    decoder, codes=None, labels=None, limit: float = 3.0, step: float = 0.1, size: int = 196
+):
+    """Two sliders (z1 first, then z2) over a 2-D latent plane; the decoded
+    digit redraws as they move.
 
     Args:
         decoder: Keras model, codes `(B, 2)` -> logits `(B, 28, 28, 1)`.
@@ -159,10 +189,16 @@ def latent_sliders(decoder, codes=None, labels=None, limit: float = 3.0, step: f
     import ipywidgets as w
 
     if _latent_dim(decoder) != 2:
-        raise ValueError(f"latent_sliders needs a decoder with a 2-D latent space, got {_latent_dim(decoder)}")
+        raise ValueError(
+            f"latent_sliders needs a decoder with a 2-D latent space, got {_latent_dim(decoder)}"
+        )
     scale = max(1, size // 28)
-    z1 = w.FloatSlider(value=0.0, min=-limit, max=limit, step=step, description="z1", continuous_update=True)
-    z2 = w.FloatSlider(value=0.0, min=-limit, max=limit, step=step, description="z2", continuous_update=True)
+    z1 = w.FloatSlider(
+        value=0.0, min=-limit, max=limit, step=step, description="z1", continuous_update=True
+    )
+    z2 = w.FloatSlider(
+        value=0.0, min=-limit, max=limit, step=step, description="z2", continuous_update=True
+    )
     latent_map = LatentMap(codes, labels, limit=limit, size=size)
     digit = _image(tile(decode(decoder, [[0.0, 0.0]])[0], scale))
     where = _image(latent_map.draw_point(0.0, 0.0))
@@ -173,29 +209,46 @@ def latent_sliders(decoder, codes=None, labels=None, limit: float = 3.0, step: f
 
     z1.observe(redraw, names="value")
     z2.observe(redraw, names="value")
-    return w.VBox([
-        w.HBox([z1, z2]),
-        w.HBox([w.VBox([_caption("decoder(z): pixel probabilities"), digit]),
-                w.VBox([_caption("where z is: held-out codes (means)" if codes is not None else "where z is"),
-                        where])]),
-        w.HTML(_legend_html()) if labels is not None else w.HTML(""),
-    ])
+    return w.VBox(
+        [
+            w.HBox([z1, z2]),
+            w.HBox(
+                [
+                    w.VBox([_caption("decoder(z): pixel probabilities"), digit]),
+                    w.VBox(
+                        [
+                            _caption(
+                                "where z is: held-out codes (means)"
+                                if codes is not None
+                                else "where z is"
+                            ),
+                            where,
+                        ]
+                    ),
+                ]
+            ),
+            w.HTML(_legend_html()) if labels is not None else w.HTML(""),
+        ]
+    )
 
 
 def latent_grid(decoder, codes=None, labels=None, limit: float = 3.0, n: int = 13, size: int = 196):
-    """A decoded grid over a window of the 2-D latent plane; sliders set the window's half-width and centre.
+    """A decoded grid over a window of the 2-D latent plane; sliders set
+    the window's half-width and centre.
 
     Args:
         decoder: Keras model, codes `(B, 2)` -> logits `(B, 28, 28, 1)`.
-        codes, labels: optional held-out codes `(N, 2)` and digits `(N,)`, drawn as a map with the window.
-        limit: the extent of the map; `n`: tiles per side.
+        codes, labels: optional held-out codes `(N, 2)` and digits `(N,)`, drawn as a map with the
+        window. limit: the extent of the map; `n`: tiles per side.
     Returns:
         An `ipywidgets.VBox`.
     """
     import ipywidgets as w
 
     if _latent_dim(decoder) != 2:
-        raise ValueError(f"latent_grid needs a decoder with a 2-D latent space, got {_latent_dim(decoder)}")
+        raise ValueError(
+            f"latent_grid needs a decoder with a 2-D latent space, got {_latent_dim(decoder)}"
+        )
     span = w.FloatSlider(value=2.0, min=0.2, max=limit, step=0.1, description="half-width")
     c1 = w.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description="centre z1")
     c2 = w.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description="centre z2")
@@ -204,7 +257,8 @@ def latent_grid(decoder, codes=None, labels=None, limit: float = 3.0, n: int = 1
     def pictures():
         lo1, hi1 = c1.value - span.value, c1.value + span.value
         lo2, hi2 = c2.value - span.value, c2.value + span.value
-        g1, g2 = np.meshgrid(np.linspace(lo1, hi1, n), np.linspace(hi2, lo2, n))  # top row = large z2
+        # top row = large z2
+        g1, g2 = np.meshgrid(np.linspace(lo1, hi1, n), np.linspace(hi2, lo2, n))
         probs = decode(decoder, np.stack([g1.ravel(), g2.ravel()], axis=1))
         return mosaic(probs, ncols=n, gap=1), latent_map.draw_box(lo1, hi1, lo2, hi2)
 
@@ -217,19 +271,35 @@ def latent_grid(decoder, codes=None, labels=None, limit: float = 3.0, n: int = 1
 
     for slider in (span, c1, c2):
         slider.observe(redraw, names="value")
-    return w.VBox([
-        w.HBox([span, c1, c2]),
-        w.HBox([w.VBox([_caption(f"decoded {n} x {n} grid (z1 to the right, z2 upwards)"), grid]),
-                w.VBox([_caption("the window on the latent plane"), where,
-                        w.HTML(_legend_html()) if labels is not None else w.HTML("")])]),
-    ])
+    return w.VBox(
+        [
+            w.HBox([span, c1, c2]),
+            w.HBox(
+                [
+                    w.VBox(
+                        [_caption(f"decoded {n} x {n} grid (z1 to the right, z2 upwards)"), grid]
+                    ),
+                    w.VBox(
+                        [
+                            _caption("the window on the latent plane"),
+                            where,
+                            w.HTML(_legend_html()) if labels is not None else w.HTML(""),
+                        ]
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
-def interpolation(encoder, decoder, images, start: int = 0, end: int = 1, steps: int = 9, scale: int = 4):
-    """Walk from one encoded image to another: a slider over t in [0, 1] (first), two sliders pick the pair.
+def interpolation(
+    encoder, decoder, images, start: int = 0, end: int = 1, steps: int = 9, scale: int = 4
+):
+    """Walk from one encoded image to another: a slider over t in [0, 1]
+    (first), two sliders pick the pair.
 
-    Shows the decoding of (1 - t) mu_a + t mu_b large, the whole latent path as a strip with the current
-    t framed, and below it the pixel-space blend (1 - t) x_a + t x_b for comparison.
+    Shows the decoding of (1 - t) mu_a + t mu_b large, the whole latent path as a strip with the
+    current t framed, and below it the pixel-space blend (1 - t) x_a + t x_b for comparison.
 
     Args:
         encoder, decoder: Keras models (see the module docstring).
@@ -240,8 +310,14 @@ def interpolation(encoder, decoder, images, start: int = 0, end: int = 1, steps:
     import ipywidgets as w
 
     images = np.asarray(images, dtype=np.float32)
-    t = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / (steps - 1) / 2, description="t",
-                      readout_format=".3f")
+    t = w.FloatSlider(
+        value=0.0,
+        min=0.0,
+        max=1.0,
+        step=1.0 / (steps - 1) / 2,
+        description="t",
+        readout_format=".3f",
+    )
     first = w.IntSlider(value=start, min=0, max=len(images) - 1, description="from image")
     last = w.IntSlider(value=end, min=0, max=len(images) - 1, description="to image")
     state = {}
@@ -260,10 +336,21 @@ def interpolation(encoder, decoder, images, start: int = 0, end: int = 1, steps:
         z = (1 - t.value) * mu[0] + t.value * mu[1]
         now = tile(decode(decoder, z[None])[0], 4)
         nearest = int(np.argmin(np.abs(ts - t.value)))
-        strips = np.concatenate([mosaic(state["latent"], steps, 2, frame=nearest),
-                                 mosaic(state["pixels"], steps, 2, frame=nearest)], axis=0)
-        ends = np.concatenate([tile(state["ends"][0], scale), np.full((28 * scale, 8, 3), 255, np.uint8),
-                               tile(state["ends"][1], scale)], axis=1)
+        strips = np.concatenate(
+            [
+                mosaic(state["latent"], steps, 2, frame=nearest),
+                mosaic(state["pixels"], steps, 2, frame=nearest),
+            ],
+            axis=0,
+        )
+        ends = np.concatenate(
+            [
+                tile(state["ends"][0], scale),
+                np.full((28 * scale, 8, 3), 255, np.uint8),
+                tile(state["ends"][1], scale),
+            ],
+            axis=1,
+        )
         return now, strips, ends
 
     prepare()
@@ -282,22 +369,30 @@ def interpolation(encoder, decoder, images, start: int = 0, end: int = 1, steps:
     t.observe(redraw, names="value")
     first.observe(new_pair, names="value")
     last.observe(new_pair, names="value")
-    return w.VBox([
-        w.HBox([t, first, last]),
-        w.HBox([w.VBox([_caption("the two images"), ends]),
-                w.VBox([_caption("decoder((1 - t) mu_a + t mu_b)"), now])]),
-        _caption("top: the path through the latent space; bottom: the same t blending pixels"),
-        strips,
-    ])
+    return w.VBox(
+        [
+            w.HBox([t, first, last]),
+            w.HBox(
+                [
+                    w.VBox([_caption("the two images"), ends]),
+                    w.VBox([_caption("decoder((1 - t) mu_a + t mu_b)"), now]),
+                ]
+            ),
+            _caption("top: the path through the latent space; bottom: the same t blending pixels"),
+            strips,
+        ]
+    )
 
 
 def variants(encoder, decoder, images, n_variants: int = 8, seed: int = 0, scale: int = 3):
-    """Several decodes of one image's sampled codes z = mu + exp(log_var / 2) * eps; a slider picks the image.
+    """Several decodes of one image's sampled codes z = mu + exp(log_var /
+    2) * eps; a slider picks the image.
 
     Args:
         encoder, decoder: Keras models (see the module docstring).
         images: float32 `(N, 28, 28, 1)`.
-        n_variants: samples per image; `seed`: NumPy seed of the first draw ("draw again" draws new ones).
+        n_variants: samples per image; `seed`: NumPy seed of the first draw
+        ("draw again" draws new ones).
     Returns:
         An `ipywidgets.VBox`.
     """
@@ -312,17 +407,25 @@ def variants(encoder, decoder, images, n_variants: int = 8, seed: int = 0, scale
     state = {"eps": rng.standard_normal((n_variants, 1))}
 
     def pictures():
-        mu, log_var = encode(encoder, images[index.value:index.value + 1])
+        mu, log_var = encode(encoder, images[index.value : index.value + 1])
         if state["eps"].shape[1] != mu.shape[1]:
             state["eps"] = rng.standard_normal((n_variants, mu.shape[1]))
         z = mu + spread.value * np.exp(log_var / 2) * state["eps"]
         probs = decode(decoder, np.concatenate([mu, z]))
         sd = np.exp(log_var[0] / 2)
-        info.value = (f'<div style="font-size:12px">mu = {np.array2string(mu[0][:4], precision=2)}'
-                      f'{" ..." if mu.shape[1] > 4 else ""}, sigma = exp(log_var / 2) = '
-                      f'{np.array2string(sd[:4], precision=2)}{" ..." if mu.shape[1] > 4 else ""}</div>')
-        left = np.concatenate([tile(images[index.value, ..., 0], scale), np.full((28 * scale, 6, 3), 255, np.uint8),
-                               tile(probs[0], scale)], axis=1)
+        info.value = (
+            f'<div style="font-size:12px">mu = {np.array2string(mu[0][:4], precision=2)}'
+            f"{' ...' if mu.shape[1] > 4 else ''}, sigma = exp(log_var / 2) = "
+            f"{np.array2string(sd[:4], precision=2)}{' ...' if mu.shape[1] > 4 else ''}</div>"
+        )
+        left = np.concatenate(
+            [
+                tile(images[index.value, ..., 0], scale),
+                np.full((28 * scale, 6, 3), 255, np.uint8),
+                tile(probs[0], scale),
+            ],
+            axis=1,
+        )
         return left, mosaic(probs[1:], ncols=(n_variants + 1) // 2, scale=scale)
 
     left_a, right_a = pictures()
@@ -339,25 +442,44 @@ def variants(encoder, decoder, images, n_variants: int = 8, seed: int = 0, scale
     index.observe(redraw, names="value")
     spread.observe(redraw, names="value")
     again.on_click(draw_again)
-    return w.VBox([
-        w.HBox([index, spread, again]),
-        w.HBox([w.VBox([_caption("input, and decoder(mu)"), left]),
-                w.VBox([_caption(f"decoder(z) for {n_variants} draws z = mu + sigma * eps"), right])]),
-        info,
-    ])
+    return w.VBox(
+        [
+            w.HBox([index, spread, again]),
+            w.HBox(
+                [
+                    w.VBox([_caption("input, and decoder(mu)"), left]),
+                    w.VBox(
+                        [_caption(f"decoder(z) for {n_variants} draws z = mu + sigma * eps"), right]
+                    ),
+                ]
+            ),
+            info,
+        ]
+    )
 
 
-def beta_comparison(models, images, labels, n_show: int = 8, limit: float = 3.0, n_grid: int = 9, seed: int = 0,
-                    size: int = 196):
-    """A slider over pretrained 2-D VAEs of different beta: held-out codes, decoded grid, reconstructions.
+def beta_comparison(
+    models,
+    images,
+    labels,
+    n_show: int = 8,
+    limit: float = 3.0,
+    n_grid: int = 9,
+    seed: int = 0,
+    size: int = 196,
+):
+    """A slider over pretrained 2-D VAEs of different beta: held-out codes,
+    decoded grid, reconstructions.
 
     Everything is computed when the explorer is built, so a move only swaps pictures.
 
     Args:
-        models: dict `{label: (encoder, decoder)}` in slider order, e.g. `{"beta = 0.5": (enc, dec), ...}`;
+        models: dict `{label: (encoder, decoder)}` in slider order, e.g.
+        `{"beta = 0.5": (enc, dec), ...}`;
             each with a 2-D latent space.
         images, labels: held-out images `(N, 28, 28, 1)` (binary or grey) and digits `(N,)`.
-        n_show: reconstructions shown; `n_grid`: grid tiles per side over [-2.5, 2.5]^2 (the bulk of N(0, I)).
+        n_show: reconstructions shown; `n_grid`: grid tiles per side over
+        [-2.5, 2.5]^2 (the bulk of N(0, I)).
     Returns:
         An `ipywidgets.VBox`.
     """
@@ -371,39 +493,72 @@ def beta_comparison(models, images, labels, n_show: int = 8, limit: float = 3.0,
         z = mu + np.exp(log_var / 2) * rng.standard_normal(mu.shape)
         logits = np.asarray(decoder(z.astype(np.float32), training=False), dtype=np.float64)
         x = images.astype(np.float64)
-        nll = (np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))).sum(axis=(1, 2, 3))
-        kl_per_dim = 0.5 * (np.exp(log_var) + mu ** 2 - 1.0 - log_var)
+        nll = (np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))).sum(
+            axis=(1, 2, 3)
+        )
+        kl_per_dim = 0.5 * (np.exp(log_var) + mu**2 - 1.0 - log_var)
         kl = kl_per_dim.sum(axis=1)
         g1, g2 = np.meshgrid(np.linspace(-2.5, 2.5, n_grid), np.linspace(2.5, -2.5, n_grid))
         grid = mosaic(decode(decoder, np.stack([g1.ravel(), g2.ravel()], 1)), ncols=n_grid, gap=1)
-        recon = mosaic(np.concatenate([images[:n_show, ..., 0], decode(decoder, mu[:n_show])]), ncols=n_show, scale=2)
+        recon = mosaic(
+            np.concatenate([images[:n_show, ..., 0], decode(decoder, mu[:n_show])]),
+            ncols=n_show,
+            scale=2,
+        )
         pages[label] = {
-            "map": png(LatentMap(mu, labels, limit=limit, size=size).draw_box(-2.5, 2.5, -2.5, 2.5)),
-            "grid": png(grid), "recon": png(recon),
-            "text": (f'<div style="font-size:13px"><b>{label}</b>: reconstruction term '
-                     f'{nll.mean():.1f} nats, KL term {kl.mean():.2f} nats per image '
-                     f'(held-out, one sample each); KL per latent dimension '
-                     f'{np.array2string(kl_per_dim.mean(0), precision=2)}'
-                     f'</div>'),
+            "map": png(
+                LatentMap(mu, labels, limit=limit, size=size).draw_box(-2.5, 2.5, -2.5, 2.5)
+            ),
+            "grid": png(grid),
+            "recon": png(recon),
+            "text": (
+                f'<div style="font-size:13px"><b>{label}</b>: reconstruction term '
+                f"{nll.mean():.1f} nats, KL term {kl.mean():.2f} nats per image "
+                f"(held-out, one sample each); KL per latent dimension "
+                f"{np.array2string(kl_per_dim.mean(0), precision=2)}"
+                f"</div>"
+            ),
         }
     names = list(pages)
     choice = w.SelectionSlider(options=names, value=names[len(names) // 2], description="model")
     page = pages[choice.value]
-    where, grid, recon, text = _image_bytes(page["map"]), _image_bytes(page["grid"]), \
-        _image_bytes(page["recon"]), w.HTML(page["text"])
+    where, grid, recon, text = (
+        _image_bytes(page["map"]),
+        _image_bytes(page["grid"]),
+        _image_bytes(page["recon"]),
+        w.HTML(page["text"]),
+    )
 
     def redraw(_=None):
         page = pages[choice.value]
-        where.value, grid.value, recon.value, text.value = page["map"], page["grid"], page["recon"], page["text"]
+        where.value, grid.value, recon.value, text.value = (
+            page["map"],
+            page["grid"],
+            page["recon"],
+            page["text"],
+        )
 
     choice.observe(redraw, names="value")
-    return w.VBox([
-        choice, text,
-        w.HBox([w.VBox([_caption("held-out codes (means); the box is [-2.5, 2.5]^2"), where,
-                        w.HTML(_legend_html())]),
-                w.VBox([_caption("decoded grid over the box"), grid])]),
-        _caption("held-out digits (top) and decoder(mu) (bottom)"), recon,
-    ])
+    return w.VBox(
+        [
+            choice,
+            text,
+            w.HBox(
+                [
+                    w.VBox(
+                        [
+                            _caption("held-out codes (means); the box is [-2.5, 2.5]^2"),
+                            where,
+                            w.HTML(_legend_html()),
+                        ]
+                    ),
+                    w.VBox([_caption("decoded grid over the box"), grid]),
+                ]
+            ),
+            _caption("held-out digits (top) and decoder(mu) (bottom)"),
+            recon,
+        ]
+    )
 
 
 def _image_bytes(value: bytes):

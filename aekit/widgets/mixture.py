@@ -1,4 +1,5 @@
-"""Explorer for notebook 04: a Gaussian mixture's density and a histogram of its samples, side by side.
+"""Explorer for notebook 04: a Gaussian mixture's density and a histogram
+of its samples, side by side.
 
 The explorer holds no mixture mathematics of its own: it draws with the functions it is given,
 so in the solution notebook it shows the reference answers and in a student's notebook the
@@ -7,6 +8,7 @@ student's own `mixture_pdf` and `sample_mixture`. A function that is not written
 
     display(mixture_explorer(mixture_pdf, sample_mixture, data=prices))
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,9 +29,18 @@ def _call(fn, *args):
         return None, f"`{name}` raised {type(exc).__name__}: {str(exc)[:80]}"
 
 
-def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15.0, 27.0),
-                     sigmas=(1.5, 2.0, 3.5), x_range=(0.0, 45.0), n_samples: int = 2000,
-                     seed: int = 0, data=None, dpi: int = 80):
+def mixture_explorer(
+    pdf_fn,
+    sample_fn,
+    weights=(0.30, 0.45, 0.25),
+    mus=(8.0, 15.0, 27.0),
+    sigmas=(1.5, 2.0, 3.5),
+    x_range=(0.0, 45.0),
+    n_samples: int = 2000,
+    seed: int = 0,
+    data=None,
+    dpi: int = 80,
+):
     """Sliders for the weights, means and standard deviations of a 2- or 3-component mixture.
 
     Each move redraws the mixture density `pdf_fn(x, w, mu, sigma)`, each weighted component
@@ -57,7 +68,9 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
 
     k = len(mus)
     if k not in (2, 3) or len(weights) != k or len(sigmas) != k:
-        raise ValueError("mixture_explorer draws 2 or 3 components: give weights, mus, sigmas of one length")
+        raise ValueError(
+            "mixture_explorer draws 2 or 3 components: give weights, mus, sigmas of one length"
+        )
     lo, hi = float(x_range[0]), float(x_range[1])
     width = hi - lo
     grid = np.linspace(lo, hi, 400)
@@ -68,29 +81,78 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
     layout = widgets.Layout(width="230px")
     mean_s, std_s, weight_s = [], [], []
     for j in range(k):
-        mean_s.append(widgets.FloatSlider(value=float(mus[j]), min=lo, max=hi, step=round(width / 90, 2),
-                                          description=f"μ{j + 1}", style=style, layout=layout,
-                                          readout_format=".1f"))
-        std_s.append(widgets.FloatSlider(value=float(sigmas[j]), min=round(width / 150, 2),
-                                         max=round(width / 6, 1), step=round(width / 300, 2),
-                                         description=f"σ{j + 1}", style=style, layout=layout,
-                                         readout_format=".2f"))
-        weight_s.append(widgets.FloatSlider(value=float(weights[j]), min=0.05, max=1.0, step=0.05,
-                                            description=f"w{j + 1}", style=style, layout=layout,
-                                            readout_format=".2f"))
-    columns = [widgets.VBox([widgets.HTML(f"<b style='color:{COLORS[j]}'>component {j + 1}</b>"),
-                             mean_s[j], std_s[j], weight_s[j]]) for j in range(k)]
+        mean_s.append(
+            widgets.FloatSlider(
+                value=float(mus[j]),
+                min=lo,
+                max=hi,
+                step=round(width / 90, 2),
+                description=f"μ{j + 1}",
+                style=style,
+                layout=layout,
+                readout_format=".1f",
+            )
+        )
+        std_s.append(
+            widgets.FloatSlider(
+                value=float(sigmas[j]),
+                min=round(width / 150, 2),
+                max=round(width / 6, 1),
+                step=round(width / 300, 2),
+                description=f"σ{j + 1}",
+                style=style,
+                layout=layout,
+                readout_format=".2f",
+            )
+        )
+        weight_s.append(
+            widgets.FloatSlider(
+                value=float(weights[j]),
+                min=0.05,
+                max=1.0,
+                step=0.05,
+                description=f"w{j + 1}",
+                style=style,
+                layout=layout,
+                readout_format=".2f",
+            )
+        )
+    columns = [
+        widgets.VBox(
+            [
+                widgets.HTML(f"<b style='color:{COLORS[j]}'>component {j + 1}</b>"),
+                mean_s[j],
+                std_s[j],
+                weight_s[j],
+            ]
+        )
+        for j in range(k)
+    ]
 
     # One figure, reused: every redraw only updates the artists' data
     fig = Figure(figsize=(7.6, 3.3))
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88)
     zeros = np.zeros(len(edges) - 1)
-    stairs = [ax.stairs(zeros, edges, baseline=zeros, fill=True, color=COLORS[j], alpha=0.35) for j in range(k)]
-    comp_lines = [ax.plot(grid, np.zeros_like(grid), "--", lw=1.2, color=COLORS[j])[0] for j in range(k)]
+    stairs = [
+        ax.stairs(zeros, edges, baseline=zeros, fill=True, color=COLORS[j], alpha=0.35)
+        for j in range(k)
+    ]
+    comp_lines = [
+        ax.plot(grid, np.zeros_like(grid), "--", lw=1.2, color=COLORS[j])[0] for j in range(k)
+    ]
     (total_line,) = ax.plot(grid, np.zeros_like(grid), "k", lw=2)
-    message = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize=10,
-                      color="firebrick", bbox={"facecolor": "white", "edgecolor": "firebrick", "alpha": 0.9})
+    message = ax.text(
+        0.5,
+        0.5,
+        "",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="firebrick",
+        bbox={"facecolor": "white", "edgecolor": "firebrick", "alpha": 0.9},
+    )
     ax.set_xlim(lo, hi)
     ax.set_xlabel("x")
     ax.set_ylabel("density")
@@ -98,8 +160,9 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
     # third of every redraw
     key = widgets.HTML(
         "<span style='font-size:12px'><b>black</b>: mixture density &nbsp; <b>dashed</b>: weighted "
-        "components w<sub>k</sub> N(μ<sub>k</sub>, σ<sub>k</sub>) &nbsp; <b>shaded</b>: histogram of "
-        f"{n_samples} samples, stacked by the component they came from</span>")
+        "components w<sub>k</sub> N(μ<sub>k</sub>, σ<sub>k</sub>) &nbsp; <b>shaded</b>: histogram "
+        f"of {n_samples} samples, stacked by the component they came from</span>"
+    )
     image = widgets.Image(format="png")
 
     def redraw(_change=None):
@@ -111,11 +174,14 @@ def mixture_explorer(pdf_fn, sample_fn, weights=(0.30, 0.45, 0.25), mus=(8.0, 15
 
         dens, err = _call(pdf_fn, grid, w, mu, sd)
         if err is None and np.shape(dens) != grid.shape:
-            err = f"`{getattr(pdf_fn, '__name__', 'pdf_fn')}` returned shape {np.shape(dens)} for {grid.shape} points"
+            err = (
+                f"`{getattr(pdf_fn, '__name__', 'pdf_fn')}` returned "
+                f"shape {np.shape(dens)} for {grid.shape} points"
+            )
         if err is None:
             comps = []
             for j in range(k):
-                cj, err = _call(pdf_fn, grid, np.ones(1), mu[j:j + 1], sd[j:j + 1])
+                cj, err = _call(pdf_fn, grid, np.ones(1), mu[j : j + 1], sd[j : j + 1])
                 if err is not None:
                     break
                 comps.append(w[j] * np.asarray(cj, dtype=float).reshape(grid.shape))

@@ -1,12 +1,14 @@
-"""Explorer for notebook 02: how a transpose convolution stamps a scaled kernel for every input pixel.
+"""Explorer for notebook 02: how a transpose convolution stamps a scaled
+kernel for every input pixel.
 
 The notebook passes its own functions in (the student's `conv_transpose_scatter` and
 `transpose_output_shapes`), so nothing here holds an exercise's answer: every picture is computed by
-those functions (a one-hot input gives one pixel's stamp, an input of ones with a kernel of ones gives
-how many stamps cover each output pixel). The kernel is 1, 2, 3, ... so its orientation shows in
-every stamp. Nothing heavy runs on import. Pictures are drawn with PIL straight into PNG bytes for an
-`ipywidgets.Image` (a few milliseconds per redraw) and cached.
+those functions (a one-hot input gives one pixel's stamp, an input of ones with a kernel of ones
+gives how many stamps cover each output pixel). The kernel is 1, 2, 3, ... so its orientation shows
+in every stamp. Nothing heavy runs on import. Pictures are drawn with PIL straight into PNG bytes
+for an `ipywidgets.Image` (a few milliseconds per redraw) and cached.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,13 +30,21 @@ def _grid(draw, x0: int, y0: int, values, cell: int, cmap: str, vmax: float, lab
         box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - 1, y0 + (r + 1) * cell - 1)
         draw.rectangle(box, fill=tuple(int(t) for t in rgb[r, c]), outline=(215, 215, 215))
         if labels and v:
-            draw.text((box[0] + cell / 2, box[1] + cell / 2), f"{v:g}", anchor="mm", font=font,
-                      fill=_text_color(rgb[r, c]))
+            draw.text(
+                (box[0] + cell / 2, box[1] + cell / 2),
+                f"{v:g}",
+                anchor="mm",
+                font=font,
+                fill=_text_color(rgb[r, c]),
+            )
 
 
 def _outline(draw, x0, y0, cell, top, left, h, w, width=3, color=RED) -> None:
-    draw.rectangle((x0 + left * cell - 1, y0 + top * cell - 1, x0 + (left + w) * cell, y0 + (top + h) * cell),
-                   outline=color, width=width)
+    draw.rectangle(
+        (x0 + left * cell - 1, y0 + top * cell - 1, x0 + (left + w) * cell, y0 + (top + h) * cell),
+        outline=color,
+        width=width,
+    )
 
 
 def _bbox(mask):
@@ -42,7 +52,12 @@ def _bbox(mask):
     rows, cols = np.nonzero(mask)
     if not len(rows):
         return None
-    return int(rows.min()), int(cols.min()), int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+    return (
+        int(rows.min()),
+        int(cols.min()),
+        int(rows.max() - rows.min() + 1),
+        int(cols.max() - cols.min() + 1),
+    )
 
 
 def ordinal_kernel(k: int) -> np.ndarray:
@@ -50,16 +65,19 @@ def ordinal_kernel(k: int) -> np.ndarray:
     return np.arange(1, k * k + 1, dtype=np.float64).reshape(k, k)
 
 
-def scatter_figure_png(x, kernel, stamp, partial, coverage, pixel: int, stride: int, padding: str) -> bytes:
-    """Draw the input (`pixel` outlined), the kernel, that pixel's stamp, the sum so far and the stamps per pixel.
+def scatter_figure_png(
+    x, kernel, stamp, partial, coverage, pixel: int, stride: int, padding: str
+) -> bytes:
+    """Draw the input (`pixel` outlined), the kernel, that pixel's stamp,
+    the sum so far and the stamps per pixel.
 
     Args:
         x: `(m, m)` input of the transpose convolution.
         kernel: `(k, k)`.
         stamp: `(H, W)`, the transpose convolution of `x` with every pixel but `pixel` set to zero.
-        partial: `(H, W)`, the transpose convolution of `x` with the pixels after `pixel` set to zero.
-        coverage: `(H, W)`, how many stamps write into each output pixel.
-        pixel: the chosen input pixel, row-major index.
+        partial: `(H, W)`, the transpose convolution of `x` with the pixels
+        after `pixel` set to zero. coverage: `(H, W)`, how many stamps write
+        into each output pixel. pixel: the chosen input pixel, row-major index.
     """
     from PIL import Image, ImageDraw
 
@@ -69,18 +87,46 @@ def scatter_figure_png(x, kernel, stamp, partial, coverage, pixel: int, stride: 
     cin, ck = 34, 24
     cell = max(14, min(30, 210 // max(out_h, out_w)))
     top = 62
-    panels = [(x, cin, "Blues", float(x.max()) * 1.4, f"input x {x.shape[0]}x{m}", None),
-              (kernel, ck, "Oranges", float(kernel.max()) * 1.3, f"kernel {kernel.shape[0]}x{kernel.shape[1]}", None),
-              (stamp, cell, "Oranges", float(stamp.max()) * 1.3, f"stamp: x[{i}, {j}] * kernel", _bbox(stamp)),
-              (partial, cell, "Greens", float(partial.max()) * 1.3, f"sum of stamps 0..{pixel}", _bbox(stamp)),
-              (coverage, cell, "Purples", float(coverage.max()) * 1.6, "stamps per output pixel", None)]
+    panels = [
+        (x, cin, "Blues", float(x.max()) * 1.4, f"input x {x.shape[0]}x{m}", None),
+        (
+            kernel,
+            ck,
+            "Oranges",
+            float(kernel.max()) * 1.3,
+            f"kernel {kernel.shape[0]}x{kernel.shape[1]}",
+            None,
+        ),
+        (
+            stamp,
+            cell,
+            "Oranges",
+            float(stamp.max()) * 1.3,
+            f"stamp: x[{i}, {j}] * kernel",
+            _bbox(stamp),
+        ),
+        (
+            partial,
+            cell,
+            "Greens",
+            float(partial.max()) * 1.3,
+            f"sum of stamps 0..{pixel}",
+            _bbox(stamp),
+        ),
+        (coverage, cell, "Purples", float(coverage.max()) * 1.6, "stamps per output pixel", None),
+    ]
     widths = [a.shape[1] * c for a, c, *_ in panels]
     heights = [a.shape[0] * c for a, c, *_ in panels]
     width = 20 + sum(max(wd, 120) for wd in widths) + 24 * (len(panels) - 1) + 20
-    title = (f"{x.shape[0]}x{m} -> {out_h}x{out_w}, stride {stride}, {padding}: input pixel ({i}, {j}) adds "
-             f"x[{i}, {j}] * kernel at ({i}*{stride}, {j}*{stride}) of the uncropped canvas")
-    img = Image.new("RGB", (max(width, int(_font(13, True).getlength(title)) + 30), top + max(heights) + 12),
-                    "white")
+    title = (
+        f"{x.shape[0]}x{m} -> {out_h}x{out_w}, stride {stride}, {padding}: input pixel ({i}, {j}) "
+        f"adds x[{i}, {j}] * kernel at ({i}*{stride}, {j}*{stride}) of the uncropped canvas"
+    )
+    img = Image.new(
+        "RGB",
+        (max(width, int(_font(13, True).getlength(title)) + 30), top + max(heights) + 12),
+        "white",
+    )
     draw = ImageDraw.Draw(img)
     draw.text((img.width / 2, 14), title, anchor="mm", font=_font(13, True), fill=DARK)
     x0 = 20
@@ -99,13 +145,20 @@ def scatter_figure_png(x, kernel, stamp, partial, coverage, pixel: int, stride: 
     return _png(img)
 
 
-def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_size: int = 3, stride: int = 2,
-                     padding: str = "VALID"):
+def scatter_explorer(
+    scatter_fn,
+    output_sizes_fn,
+    input_size: int = 3,
+    kernel_size: int = 3,
+    stride: int = 2,
+    padding: str = "VALID",
+):
     """Sliders over a transpose convolution's stamps; the first slider picks the input pixel.
 
     Args:
-        scatter_fn: the notebook's `conv_transpose_scatter(x, kernel, output_shape, stride, padding)`.
-        output_sizes_fn: the notebook's `transpose_output_shapes(input_size, k, stride, padding)`; the
+        scatter_fn: the notebook's `conv_transpose_scatter(x, kernel, output_shape,
+        stride, padding)`. output_sizes_fn: the notebook's
+        `transpose_output_shapes(input_size, k, stride, padding)`; the
             "output size" slider offers these sizes.
     Returns:
         An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
@@ -113,12 +166,20 @@ def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_si
     import ipywidgets as w
 
     n_pixels = input_size * input_size
-    pixel = w.IntSlider(value=0, min=0, max=n_pixels - 1, description="input pixel", continuous_update=True)
+    pixel = w.IntSlider(
+        value=0, min=0, max=n_pixels - 1, description="input pixel", continuous_update=True
+    )
     s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
-    k_slider = w.IntSlider(value=kernel_size, min=1, max=4, description="kernel size", continuous_update=True)
-    n_slider = w.IntSlider(value=input_size, min=1, max=4, description="input size", continuous_update=True)
+    k_slider = w.IntSlider(
+        value=kernel_size, min=1, max=4, description="kernel size", continuous_update=True
+    )
+    n_slider = w.IntSlider(
+        value=input_size, min=1, max=4, description="input size", continuous_update=True
+    )
     pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
-    size = w.SelectionSlider(options=[0], value=0, description="output size", continuous_update=True)
+    size = w.SelectionSlider(
+        options=[0], value=0, description="output size", continuous_update=True
+    )
     image = w.Image(format="png")
     status = w.HTML()
     sizes: dict = {}
@@ -144,15 +205,19 @@ def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_si
             upto = np.where(np.arange(n * n).reshape(n, n) <= idx, x, 0.0)
             stamp = np.asarray(scatter_fn(only, kernel, shape, s, p), dtype=np.float64)
             partial = np.asarray(scatter_fn(upto, kernel, shape, s, p), dtype=np.float64)
-            coverage = np.asarray(scatter_fn(np.ones((n, n)), np.ones((k, k)), shape, s, p), dtype=np.float64)
+            coverage = np.asarray(
+                scatter_fn(np.ones((n, n)), np.ones((k, k)), shape, s, p), dtype=np.float64
+            )
         except NotImplementedError:
             text = "conv_transpose_scatter is not written yet"
             return _message_png(text), text
         if stamp.shape != shape:
             text = f"conv_transpose_scatter returned shape {stamp.shape}, expected {shape}"
             return _message_png(text), text
-        text = (f"output sizes whose convolution is {n}x{n}: {sizes_for((n, k, s, p))}; "
-                f"each output pixel receives 0 to {int(coverage.max())} stamps")
+        text = (
+            f"output sizes whose convolution is {n}x{n}: {sizes_for((n, k, s, p))}; "
+            f"each output pixel receives 0 to {int(coverage.max())} stamps"
+        )
         return scatter_figure_png(x, kernel, stamp, partial, coverage, idx, s, p), text
 
     def redraw(_=None):
@@ -182,4 +247,12 @@ def scatter_explorer(scatter_fn, output_sizes_fn, input_size: int = 3, kernel_si
     for control in (pixel, s_slider, k_slider, n_slider, pad, size):
         control.observe(redraw, names="value")
     redraw()
-    return w.VBox([w.HBox([pixel, s_slider]), w.HBox([k_slider, n_slider]), w.HBox([pad, size]), status, image])
+    return w.VBox(
+        [
+            w.HBox([pixel, s_slider]),
+            w.HBox([k_slider, n_slider]),
+            w.HBox([pad, size]),
+            status,
+            image,
+        ]
+    )
