@@ -38,8 +38,8 @@ ATTACKS = HERE / "attacks"
 PYTHON = sys.executable  # the guest sees the same path (the host's root, read-only)
 # one guest's whole life: boot, a class of five notebooks under QEMU's TCG, power-off
 BOOT_SECONDS = 3600
-# `grade --timeout`: a notebook's limit in the (slow) guest. The honest student takes about 90 s alone on
-# an idle machine, but took 925 s in a guest beside another guest and a machine at load 15 to 24
+# `grade --timeout`: a notebook's limit in the (slow) guest. The honest student takes about 90 s
+# alone on an idle machine, but took 925 s beside another guest on a machine at load 15 to 24
 NOTEBOOK_SECONDS = 1500
 # `grade --call-timeout`: one call's or cell's limit (30 s on the host; TCG is ~10x slower)
 CALL_SECONDS = 150
