@@ -69,6 +69,14 @@ def job():
     assert not (made.paths["cpu"] / cgroups.STRAYS).exists()
 
 
+def _wait_for_processes(job: cgroups.JobCgroups, count: int, seconds: float = 30.0) -> None:
+    """Until the job's pids cgroup holds `count` processes (a grandchild forks a moment after its
+    parent reported; on a loaded machine much later than a fixed sleep would allow)."""
+    deadline = time.monotonic() + seconds
+    while len(cgroups._pids([job.paths["pids"]])) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _start(
     job: cgroups.JobCgroups, children: int, nested: bool = False
 ) -> tuple[subprocess.Popen, list[int]]:
@@ -93,7 +101,7 @@ def test_what_a_kernel_leaves_running_moves_to_strays_and_the_kernel_stays(job):
     assert (job.strays_cgroup() / "cpu.shares").read_text().strip() == str(cgroups.STRAY_CPU_SHARES)
     kernel, kids = _start(job, 2, nested=True)
     try:
-        time.sleep(0.3)  # the grandchild forks
+        _wait_for_processes(job, 4)  # the grandchild forks
         assert len(job.kernel_pids()) == 4
         assert strays.demote(job, isolated=False) == 3
         name = job.paths["cpu"].name
@@ -114,7 +122,7 @@ def test_in_its_own_pid_namespace_the_kernel_is_the_first_processs_first_child(j
     Do both stay, and does every other process (a younger sibling, a grandchild) move?"""
     kernel, kids = _start(job, 3, nested=True)
     try:
-        time.sleep(0.3)
+        _wait_for_processes(job, 5)  # the kernel, three children, kids[0]'s child
         assert strays.kernel_of(job.kernel_pids(), isolated=True) == {kernel.pid, kids[0]}
         assert strays.demote(job, isolated=True) == 3  # kids[1], kids[2] and kids[0]'s child
         assert not _cpu_cgroup(kids[0]).endswith(f"/{cgroups.STRAYS}"), _cpu_cgroup(kids[0])
@@ -206,7 +214,7 @@ def test_a_restart_ends_every_process_of_the_students_and_none_of_the_grading_ru
     try:
         for path in job.runner.values():
             (path / "cgroup.procs").write_text(str(runner.pid))
-        time.sleep(0.3)
+        _wait_for_processes(job, 6)  # the kernel, four children, one grandchild
         assert strays.demote(job, isolated=False) >= 1
         assert set(job.student) == {"pids", "freezer"}
         # the kernel, four children, one grandchild
