@@ -135,7 +135,7 @@ class Launcher:
         `call_seconds`: the limit of one test call or cell (its default is resolved by the caller,
         `course.call_limit`), carried to the grading run by its `messages.GradingRequest`."""
         start = time.monotonic()
-        result, stopped = self._run_once(
+        job = dict(
             assignment=assignment,
             source=source,
             submission=submission,
@@ -144,6 +144,7 @@ class Launcher:
             timeout=timeout,
             call_seconds=call_seconds,
         )
+        result, stopped = self._run_once(**job)
         met_full_disk = result.status == "crashed" or any(
             FULL_DISK_WORDS in t.message for t in result.tests
         )
@@ -156,15 +157,7 @@ class Launcher:
             log.warning(
                 "grading %s again: another job filled a disk it shares while it ran", submission
             )
-            result, _ = self._run_once(
-                assignment=assignment,
-                source=source,
-                submission=submission,
-                job_dir=job_dir,
-                tests=tests,
-                timeout=timeout,
-                call_seconds=call_seconds,
-            )
+            result, _ = self._run_once(**job)  # the same job once more
             result.notes.append(
                 "graded a second time: another job filled a disk it shares while it was graded"
             )
