@@ -44,9 +44,11 @@ def sweep(
     all_cells: bool = False,
     only: set[str] | None = None,
     may_fail: set[str] = frozenset(),
+    expect_message: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Test cell -> what went unexpectedly, one entry per seed where its verdict was not the
-    expected one (cells in `may_fail` may go either way; `only`: just these test cells)."""
+    expected one, or where a failure's message lacks the words `expect_message` gives for that
+    cell (cells in `may_fail` may go either way; `only`: just these test cells)."""
     ns: dict = {"__name__": "__main__"}
     tests = []
     # the others: the reference's
@@ -86,9 +88,15 @@ def sweep(
                             f"seed {seed}: passed, expected to fail"
                         )
                 except Exception as exc:  # noqa: BLE001
+                    needle = (expect_message or {}).get(gid, "")
                     if gid not in expect_failed:
                         surprises.setdefault(gid, []).append(
                             f"seed {seed}: {type(exc).__name__}: {str(exc)[:300]}"
+                        )
+                    elif needle.lower() not in str(exc).lower():
+                        surprises.setdefault(gid, []).append(
+                            f"seed {seed}: failed, but its message lacks {needle!r}: "
+                            f"{str(exc)[:300]}"
                         )
             _close_figures()
     finally:
@@ -139,14 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     bad = 0
     for assignment in chosen:
         wanted = set(args.cases.split(",")) if args.cases else None
-        students = [("reference", {}, set(), set())] + [
-            (c.name, c.overrides, set(c.expect_failed or []), set(c.may_fail))
+        students = [("reference", {}, set(), set(), {})] + [
+            (c.name, c.overrides, set(c.expect_failed or []), set(c.may_fail), c.expect_message)
             for c in selftest.cases(assignment)
             if not c.name.startswith("forge")
             and c.expect_failed is not None
             and (c.name in wanted if wanted else args.all_cases or c.name.startswith("correct"))
         ]
-        for name, overrides, expect_failed, may_fail in students:
+        for name, overrides, expect_failed, may_fail, expect_message in students:
             start = time.monotonic()
             surprises = sweep(
                 assignment,
@@ -157,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.all_cells,
                 set(args.cells.split(",")) if args.cells else None,
                 may_fail,
+                expect_message,
             )
             verdict = "ok  " if not surprises else "LUCK"
             print(
