@@ -107,7 +107,7 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
     notes: list[str] = []
     cells: list[dict] = []
     seen: set[str] = set()
-    reserved, budget = sanitize.reserved_ids(source_nb), sanitize.RenderBudget()
+    page = sanitize.Page.of(source_nb)
     for cell in submitted_nb.get("cells", []):
         if not isinstance(cell, dict):
             continue
@@ -132,14 +132,12 @@ def plan(source_nb: dict, submitted_nb: dict) -> Plan:
         # what the student wrote is shown to a TA in formgrader: rebuilt
         # from what is safe to show (sanitize.py)
         if gid in by_id and is_solution(by_id[gid]):
-            cell = sanitize.student_cell(
-                cell, by_id[gid].get("cell_type", "code"), reserved, budget
-            )
+            cell = sanitize.student_cell(cell, by_id[gid].get("cell_type", "code"), page)
             # no points or ids of its own
             cell["metadata"]["nbgrader"] = copy.deepcopy(nbgrader_meta(by_id[gid]))
             seen.add(gid)
         else:  # no nbgrader metadata: metadata naming no source cell is the student's invention
-            cell = sanitize.student_cell(cell, None, reserved, budget)
+            cell = sanitize.student_cell(cell, None, page)
         cells.append(cell)
     # cells missing from the submission: locked ones come back where the
     # source has them, tests always do

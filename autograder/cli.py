@@ -18,6 +18,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+def _add_notebooks(parser: argparse.ArgumentParser, default: str) -> None:
+    """`--notebooks LIST`, the notebooks a command works on (`paths.resolve_assignments`)."""
+    parser.add_argument("--notebooks", metavar="LIST", help=f"e.g. 01,05 (default: {default})")
+
+
+def _add_per_notebook(
+    parser: argparse.ArgumentParser, flag: str, value: str, help_text: str
+) -> None:
+    """`flag NOTEBOOK=VALUE …`, given once or more: a list of "notebook=value" strings."""
+    parser.add_argument(
+        flag, nargs="+", action="extend", metavar=f"NOTEBOOK={value}", help=help_text
+    )
+
+
+def _add_db(parser: argparse.ArgumentParser, default: str) -> None:
+    """`--db URL`, the gradebook a command reads or writes."""
+    parser.add_argument(
+        "--db", metavar="URL", help=f"the gradebook's SQLAlchemy URL (default: {default})"
+    )
+
+
+def _add_adopt(parser: argparse.ArgumentParser, verb: str) -> None:
+    """`--adopt`: work in a results folder that belongs to another course."""
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help=f"{verb} into a folder whose nbgrader_config.py or gradebook belongs to another "
+        "course",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m autograder", description="Release, validate and grade the course notebooks."
@@ -30,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="change nothing; exit 1 naming each notebook whose release is stale",
     )
-    r.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
+    _add_notebooks(r, "all")
 
     v = sub.add_parser("validate", help="run a notebook's visible tests and print what passed")
     v.add_argument("path", type=pathlib.Path, metavar="PATH.ipynb")
@@ -41,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check the reference passes, the release fails, "
         "and every tests/submissions case scores as expected",
     )
-    s.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all)")
+    _add_notebooks(s, "all")
     s.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 2)
     s.add_argument(
         "--no-cases", action="store_true", help="only the reference and the blank release"
@@ -63,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         default=300.0,
         help="seconds one notebook may run (default 300)",
     )
-    g.add_argument("--notebooks", metavar="LIST", help="e.g. 01,05 (default: all six)")
+    _add_notebooks(g, "all six")
     g.add_argument("--force", action="store_true", help="regrade everything, changed or not")
     g.add_argument(
         "--memory",
@@ -72,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="GB",
         help="resident memory one notebook may use (default 4)",
     )
-    g.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in OUT)")
+    _add_db(g, "sqlite in OUT")
     g.add_argument(
         "--call-timeout",
         dest="call_seconds",
@@ -106,11 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         "result for a selected notebook (at the end of the term); without "
         "it a notebook not in the input is left as it was",
     )
-    g.add_argument(
-        "--adopt",
-        action="store_true",
-        help="grade into a folder whose nbgrader_config.py or gradebook belongs to another course",
-    )
+    _add_adopt(g, "grade")
     g.add_argument(
         "--submission-times",
         type=pathlib.Path,
@@ -141,14 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     mg.add_argument("shards", type=pathlib.Path, nargs="+", metavar="SHARD_RESULTS")
     mg.add_argument("--into", type=pathlib.Path, required=True, help="the class's results folder")
-    mg.add_argument(
-        "--db", metavar="URL", help="its gradebook's SQLAlchemy URL (default: sqlite in --into)"
-    )
-    mg.add_argument(
-        "--adopt",
-        action="store_true",
-        help="merge into a folder whose nbgrader_config.py or gradebook belongs to another course",
-    )
+    _add_db(mg, "sqlite in --into")
+    _add_adopt(mg, "merge")
 
     rv = sub.add_parser(
         "review", help="open a results folder in JupyterLab's formgrader (prints the address)"
@@ -159,16 +180,11 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument(
         "--port", type=_positive_int, default=8888, help="first port to try (default 8888)"
     )
-    rv.add_argument(
-        "--db",
-        metavar="URL",
-        help="the gradebook's SQLAlchemy URL (default: the one RESULTS was graded "
-        "or merged with, which its nbgrader_config.py names)",
-    )
+    _add_db(rv, "the one RESULTS was graded or merged with, which its nbgrader_config.py names")
 
     gs = sub.add_parser("gradescope", help="build a Gradescope autograder bundle")
     gs.add_argument("--out", type=pathlib.Path, default=pathlib.Path("autograder.zip"))
-    gs.add_argument("--notebooks", metavar="LIST", help="e.g. 05 (default: all six)")
+    _add_notebooks(gs, "all six")
 
     sk = sub.add_parser(
         "student-kit",
@@ -198,16 +214,13 @@ def _parser() -> argparse.ArgumentParser:
         default=pathlib.Path("results"),
         help="results folder holding gradebook.db (default results)",
     )
-    ex.add_argument(
-        "--db", metavar="URL", help="gradebook SQLAlchemy URL (default: sqlite in --results)"
-    )
+    _add_db(ex, "sqlite in --results")
     ex.add_argument("--out", type=pathlib.Path, help="file to write (default: in --results)")
-    ex.add_argument(
+    _add_per_notebook(
+        ex,
         "--due",
-        nargs="+",
-        action="extend",
-        metavar="NOTEBOOK=ISO8601",
-        help="store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00",
+        "ISO8601",
+        "store a due date in the gradebook, e.g. 05=2026-03-01T23:59:00+00:00",
     )
     ex.add_argument(
         "--late-policy",
@@ -215,16 +228,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="none|per-day:PCT|zero-after",
         help="penalty for late submissions (default none)",
     )
-    ex.add_argument(
-        "--notebooks", metavar="LIST", help="e.g. 01,04 (default: every notebook in the gradebook)"
-    )
-    ex.add_argument(
+    _add_notebooks(ex, "every notebook in the gradebook")
+    _add_per_notebook(
+        ex,
         "--lms-title",
-        nargs="+",
-        action="extend",
-        metavar="NOTEBOOK=TITLE",
-        help="the LMS assignment a notebook's column goes to, e.g. 01='Convolution as a matrix "
-        "(1234)' (default: matched in a Canvas gradebook export given as --roster)",
+        "TITLE",
+        "the LMS assignment a notebook's column goes to, e.g. 01='Convolution as a matrix (1234)' "
+        "(default: matched in a Canvas gradebook export given as --roster)",
     )
     return p
 

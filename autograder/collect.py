@@ -722,7 +722,15 @@ def _walk_student(
             stamp = times.get(full.as_posix()) if times is not None else None
             c.add(
                 _Candidate(
-                    source, full, sid, nb, attempt, file_id, st.st_mtime, False, stamp, "", lms_id
+                    source,
+                    full,
+                    sid,
+                    nb,
+                    attempt,
+                    file_id=file_id,
+                    mtime=st.st_mtime,
+                    submitted_at=stamp,
+                    lms_id=lms_id,
                 )
             )
 
@@ -853,15 +861,14 @@ def _collect_canvas(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
                 src,
                 path,
                 sid,
-                nbm[0],
-                nbm[1],
-                file_id,
-                st.st_mtime,
-                late,
-                times.get(path.as_posix()),
-                note,
-                lms_id,
-                late,
+                *nbm,
+                file_id=file_id,
+                mtime=st.st_mtime,
+                late=late,
+                submitted_at=times.get(path.as_posix()),
+                note=note,
+                lms_id=lms_id,
+                marker=late,
             )
         )
 
@@ -950,14 +957,11 @@ def _collect_moodle(root: pathlib.Path, prefix: str, times: dict[str, str], c: _
                 src,
                 path,
                 sid,
-                nbm[0],
-                nbm[1],
-                -1,
-                os.lstat(path).st_mtime,
-                False,
-                times.get(path.as_posix()),
-                note,
-                lms_id,
+                *nbm,
+                mtime=os.lstat(path).st_mtime,
+                submitted_at=times.get(path.as_posix()),
+                note=note,
+                lms_id=lms_id,
             )
         )
 
@@ -1001,13 +1005,12 @@ def _collect_regex(
                 sid,
                 nbm[0],
                 attempt,
-                -1,
-                os.lstat(path).st_mtime,
-                bool(groups.get("late")),
-                times.get(path.as_posix()),
-                note,
-                raw,
-                marker,
+                mtime=os.lstat(path).st_mtime,
+                late=bool(groups.get("late")),
+                submitted_at=times.get(path.as_posix()),
+                note=note,
+                lms_id=raw,
+                marker=marker,
             )
         )
 

@@ -17,7 +17,7 @@ import pathlib
 import shutil
 
 from . import cells, nbconfig, paths
-from .launcher import Launcher
+from .launcher import Launcher, NotebookJob
 from .paths import DATA, REPO, SOLUTIONS, UsageError
 from .results import NotebookResult
 from .sandbox import Limits
@@ -240,13 +240,15 @@ class GradingCourse:
         to `autograded` when given. Never raises for a bad submission."""
         sources = self.sources
         result = self._launcher.run(
-            assignment=assignment,
-            source=sources.notebook(assignment),
-            submission=pathlib.Path(submission),
-            job_dir=pathlib.Path(job),
-            tests=sources.tests(assignment),
-            timeout=timeout,
-            call_seconds=call_limit(assignment, call_seconds),
+            NotebookJob(
+                assignment=assignment,
+                source=sources.notebook(assignment),
+                submission=pathlib.Path(submission),
+                job_dir=pathlib.Path(job),
+                tests=sources.tests(assignment),
+                timeout=timeout,
+                call_seconds=call_limit(assignment, call_seconds),
+            )
         )
         made = pathlib.Path(job) / "autograded.ipynb"
         if autograded is not None and made.is_file():

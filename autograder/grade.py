@@ -744,9 +744,9 @@ class ClassRun:
                     lambda: self.writer.record(
                         job.student_id,
                         result,
-                        job.submitted_at,
-                        self.found.names.get(job.student_id),
-                        job.changed_since_review(),
+                        timestamp=job.submitted_at,
+                        name=self.found.names.get(job.student_id),
+                        resubmitted=job.changed_since_review(),
                     ),
                 )
                 if placed

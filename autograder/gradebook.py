@@ -194,13 +194,13 @@ class Writer:
         self._open = contextlib.ExitStack()  # the gradebook, once opened (by the writer's thread)
         self._gb = None
 
-    def _call(self, function, *args):
+    def _call(self, function, *args, **kwargs):
         if self._gb is None:
             self._gb = self._open.enter_context(opened(self.db_url))
 
         def attempt():
             dbretry.after_registrations(self._gb.db)
-            return function(self._gb, *args)
+            return function(self._gb, *args, **kwargs)
 
         # one transaction per record, run again when it lost a race with another writer (dbretry)
         try:
@@ -209,18 +209,10 @@ class Writer:
             self._gb.db.rollback()
             raise
 
-    def record(
-        self,
-        student_id: str,
-        result,
-        timestamp: str | None = None,
-        name: str | None = None,
-        resubmitted: bool = False,
-    ) -> list[str]:
-        """`record(...)` into this run's gradebook; returns and raises what it did."""
-        return self._thread.submit(
-            self._call, record, student_id, result, timestamp, name, resubmitted
-        ).result()
+    def record(self, student_id: str, result, **details) -> list[str]:
+        """`record(gb, student_id, result, **details)` into this run's gradebook (`details`:
+        its `timestamp`, `name` and `resubmitted`); returns and raises what it did."""
+        return self._thread.submit(self._call, record, student_id, result, **details).result()
 
     def set_timestamp(self, student_id: str, assignment: str, timestamp: str | None) -> None:
         """`set_timestamp(...)` in this run's gradebook."""

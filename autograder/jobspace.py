@@ -66,23 +66,8 @@ def base() -> pathlib.Path:
     """The folder of every job's folder and of the zygote's socket: root's
     own, 0755, never a link."""
     chosen = os.environ.get(BASE_ENV)
-    path = pathlib.Path(chosen) if chosen else _default_base()
-    try:
-        os.mkdir(path, 0o755)
-    except FileExistsError:
-        log.debug("%s exists already", path)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.mkdir(path, 0o755)
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(
-            f"{path} is not a folder of this user's (a link, or another user's): remove it "
-            f"(rm -rf {path}) and grade again"
-        )
-    if st.st_mode & 0o777 != 0o755:
-        os.chmod(path, 0o755, follow_symlinks=False)  # noqa: S103  (root's own folder: jobs enter their own in it)
-    return path
+    # jobs enter their own folders in it
+    return _own_folder(pathlib.Path(chosen) if chosen else _default_base(), 0o755, parents=True)
 
 
 def is_tmpfs(path: str) -> bool:
@@ -107,19 +92,9 @@ def private_home() -> pathlib.Path:
     """HOME of the grader's own processes (zygote, grading runs, kernel launchers): root's, 0700,
     never /tmp, so no configuration, cache or import path a kernel could plant (matplotlibrc,
     keras.json, a user site-packages) is read by them."""
-    home = base() / f"home-{os.geteuid()}"  # not `aekit-*`: `remove_stale` leaves it
-    try:
-        os.mkdir(home, 0o700)
-    except FileExistsError:
-        log.debug("%s exists already", home)
-    st = os.lstat(home)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise UnsafeBase(
-            f"{home} is not a folder of this user's: remove it (rm -rf {home}) and grade again"
-        )
-    if st.st_mode & 0o777 != 0o700:
-        os.chmod(home, 0o700, follow_symlinks=False)
-    return home
+    return _own_folder(
+        base() / f"home-{os.geteuid()}", 0o700
+    )  # not `aekit-*`: `remove_stale` leaves it
 
 
 def private_tmp() -> pathlib.Path:
@@ -227,19 +202,26 @@ def private_copy(src: pathlib.Path, job_dir: pathlib.Path, limit: int) -> pathli
         os.close(fd)
 
 
-def _own_folder(path: pathlib.Path, mode: int) -> pathlib.Path:
-    """`path`, made if missing, checked to be a folder of this user's
-    (never a link), with `mode`."""
+def _own_folder(path: pathlib.Path, mode: int, parents: bool = False) -> pathlib.Path:
+    """`path`, made if missing (and its parents, with `parents`), checked to be a folder of this
+    user's (never a link), with `mode` exactly."""
     try:
         os.mkdir(path, mode)
     except FileExistsError:
         log.debug("%s exists already", path)
+    except FileNotFoundError:
+        if not parents:
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(path, mode)
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
         raise UnsafeBase(
             f"{path} is not a folder of this user's (a link, or another user's): remove it "
             f"(rm -rf {path}) and grade again"
         )
+    if st.st_mode & 0o777 != mode:
+        os.chmod(path, mode, follow_symlinks=False)
     return path
 
 

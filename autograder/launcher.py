@@ -22,11 +22,11 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import threading
 import time
 
 from . import cgroups, diskwatch, jobspace, sandbox, strays, undertaker, zygote, zygotelink
+from .lifeline import start_module
 from .messages import GradingRequest
 from .pipeline import MAX_NOTEBOOK_BYTES
 from .results import NotebookResult, not_graded
@@ -36,6 +36,25 @@ log = logging.getLogger(__name__)
 MARGIN_SECONDS = 60.0  # kernel start and clean-up on top of a notebook's own time limit
 # in a verdict: the job met a full disk (graded again, see `run`)
 FULL_DISK_WORDS = "No space left on device"
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookJob:
+    """One notebook to grade: what `Launcher.run` takes.
+
+    `job_dir`: a fresh folder for the job (made by the run, removed by the caller). `tests`: the
+    test cells' grade ids (for a verdict when the run cannot report). `timeout`: the notebook's
+    wall-time limit. `call_seconds`: the limit of one test call or cell (its default is resolved
+    by the caller, `course.call_limit`), carried to the grading run by its
+    `messages.GradingRequest`."""
+
+    assignment: str
+    source: pathlib.Path
+    submission: pathlib.Path
+    job_dir: pathlib.Path
+    tests: list
+    timeout: float
+    call_seconds: float
 
 
 class Launcher:
@@ -116,35 +135,13 @@ class Launcher:
                 )
             return self.diskwatch
 
-    def run(
-        self,
-        *,
-        assignment: str,
-        source: pathlib.Path,
-        submission: pathlib.Path,
-        job_dir: pathlib.Path,
-        tests: list,
-        timeout: float,
-        call_seconds: float,
-    ) -> NotebookResult:
-        """Grade one notebook in the fresh folder `job_dir`, which then holds `autograded.ipynb`
-        (the caller removes it); never raises for a bad submission. A notebook that met a disk
-        another job filled (crashed, or a verdict saying "No space left on device", while the watch
-        stopped that job) is graded once more.
-
-        `call_seconds`: the limit of one test call or cell (its default is resolved by the caller,
-        `course.call_limit`), carried to the grading run by its `messages.GradingRequest`."""
+    def run(self, job: NotebookJob) -> NotebookResult:
+        """Grade one notebook in the fresh folder `job.job_dir`, which then holds
+        `autograded.ipynb` (the caller removes it); never raises for a bad submission. A notebook
+        that met a disk another job filled (crashed, or a verdict saying "No space left on
+        device", while the watch stopped that job) is graded once more."""
         start = time.monotonic()
-        job = dict(
-            assignment=assignment,
-            source=source,
-            submission=submission,
-            job_dir=job_dir,
-            tests=tests,
-            timeout=timeout,
-            call_seconds=call_seconds,
-        )
-        result, stopped = self._run_once(**job)
+        result, stopped = self._run_once(job)
         met_full_disk = result.status == "crashed" or any(
             FULL_DISK_WORDS in t.message for t in result.tests
         )
@@ -155,28 +152,19 @@ class Launcher:
             and self.diskwatch.stops_between(start, time.monotonic())
         ):
             log.warning(
-                "grading %s again: another job filled a disk it shares while it ran", submission
+                "grading %s again: another job filled a disk it shares while it ran", job.submission
             )
-            result, _ = self._run_once(**job)  # the same job once more
+            result, _ = self._run_once(job)
             result.notes.append(
                 "graded a second time: another job filled a disk it shares while it was graded"
             )
             result.seconds = time.monotonic() - start
         return result
 
-    def _run_once(
-        self,
-        *,
-        assignment: str,
-        source: pathlib.Path,
-        submission: pathlib.Path,
-        job_dir: pathlib.Path,
-        tests: list,
-        timeout: float,
-        call_seconds: float,
-    ) -> tuple[NotebookResult, bool]:
+    def _run_once(self, job: NotebookJob) -> tuple[NotebookResult, bool]:
         """`run`, once; and whether the disk watch stopped the job."""
         start = time.monotonic()
+        assignment, tests, timeout, job_dir = job.assignment, job.tests, job.timeout, job.job_dir
         if job_dir.exists():
             shutil.rmtree(job_dir)
         sock = self._zygote_socket()
@@ -191,7 +179,7 @@ class Launcher:
             job_dir.mkdir(parents=True, mode=0o700)
             # graded from a copy of its own, root's (0700): no kernel reads
             # the class folder through the run's paths
-            submission = jobspace.private_copy(submission, job_dir, MAX_NOTEBOOK_BYTES)
+            submission = jobspace.private_copy(job.submission, job_dir, MAX_NOTEBOOK_BYTES)
             box = sandbox.JobSandbox(job_dir, limits, zygote=sock)
             # cgroups the run started with, that this job could not get:
             # the machine failed (exit 75)
@@ -203,10 +191,10 @@ class Launcher:
             result_path, autograded = job_dir / "result.json", job_dir / "autograded.ipynb"
             request = GradingRequest(
                 assignment=assignment,
-                source=str(source),
+                source=str(job.source),
                 submission=str(submission),
                 timeout=float(timeout),
-                call_seconds=float(call_seconds),
+                call_seconds=float(job.call_seconds),
                 result=str(result_path),
                 autograded=str(autograded),
                 cwd=str(job_dir),
@@ -290,21 +278,7 @@ class Launcher:
             if code is None:
                 sandbox.kill_tree(pid)
             return code
-        proc = subprocess.Popen(  # noqa: S603  (fixed argv)
-            [
-                sys.executable,
-                "-m",
-                "autograder.pipeline",
-                request,
-                str(os.getpid()),
-            ],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_module("autograder.pipeline", request, cwd=cwd, env=env)
         try:
             return proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:

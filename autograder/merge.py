@@ -428,9 +428,9 @@ def merge(
                 what = writer.record(
                     sid,
                     NotebookResult.from_json(rec["result"]),
-                    rec.get("submitted_at"),
-                    names.get(sid),
-                    resubmitted,
+                    timestamp=rec.get("submitted_at"),
+                    name=names.get(sid),
+                    resubmitted=resubmitted,
                 )
                 if what:
                     cleared.append((sid, a, what))

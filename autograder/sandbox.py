@@ -43,14 +43,11 @@ import sysconfig
 import threading
 
 from . import cgroups, jobspace
+from .lifeline import python_module_argv
 from .messages import KERNEL_IP_ENV, Limits, SandboxConfig
 
 log = logging.getLogger(__name__)
 
-# root's Python processes (the kernel launcher) read no user site-packages
-# and, where Python has it (3.11), put no working folder on their import
-# path: nothing they import lies where a job could write
-PYTHON_FLAGS = ("-s", "-P") if sys.version_info >= (3, 11) else ("-s",)
 UID_BASE = 61000
 UID_SPAN = 4000
 NAMESPACES = 0x00020000 | 0x40000000 | 0x08000000 | 0x20000000  # mount, network, IPC, PID
@@ -399,14 +396,7 @@ class JobSandbox:
         cfg_path = self.job_dir / "sandbox.json"
         config.write(cfg_path)
         spec = {
-            "argv": [
-                sys.executable,
-                *PYTHON_FLAGS,
-                "-m",
-                "autograder.confine",
-                str(cfg_path),
-                "{connection_file}",
-            ],
+            "argv": python_module_argv("autograder.confine", str(cfg_path), "{connection_file}"),
             "display_name": "Python 3 (ipykernel)",
             "language": "python",
             "metadata": {"debugger": False},

@@ -142,11 +142,17 @@ def as_code_block(text: str) -> str:
 
 
 @dataclasses.dataclass
-class RenderBudget:
-    """The markdown one notebook may still have rendered for checking
-    (`NOTEBOOK_RENDERED_CHARS`)."""
+class Page:
+    """One notebook's page as formgrader shows it: the element ids it gives the graded cells
+    (`reserved_ids`, which a student's markdown may not take), and the markdown it may still
+    have rendered for checking (`chars`, `NOTEBOOK_RENDERED_CHARS` at first)."""
 
+    reserved_ids: frozenset[str] = frozenset()
     chars: int = NOTEBOOK_RENDERED_CHARS
+
+    @classmethod
+    def of(cls, notebook: dict) -> Page:
+        return cls(reserved_ids(notebook))
 
     def take(self, n: int) -> bool:
         if n > min(self.chars, MAX_RENDERED_CHARS):
@@ -155,19 +161,14 @@ class RenderBudget:
         return True
 
 
-def markdown(
-    source: str,
-    attachments: dict | None = None,
-    reserved_ids: frozenset[str] = frozenset(),
-    budget: RenderBudget | None = None,
-) -> str:
-    """A markdown cell's source that renders to harmless HTML: `source` itself
-    when it does, else with every tag escaped, else as a code block (also when
-    it is longer than `budget` allows: a fresh one by default). `reserved_ids`:
-    ids the page uses (the notebook's grade ids and theirs)."""
-    if (budget or RenderBudget()).take(len(source)):
+def markdown(source: str, attachments: dict | None = None, page: Page | None = None) -> str:
+    """A markdown cell's source that renders to harmless HTML: `source` itself when it does,
+    else with every tag escaped, else as a code block (also when it is longer than `page`
+    allows: a fresh page, with no reserved ids, by default)."""
+    page = page or Page()
+    if page.take(len(source)):
         for candidate in (source, _TAG_OPEN.sub("&lt;", source)):
-            if _renders_safely(candidate, attachments, reserved_ids):
+            if _renders_safely(candidate, attachments, page.reserved_ids):
                 return candidate
     return as_code_block(source)
 
@@ -215,12 +216,7 @@ def reserved_ids(notebook: dict) -> frozenset[str]:
     return frozenset(ids)
 
 
-def student_cell(
-    cell: dict,
-    cell_type: str | None = None,
-    reserved: frozenset[str] = frozenset(),
-    budget: RenderBudget | None = None,
-) -> dict:
+def student_cell(cell: dict, cell_type: str | None = None, page: Page | None = None) -> dict:
     """A submitted cell as it may go into the autograded notebook, as `cell_type`
     (default: its own type): code keeps its source and loses its saved outputs (the
     grader's run fills them); markdown is `markdown`-safe and keeps its raster
@@ -241,7 +237,7 @@ def student_cell(
         out = {
             "cell_type": "markdown",
             "metadata": {},
-            "source": markdown(source, attachments, reserved, budget),
+            "source": markdown(source, attachments, page),
         }
         if attachments:
             out["attachments"] = attachments
@@ -259,12 +255,12 @@ class SanitizeNotebook(Preprocessor):
     state (formgrader's exporter, configured in the results folder)."""
 
     def preprocess(self, nb, resources):
-        reserved, budget = reserved_ids(nb), RenderBudget()
+        page = Page.of(nb)
         for cell in nb.cells:
             cell.metadata.pop("transient", None)  # it can hide a cell's code from the TA
             if cell.cell_type == "markdown":
                 cell.attachments = attachments_of(cell)
-                cell.source = markdown(source_text(cell), cell.attachments, reserved, budget)
+                cell.source = markdown(source_text(cell), cell.attachments, page)
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
                     if output.get("output_type") in ("display_data", "execute_result"):

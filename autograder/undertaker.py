@@ -16,15 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
-import select
 import signal
 import subprocess
 import sys
 import time
 
 from . import cgroups
-from .lifeline import die_with_parent
-from .sandbox import PYTHON_FLAGS, remove_left_by
+from .lifeline import die_with_parent, ready_line, start_module
+from .sandbox import remove_left_by
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +52,8 @@ class Undertaker:
 
     def start(self) -> bool:
         """Start it and wait until it watches; False (logged) when it does not come up."""
-        self.proc = subprocess.Popen(  # noqa: S603  (this Python, a fixed argv)
-            [
-                sys.executable,
-                *PYTHON_FLAGS,
-                "-m",
-                "autograder.undertaker",
-                str(self.base),
-                str(os.getpid()),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        )
-        ready = select.select([self.proc.stdout], [], [], START_SECONDS)[0]
-        if not ready or self.proc.stdout.readline().strip() != READY:
+        self.proc = start_module("autograder.undertaker", str(self.base), stdout=subprocess.PIPE)
+        if ready_line(self.proc, START_SECONDS) != READY:
             log.warning(
                 "the clean-up process for a killed grader did not start: "
                 "the next run cleans up instead"

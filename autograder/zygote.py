@@ -35,7 +35,7 @@ import sys
 import time
 
 from . import jobspace, zygotelink
-from .lifeline import die_with_parent
+from .lifeline import die_with_parent, ready_line, start_module
 from .messages import (
     Exited,
     KernelStart,
@@ -44,7 +44,6 @@ from .messages import (
     Started,
     zygote_request_from_json,
 )
-from .sandbox import PYTHON_FLAGS
 
 log = logging.getLogger(__name__)
 
@@ -111,30 +110,14 @@ class Zygote:
         """Start the process (call from a thread that lives as long as the
         run: the zygote dies with it)."""
         self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        self.proc = subprocess.Popen(  # noqa: S603  (this Python, a fixed argv)
-            [
-                sys.executable,
-                *PYTHON_FLAGS,
-                "-m",
-                "autograder.zygote",
-                str(self.sock_path),
-                str(os.getpid()),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=safe_env(),
-            start_new_session=True,
-            text=True,
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        self.proc = start_module(
+            "autograder.zygote", str(self.sock_path), env=safe_env(), stdout=subprocess.PIPE
         )
 
     def wait_ready(self, timeout: float = 300) -> bool:
         """Wait for the zygote's imports; False (and the process stopped)
         when it does not come up."""
-        ready = select.select([self.proc.stdout], [], [], timeout)[0]
-        line = self.proc.stdout.readline() if ready else ""
-        if line.strip() != "ready":
+        if ready_line(self.proc, timeout) != "ready":
             self.stop()
             return False
         return True

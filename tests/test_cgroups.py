@@ -375,12 +375,14 @@ def test_a_job_without_the_cgroups_the_run_started_with_stops_the_run_as_the_mac
     submission.write_text("{}")
     with pytest.raises(cgroups.JobCgroupsMissing, match="memory"):
         runs.run(
-            assignment="01_conv_as_matrix",
-            source=tmp_path / "src.ipynb",
-            submission=submission,
-            job_dir=tmp_path / "job",
-            tests=[],
-            timeout=60,
-            call_seconds=10,
+            launcher.NotebookJob(
+                assignment="01_conv_as_matrix",
+                source=tmp_path / "src.ipynb",
+                submission=submission,
+                job_dir=tmp_path / "job",
+                tests=[],
+                timeout=60,
+                call_seconds=10,
+            )
         )
     assert cleaned == [True]

@@ -42,19 +42,20 @@ def fake_launcher(monkeypatch):
     launcher (after the run copied the sources, before any grading)."""
     calls, on_warm = [], []
 
-    def run(self, *, assignment, source, submission, job_dir, tests, timeout, call_seconds):
+    def run(self, job):
+        tests = job.tests
         calls.append(
             {
-                "assignment": assignment,
-                "source": source.read_bytes(),
-                "submission": submission.read_text(),
+                "assignment": job.assignment,
+                "source": job.source.read_bytes(),
+                "submission": job.submission.read_text(),
                 "tests": list(tests),
-                "timeout": timeout,
-                "call_seconds": call_seconds,
+                "timeout": job.timeout,
+                "call_seconds": job.call_seconds,
             }
         )
         return verdicts.NotebookResult(
-            assignment,
+            job.assignment,
             "graded",
             sum(t.points for t in tests),
             sum(t.points for t in tests),

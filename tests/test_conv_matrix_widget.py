@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from aekit.widgets import conv
+from aekit.widgets import conv, drawing
 from tests.redraw import RedrawClock
 
 
@@ -107,7 +107,7 @@ def test_figure_outlines_the_window_of_a_border_pixel():
     png = conv.matrix_figure_png(m, 5, 2, (3, 3), 8, 2, "SAME")
     img = Image.open(io.BytesIO(png))
     assert img.width > 300 and img.height > 100
-    red = np.all(np.asarray(img.convert("RGB")) == conv.RED, axis=-1)
+    red = np.all(np.asarray(img.convert("RGB")) == drawing.RED, axis=-1)
     assert red.sum() > 100  # window, matrix row and output pixel outlined
 
 

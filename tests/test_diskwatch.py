@@ -351,13 +351,14 @@ def test_a_full_results_disk_loses_no_student_and_the_tables_are_written(small_d
         prepared.set()
         return real_verdict(*args)
 
-    def graded(self, *, assignment, submission, tests, **kwargs):
+    def graded(self, job):
         # the disk fills while ada, then zoe, are graded
-        if submission.parent.name in ("ada", "zoe"):
+        tests = job.tests
+        if job.submission.parent.name in ("ada", "zoe"):
             assert prepared.wait(60)
             fill()
         return NotebookResult(
-            assignment,
+            job.assignment,
             "graded",
             sum(t.points for t in tests),
             sum(t.points for t in tests),
@@ -449,7 +450,7 @@ def test_a_notebook_that_crashed_while_another_job_was_stopped_is_graded_once_mo
     runs = []
 
     # one grading run: "crashed", "full" (a verdict met ENOSPC) or "graded"; "+stop":
-    def once(self, **kwargs):
+    def once(self, job):
         # another job is stopped meanwhile; "mine": this job is the one stopped
         outcome = outcomes[len(runs)]
         runs.append(outcome)
@@ -469,7 +470,7 @@ def test_a_notebook_that_crashed_while_another_job_was_stopped_is_graded_once_mo
     monkeypatch.setattr(launcher.Launcher, "_run_once", once)
     run = launcher.Launcher(sandbox.Limits(), use_zygote=False)
     run.diskwatch = diskwatch.DiskWatch([], Usage(MB, 1))
-    args = dict(
+    job = launcher.NotebookJob(
         assignment="a",
         source=None,
         submission=pathlib.Path("x"),
@@ -488,7 +489,7 @@ def test_a_notebook_that_crashed_while_another_job_was_stopped_is_graded_once_mo
     ):
         runs.clear()
         outcomes = [first, "graded"]
-        result = run.run(**args)
+        result = run.run(job)
         assert runs == ([first, "graded"] if again else [first]), first
         assert (
             "graded a second time: another job filled a disk" in " ".join(result.notes)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from autograder import sandbox
+from autograder import lifeline, sandbox
 from autograder.paths import REPO
 
 
@@ -418,7 +418,7 @@ def test_uid_only_grading_refuses_a_class_or_results_folder_others_can_read(
 def test_root_launchers_import_nothing_a_job_could_have_written(tmp_path, monkeypatch):
     """Hole 1: is a folder on the import path that others may write to (or that
     another user owns) named, a sticky /tmp above a root-owned folder not; and
-    does the kernel launcher's command (`PYTHON_FLAGS`) import neither a package
+    does the kernel launcher's command (`lifeline.PYTHON_FLAGS`) import neither a package
     planted in its working folder nor a user site-packages in its HOME?"""
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -451,7 +451,7 @@ def test_root_launchers_import_nothing_a_job_could_have_written(tmp_path, monkey
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONNOUSERSITE", "PYTHONPATH")}
     env["HOME"] = str(tmp_path / "home")
     subprocess.run(
-        [sys.executable, *sandbox.PYTHON_FLAGS, "-m", "autograder.confine"],
+        lifeline.python_module_argv("autograder.confine"),
         cwd=tmp_path / "cwd",
         env=env,
         capture_output=True,
@@ -495,13 +495,15 @@ def test_a_full_disk_costs_the_notebook_never_the_run(tmp_path, monkeypatch):
                         break
                     n += 1
             result = run.run(
-                assignment="01_conv_as_matrix",
-                source=submission,
-                submission=submission,
-                job_dir=job_dir,
-                tests=[],
-                timeout=30,
-                call_seconds=5,
+                launcher.NotebookJob(
+                    assignment="01_conv_as_matrix",
+                    source=submission,
+                    submission=submission,
+                    job_dir=job_dir,
+                    tests=[],
+                    timeout=30,
+                    call_seconds=5,
+                )
             )
             assert result.status == "crashed" and "could not prepare" in result.detail, result
             assert [p.name for p in (full / "aekit").iterdir() if p.name.startswith("aekit-")] == []
@@ -516,13 +518,15 @@ def test_a_full_disk_costs_the_notebook_never_the_run(tmp_path, monkeypatch):
         # its cgroups and user id are taken by then
         monkeypatch.setattr(jobspace, "make_job_folder", no_room)
         result = run.run(
-            assignment="01_conv_as_matrix",
-            source=submission,
-            submission=submission,
-            job_dir=tmp_path / "job3",
-            tests=[],
-            timeout=30,
-            call_seconds=5,
+            launcher.NotebookJob(
+                assignment="01_conv_as_matrix",
+                source=submission,
+                submission=submission,
+                job_dir=tmp_path / "job3",
+                tests=[],
+                timeout=30,
+                call_seconds=5,
+            )
         )
         assert result.status == "crashed" and "No space left" in result.detail, result
         assert not [p for p in cgroups.MOUNT.glob(f"*/aekit-{os.getpid()}-*")]

@@ -106,7 +106,10 @@ def test_every_markdown_cell_of_the_kit_is_kept_as_written():
                 if cell["cell_type"] == "markdown":
                     text = cells.source_text(cell)
                     assert (
-                        sanitize.markdown(text, sanitize.attachments_of(cell), reserved) == text
+                        sanitize.markdown(
+                            text, sanitize.attachments_of(cell), sanitize.Page(reserved)
+                        )
+                        == text
                     ), text[:200]
                     kept += 1
     assert kept > 50
@@ -118,7 +121,7 @@ def test_markup_that_could_act_in_a_browser_is_shown_as_text(attack):
     rendered, with its words still shown?"""
     reserved = sanitize.reserved_ids(json.loads(source_notebook(A).read_text(encoding="utf-8")))
     assert sanitize.unsafe_part(sanitize.render(attack), reserved) is not None
-    safe = sanitize.markdown(attack, reserved_ids=reserved)
+    safe = sanitize.markdown(attack, page=sanitize.Page(reserved))
     html = sanitize.render(safe)
     assert sanitize.unsafe_part(html, reserved) is None and not _script_capable(html)
     words = [

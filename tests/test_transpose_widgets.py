@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from aekit.widgets import transpose
+from aekit.widgets import drawing, transpose
 from tests.redraw import RedrawClock
 
 
@@ -127,7 +127,7 @@ def test_figure_outlines_the_stamp():
     )
     img = Image.open(io.BytesIO(png))
     assert img.width > 600 and img.height > 150
-    red = np.all(np.asarray(img.convert("RGB")) == transpose.RED, axis=-1)
+    red = np.all(np.asarray(img.convert("RGB")) == drawing.RED, axis=-1)
     assert red.sum() > 200  # input pixel and the stamp in two panels
 
 

@@ -12,66 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.widgets.drawing import DARK, GREY, RED
-from aekit.widgets.drawing import colors as _colors
+from aekit.widgets.drawing import DARK, GREY
+from aekit.widgets.drawing import caption as _caption
 from aekit.widgets.drawing import font as _font
+from aekit.widgets.drawing import grid as _grid
 from aekit.widgets.drawing import message_png as _message_png
+from aekit.widgets.drawing import outline as _outline
 from aekit.widgets.drawing import png as _png
-from aekit.widgets.drawing import text_color as _text_color
-
-
-def _grid(
-    draw,
-    x0: int,
-    y0: int,
-    values,
-    cell_w: int,
-    cell_h: int,
-    cmap: str,
-    vmax: float,
-    labels=None,
-    font_size: int = 11,
-) -> None:
-    """Draw a matrix of coloured cells with optional text labels (an array of strings or None)."""
-    values = np.asarray(values, dtype=np.float64)
-    rgb = _colors(values, cmap, vmax)
-    h, w = values.shape
-    font = _font(font_size)
-    for r in range(h):
-        for c in range(w):
-            box = (
-                x0 + c * cell_w,
-                y0 + r * cell_h,
-                x0 + (c + 1) * cell_w - 1,
-                y0 + (r + 1) * cell_h - 1,
-            )
-            draw.rectangle(
-                box,
-                fill=tuple(int(v) for v in rgb[r, c]),
-                outline=(215, 215, 215) if min(cell_w, cell_h) >= 6 else None,
-            )
-            if labels is not None and labels[r][c]:
-                draw.text(
-                    (box[0] + cell_w / 2, box[1] + cell_h / 2),
-                    labels[r][c],
-                    anchor="mm",
-                    font=font,
-                    fill=_text_color(rgb[r, c]),
-                )
-
-
-def _outline(draw, x0, y0, cell_w, cell_h, top, left, h, w, width=3, color=RED) -> None:
-    grow = 0 if min(cell_w, cell_h) >= 10 else width  # thin cells: draw around them, not over them
-    draw.rectangle(
-        (
-            x0 + left * cell_w - 1 - grow,
-            y0 + top * cell_h - 1 - grow,
-            x0 + (left + w) * cell_w + grow,
-            y0 + (top + h) * cell_h + grow,
-        ),
-        outline=color,
-        width=width,
-    )
+from aekit.widgets.geometry import Geometry, controls, int_slider
 
 
 def ordinal_kernel(k: int) -> np.ndarray:
@@ -128,13 +76,7 @@ def matrix_figure_png(
     # input: margin cells grey, image cells labelled with their column
     # index, read pixels coloured by weight
     x0, y0 = 20, 50
-    draw.text(
-        (x0 + in_px / 2, y0 - 14),
-        f"input {n}x{n}: column index, x weight",
-        anchor="mm",
-        font=_font(11),
-        fill=DARK,
-    )
+    _caption(draw, (x0 + in_px / 2, y0 - 14), f"input {n}x{n}: column index, x weight")
     draw.rectangle((x0, y0, x0 + in_px - 1, y0 + in_px - 1), fill=(238, 238, 238))
     weights = np.zeros((n, n))
     weights.flat[cols] = taps + 1
@@ -142,18 +84,7 @@ def matrix_figure_png(
     for c, t in zip(cols, taps, strict=False):
         labels[c // n][c % n] = f"x{t + 1}"
     ix0, iy0 = x0 + margin * cin, y0 + margin * cin
-    _grid(
-        draw,
-        ix0,
-        iy0,
-        weights,
-        cin,
-        cin,
-        "Oranges",
-        k * k * 1.3,
-        labels,
-        font_size=max(8, min(12, cin // 3)),
-    )
+    _grid(draw, ix0, iy0, weights, cin, cin, "Oranges", k * k * 1.3, labels=labels)
     _outline(draw, ix0, iy0, cin, cin, 0, 0, n, n, width=1, color=GREY)
     if len(cols):
         i0, j0 = divmod(int(cols[0]), n)
@@ -161,26 +92,21 @@ def matrix_figure_png(
         # the window, maybe over padding
         _outline(draw, ix0, iy0, cin, cin, i0 - a0, j0 - b0, k, k, width=3)
     if margin:
-        draw.text(
+        _caption(
+            draw,
             (x0 + in_px / 2, y0 + in_px + 12),
             "grey: outside the image (SAME pads zeros there)",
-            anchor="mm",
-            font=_font(10),
-            fill=GREY,
+            10,
+            color=GREY,
         )
 
     # matrix: heat map, chosen row outlined
     x1 = x0 + in_px + 30
-    draw.text(
+    _caption(
+        draw,
         (x1 + cols_n * mw / 2, y0 - 14),
         f"conv_matrix: {rows} x {cols_n}, row {pixel} outlined",
-        anchor="mm",
-        font=_font(11),
-        fill=DARK,
     )
-    mlabels = None
-    if mw >= 14 and mh >= 14:
-        mlabels = [[f"{v:g}" if v else "" for v in r] for r in matrix]
     _grid(
         draw,
         x1,
@@ -190,7 +116,7 @@ def matrix_figure_png(
         mh,
         "Oranges",
         k * k * 1.3,
-        mlabels,
+        labels=mw >= 14 and mh >= 14,
         font_size=max(8, min(11, mw // 2)),
     )
     _outline(draw, x1, y0, mw, mh, 0, 0, rows, cols_n, width=1, color=GREY)
@@ -198,60 +124,34 @@ def matrix_figure_png(
 
     # output grid: row index of each output pixel, chosen one outlined
     x2 = x1 + cols_n * mw + 30
-    draw.text(
-        (x2 + out_w * cout / 2, y0 - 14),
-        f"output {out_h}x{out_w}",
-        anchor="mm",
-        font=_font(11),
-        fill=DARK,
-    )
+    _caption(draw, (x2 + out_w * cout / 2, y0 - 14), f"output {out_h}x{out_w}")
     olabels = [[str(r * out_w + c) for c in range(out_w)] for r in range(out_h)]
     chosen = np.zeros(out_shape)
     chosen.flat[pixel] = 1
-    _grid(
-        draw,
-        x2,
-        y0,
-        chosen,
-        cout,
-        cout,
-        "Greens",
-        2.0,
-        olabels,
-        font_size=max(8, min(12, cout // 3)),
-    )
+    _grid(draw, x2, y0, chosen, cout, cout, "Greens", 2.0, labels=olabels)
     _outline(draw, x2, y0, cout, cout, pixel // out_w, pixel % out_w, 1, 1, width=3)
     return _png(img)
 
 
-def matrix_explorer(
-    conv_matrix_fn,
-    output_size_fn,
-    kernel_size: int = 3,
-    input_size: int = 4,
-    stride: int = 1,
-    padding: str = "VALID",
-):
+# where the matrix explorer's sliders start
+MATRIX_START = Geometry(kernel_size=3, input_size=4, stride=1, padding="VALID")
+
+
+def matrix_explorer(conv_matrix_fn, output_size_fn, start: Geometry = MATRIX_START):
     """Sliders over the unrolled matrix of `conv_matrix_fn`; the first
     slider picks the output pixel.
 
     Args:
         conv_matrix_fn: the notebook's `conv_matrix(kernel, input_shape, stride, padding)`.
         output_size_fn: the notebook's `conv_output_size(n, k, stride, padding)`.
+        start: the sizes the sliders start at.
     Returns:
         An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
     """
     import ipywidgets as w
 
-    pixel = w.IntSlider(value=0, min=0, max=3, description="output pixel", continuous_update=True)
-    k_slider = w.IntSlider(
-        value=kernel_size, min=1, max=5, description="kernel size", continuous_update=True
-    )
-    n_slider = w.IntSlider(
-        value=input_size, min=2, max=8, description="input size", continuous_update=True
-    )
-    s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
-    pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
+    pixel = int_slider(0, 0, 3, "output pixel")
+    k_slider, n_slider, s_slider, pad = controls(start, kernel_max=5, input_min=2, input_max=8)
     image = w.Image(format="png")
     status = w.HTML()
     matrices: dict = {}

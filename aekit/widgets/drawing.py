@@ -62,6 +62,63 @@ def text_color(rgb) -> tuple:
     return (255, 255, 255) if sum(int(c) for c in rgb) < 330 else DARK
 
 
+def grid(
+    draw, x0: int, y0: int, values, cell_w: int, cell_h: int, cmap: str, vmax: float, **text
+) -> None:
+    """Draw a matrix of coloured cells at (x0, y0), each `cell_w` x `cell_h` pixels.
+
+    `text`: `labels`, what to write in the cells (an array of strings; True: the values that
+    are not 0; None, the default: nothing), and `font_size` (default: from the cell width)."""
+    values = np.asarray(values, dtype=np.float64)
+    labels = text.get("labels")
+    if labels is True:
+        labels = [[f"{v:g}" if v else "" for v in row] for row in values]
+    elif labels is False:
+        labels = None
+    rgb = colors(values, cmap, vmax)
+    face = font(text.get("font_size") or max(8, min(12, cell_w // 3 + 1)))
+    for (r, c), _ in np.ndenumerate(values):
+        box = (
+            x0 + c * cell_w,
+            y0 + r * cell_h,
+            x0 + (c + 1) * cell_w - 1,
+            y0 + (r + 1) * cell_h - 1,
+        )
+        draw.rectangle(
+            box,
+            fill=tuple(int(v) for v in rgb[r, c]),
+            outline=(215, 215, 215) if min(cell_w, cell_h) >= 6 else None,
+        )
+        if labels is not None and labels[r][c]:
+            draw.text(
+                (box[0] + cell_w / 2, box[1] + cell_h / 2),
+                labels[r][c],
+                anchor="mm",
+                font=face,
+                fill=text_color(rgb[r, c]),
+            )
+
+
+def caption(draw, center: tuple[float, float], text: str, size: int = 11, color=DARK) -> None:
+    """Write `text` centred on `center`."""
+    draw.text(center, text, anchor="mm", font=font(size), fill=color)
+
+
+def outline(draw, x0, y0, cell_w, cell_h, top, left, h, w, width=3, color=RED) -> None:
+    """Outline the `h` x `w` cells from (`top`, `left`) of a `grid` drawn at (x0, y0)."""
+    grow = 0 if min(cell_w, cell_h) >= 10 else width  # thin cells: draw around them, not over them
+    draw.rectangle(
+        (
+            x0 + left * cell_w - 1 - grow,
+            y0 + top * cell_h - 1 - grow,
+            x0 + (left + w) * cell_w + grow,
+            y0 + (top + h) * cell_h + grow,
+        ),
+        outline=color,
+        width=width,
+    )
+
+
 def png(image) -> bytes:
     """PNG bytes of a PIL image (fast compression: the pictures are redrawn
     on every slider move)."""

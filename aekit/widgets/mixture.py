@@ -77,46 +77,31 @@ def mixture_explorer(
     edges = np.linspace(lo, hi, 61)
     data = None if data is None else np.asarray(data, dtype=float)
 
-    style = {"description_width": "28px"}
-    layout = widgets.Layout(width="230px")
-    mean_s, std_s, weight_s = [], [], []
-    for j in range(k):
-        mean_s.append(
-            widgets.FloatSlider(
-                value=float(mus[j]),
-                min=lo,
-                max=hi,
-                step=round(width / 90, 2),
-                description=f"μ{j + 1}",
-                style=style,
-                layout=layout,
-                readout_format=".1f",
-            )
+    def slider(value, low, high, step, label, shown):
+        return widgets.FloatSlider(
+            value=float(value),
+            min=low,
+            max=high,
+            step=step,
+            description=label,
+            style={"description_width": "28px"},
+            layout=widgets.Layout(width="230px"),
+            readout_format=shown,
         )
-        std_s.append(
-            widgets.FloatSlider(
-                value=float(sigmas[j]),
-                min=round(width / 150, 2),
-                max=round(width / 6, 1),
-                step=round(width / 300, 2),
-                description=f"σ{j + 1}",
-                style=style,
-                layout=layout,
-                readout_format=".2f",
-            )
+
+    mean_s = [slider(mus[j], lo, hi, round(width / 90, 2), f"μ{j + 1}", ".1f") for j in range(k)]
+    std_s = [
+        slider(
+            sigmas[j],
+            round(width / 150, 2),
+            round(width / 6, 1),
+            round(width / 300, 2),
+            f"σ{j + 1}",
+            ".2f",
         )
-        weight_s.append(
-            widgets.FloatSlider(
-                value=float(weights[j]),
-                min=0.05,
-                max=1.0,
-                step=0.05,
-                description=f"w{j + 1}",
-                style=style,
-                layout=layout,
-                readout_format=".2f",
-            )
-        )
+        for j in range(k)
+    ]
+    weight_s = [slider(weights[j], 0.05, 1.0, 0.05, f"w{j + 1}", ".2f") for j in range(k)]
     columns = [
         widgets.VBox(
             [

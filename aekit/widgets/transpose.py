@@ -13,38 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.widgets.drawing import DARK, GREY, RED
-from aekit.widgets.drawing import colors as _colors
+from aekit.widgets.drawing import DARK, GREY
+from aekit.widgets.drawing import caption as _caption
 from aekit.widgets.drawing import font as _font
+from aekit.widgets.drawing import grid as _grid
 from aekit.widgets.drawing import message_png as _message_png
+from aekit.widgets.drawing import outline as _outline
 from aekit.widgets.drawing import png as _png
-from aekit.widgets.drawing import text_color as _text_color
-
-
-def _grid(draw, x0: int, y0: int, values, cell: int, cmap: str, vmax: float, labels: bool) -> None:
-    """Draw a matrix of coloured square cells, with its numbers written in them if `labels`."""
-    values = np.asarray(values, dtype=np.float64)
-    rgb = _colors(values, cmap, vmax)
-    font = _font(max(8, min(12, cell // 3 + 1)))
-    for (r, c), v in np.ndenumerate(values):
-        box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - 1, y0 + (r + 1) * cell - 1)
-        draw.rectangle(box, fill=tuple(int(t) for t in rgb[r, c]), outline=(215, 215, 215))
-        if labels and v:
-            draw.text(
-                (box[0] + cell / 2, box[1] + cell / 2),
-                f"{v:g}",
-                anchor="mm",
-                font=font,
-                fill=_text_color(rgb[r, c]),
-            )
-
-
-def _outline(draw, x0, y0, cell, top, left, h, w, width=3, color=RED) -> None:
-    draw.rectangle(
-        (x0 + left * cell - 1, y0 + top * cell - 1, x0 + (left + w) * cell, y0 + (top + h) * cell),
-        outline=color,
-        width=width,
-    )
+from aekit.widgets.geometry import Geometry, controls, int_slider
 
 
 def _bbox(mask):
@@ -133,26 +109,23 @@ def scatter_figure_png(
     for (arr, c, cmap, vmax, name, box), wd in zip(panels, widths, strict=True):
         slot = max(wd, 120)
         left = x0 + (slot - wd) // 2
-        draw.text((x0 + slot / 2, top - 16), name, anchor="mm", font=_font(11), fill=DARK)
+        _caption(draw, (x0 + slot / 2, top - 16), name)
         labels = c >= 20 or (arr is coverage) or float(np.max(np.abs(arr))) < 100
-        _grid(draw, left, top, arr, c, cmap, vmax, labels)
-        _outline(draw, left, top, c, 0, 0, arr.shape[0], arr.shape[1], width=1, color=GREY)
+        _grid(draw, left, top, arr, c, c, cmap, vmax, labels=bool(labels))
+        _outline(draw, left, top, c, c, 0, 0, arr.shape[0], arr.shape[1], width=1, color=GREY)
         if arr is x:
-            _outline(draw, left, top, c, i, j, 1, 1)
+            _outline(draw, left, top, c, c, i, j, 1, 1)
         elif box is not None:
-            _outline(draw, left, top, c, *box)
+            _outline(draw, left, top, c, c, *box)
         x0 += slot + 24
     return _png(img)
 
 
-def scatter_explorer(
-    scatter_fn,
-    output_sizes_fn,
-    input_size: int = 3,
-    kernel_size: int = 3,
-    stride: int = 2,
-    padding: str = "VALID",
-):
+# where the scatter explorer's sliders start
+SCATTER_START = Geometry(kernel_size=3, input_size=3, stride=2, padding="VALID")
+
+
+def scatter_explorer(scatter_fn, output_sizes_fn, start: Geometry = SCATTER_START):
     """Sliders over a transpose convolution's stamps; the first slider picks the input pixel.
 
     Args:
@@ -160,23 +133,14 @@ def scatter_explorer(
         stride, padding)`. output_sizes_fn: the notebook's
         `transpose_output_shapes(input_size, k, stride, padding)`; the
             "output size" slider offers these sizes.
+        start: the sizes the sliders start at.
     Returns:
         An `ipywidgets.VBox`: sliders, the padding buttons, a status line and the redrawn image.
     """
     import ipywidgets as w
 
-    n_pixels = input_size * input_size
-    pixel = w.IntSlider(
-        value=0, min=0, max=n_pixels - 1, description="input pixel", continuous_update=True
-    )
-    s_slider = w.IntSlider(value=stride, min=1, max=3, description="stride", continuous_update=True)
-    k_slider = w.IntSlider(
-        value=kernel_size, min=1, max=4, description="kernel size", continuous_update=True
-    )
-    n_slider = w.IntSlider(
-        value=input_size, min=1, max=4, description="input size", continuous_update=True
-    )
-    pad = w.ToggleButtons(options=["VALID", "SAME"], value=padding, description="padding")
+    pixel = int_slider(0, 0, start.input_size**2 - 1, "input pixel")
+    k_slider, n_slider, s_slider, pad = controls(start, kernel_max=4, input_min=1, input_max=4)
     size = w.SelectionSlider(
         options=[0], value=0, description="output size", continuous_update=True
     )
