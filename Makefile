@@ -31,7 +31,7 @@ lint: venv
 ## Gradescope bundle, `make demo`, the longer end-to-end checks and the hanging students, then
 ## the fast tests again on a second Python version
 test: venv lint browser-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not shipped and not demo" tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 -m "not shipped and not demo" tests
 	$(MAKE) --no-print-directory test-shipped
 	$(MAKE) --no-print-directory test-demo
 	$(MAKE) --no-print-directory test-long

@@ -367,12 +367,38 @@ def _huge_notebook() -> bytes:
     ).encode()
 
 
+def _held_by_a_live_job(uid: int) -> bool:
+    """Does a job of another grader still running (a test beside this one) hold `uid`'s lock? Its
+    kernels are that grader's, not leftovers of the run checked here, whose locks died with it."""
+    import fcntl
+
+    from autograder import jobspace
+
+    path = jobspace.uid_locks() / str(uid)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def real_leftovers(grader_pid: int) -> dict:
     """What a job could leave behind on the machine: its kernels' processes (the user ids the grader
     with this process id hands out), cgroups, a shared-memory key, files."""
     import psutil
 
-    uids = {sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN for n in range(1, 120)}
+    uids = {
+        uid
+        for n in range(1, 120)
+        if not _held_by_a_live_job(
+            uid := sandbox.UID_BASE + (grader_pid * 64 + n) % sandbox.UID_SPAN
+        )
+    }
     procs = []
     for p in psutil.process_iter(["uids", "cmdline"]):
         try:
