@@ -26,7 +26,8 @@ def words(nb: dict) -> int:
 
 
 def derive_predict(assignment: str) -> int:
-    """Rows of the "Derive / predict" table in the notebook's contract file (docs/contracts/)."""
+    """Rows of the "Derive / predict" table in the notebook's contract file (docs/contracts/) whose
+    kind is "derive" or "predict" (not an "explain" question asked after the answer is shown)."""
     path = (
         pathlib.Path(__file__).resolve().parent.parent / "docs" / "contracts" / f"{assignment}.md"
     )
@@ -34,7 +35,8 @@ def derive_predict(assignment: str) -> int:
     if "## Derive / predict" not in text:
         return 0
     section = text.split("## Derive / predict", 1)[1].split("\n## ", 1)[0]
-    return sum(1 for line in section.splitlines() if line.startswith("| `"))
+    kinds = [line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| `")]
+    return sum(1 for kind in kinds if kind.startswith(("derive", "predict")))
 
 
 def main() -> int:

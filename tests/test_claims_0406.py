@@ -174,9 +174,10 @@ def _reference_namespace(*markers: str) -> dict:
 
 
 def test_the_kmeans_prediction_answer_is_what_the_notebooks_own_code_gives():
-    """Is the reference answer of `kmeans_vs_em` (the hidden test's key) what
-    the notebook's own `kmeans_means` and `fit_mixture_em` give on the book
-    prices, and is each shift clear of zero (a prediction, not a coin toss)?"""
+    """Is the reference answer of `kmeans_vs_em` (the model prediction that
+    `q_kmeans_boundaries`' model answer explains) what the notebook's own
+    `kmeans_means` and `fit_mixture_em` give on the book prices, and is each
+    shift clear of zero (a prediction, not a coin toss)?"""
     import matplotlib.pyplot as plt
 
     ns = _reference_namespace(
@@ -255,8 +256,8 @@ def _release_04() -> list[dict]:
 def test_the_kmeans_check_cell_shows_nothing_before_a_prediction_and_then_only_checks_it():
     """Does the release's cell after `kmeans_vs_em`'s tests print one line and run
     no k-means while no valid prediction is recorded (the release's stub, wrong
-    forms), and once one is, mark each part right or wrong as the hidden test's
-    key does, naming no type as the one that moved most but the student's own?"""
+    forms), and once one is, mark each part right or wrong as the reference
+    prediction does, naming no type as the one that moved most but the student's own?"""
     import contextlib
     import io
     import itertools
@@ -301,7 +302,9 @@ def test_the_kmeans_check_cell_shows_nothing_before_a_prediction_and_then_only_c
             "w_em, mu_em, sd_em = fit_mixture_em(prices, 3)",
         )
     plt.close("all")
-    key, key_most = ns["kmeans_vs_em"]()  # the hidden test's key (checked against the code above)
+    key, key_most = ns[
+        "kmeans_vs_em"
+    ]()  # the reference prediction (checked against the code above)
     types, calls = ns["BOOK_TYPES"], []
 
     def run(kmeans_vs_em) -> list[str]:
@@ -351,6 +354,155 @@ def test_the_kmeans_check_cell_shows_nothing_before_a_prediction_and_then_only_c
     assert run(lambda: ([" Higher", "HIGHER ", "higher"], " Hardcover "))[3].startswith(
         "you predicted that the hardcover"
     )
+
+
+def _source_04() -> list[dict]:
+    """The cells of 04's source notebook (answers and hidden tests)."""
+    return json.loads(source_notebook(NB).read_text(encoding="utf-8"))["cells"]
+
+
+def test_a_recorded_kmeans_prediction_earns_its_points_right_or_wrong():
+    """Do both of `kmeans_vs_em`'s test cells pass every one of the 24
+    well-formed predictions (case and spaces free) and fail the release's stub,
+    so that no grade checks the answer a student could read off the reveal,
+    and does a manually graded written answer follow the reveal directly?"""
+    import itertools
+
+    from aekit import checks
+
+    source = _source_04()
+    tests = {
+        cells.nbgrader_meta(c)["grade_id"]: cells.source_text(c)
+        for c in source
+        if cells.nbgrader_meta(c).get("grade_id", "").startswith("test_kmeans_vs_em")
+    }
+    assert set(tests) == {"test_kmeans_vs_em", "test_kmeans_vs_em_hidden"}, set(tests)
+
+    def passes(kmeans_vs_em) -> dict[str, bool]:
+        verdicts = {}
+        for name, code in tests.items():
+            try:
+                exec(code, {"np": np, "checks": checks, "kmeans_vs_em": kmeans_vs_em})  # noqa: S102 (our own notebook)
+                verdicts[name] = True
+            except (AssertionError, NotImplementedError):
+                verdicts[name] = False
+        return verdicts
+
+    types = ("e-book", "paperback", "hardcover")
+    for *directions, most in itertools.product(
+        ("higher", "lower"), ("higher", "lower"), ("higher", "lower"), types
+    ):
+        pred = (tuple(d.upper() if most == "paperback" else d for d in directions), f" {most} ")
+        assert all(passes(lambda p=pred: p).values()), pred
+
+    def stub():
+        raise NotImplementedError()
+
+    assert passes(stub) == dict.fromkeys(tests, False)
+    flips = iter([(("higher",) * 3, "e-book"), (("lower",) * 3, "e-book")] * 5)
+    assert passes(lambda: next(flips)) == {
+        "test_kmeans_vs_em": True,
+        "test_kmeans_vs_em_hidden": False,
+    }
+
+    reveal = next(
+        i
+        for i, c in enumerate(source)
+        if c["cell_type"] == "code"
+        and not cells.nbgrader_meta(c)
+        and "kmeans_vs_em()" in cells.source_text(c)
+    )
+    question, answer = source[reveal + 1], source[reveal + 2]
+    assert question["cell_type"] == "markdown" and cells.source_text(question).startswith(
+        "**Question (2 points).**"
+    )
+    meta = cells.nbgrader_meta(answer)
+    assert answer["cell_type"] == "markdown" and meta.get("grade_id") == "q_kmeans_boundaries"
+    assert meta.get("solution") and meta.get("grade") and meta.get("points") == 2, meta
+
+
+def test_the_model_answer_to_the_kmeans_question_states_what_the_code_gives():
+    """Are the boundaries, the boundary shifts and the hardcover's distances in the model answer of
+    `q_kmeans_boundaries` what EM's fit and k-means give on the book prices, EM's boundary nearer
+    the narrower type each time, and is the hardcover the smallest cluster under both?"""
+    import matplotlib.pyplot as plt
+
+    answer = next(
+        cells.source_text(c)
+        for c in _source_04()
+        if cells.nbgrader_meta(c).get("grade_id") == "q_kmeans_boundaries"
+    )
+    dollars = lambda pattern: [float(v) for v in re.search(pattern, answer).groups()]
+    km_said = dollars(r"midway between neighbouring\nmeans \(about \\\$([\d.]+) and \\\$([\d.]+)\)")
+    em_said = dollars(r"\(about \\\$([\d.]+) and \\\$([\d.]+)\); EM also counts")
+    moved_said = dollars(r"moves furthest \(\\\$([\d.]+) against \\\$([\d.]+)\)")
+    far_said = dollars(r"lie about \\\$([\d.]+) to \\\$([\d.]+) below its mean")
+
+    ns = _reference_namespace(
+        "def gaussian_pdf(",
+        "def mixture_log_pdf(",
+        "TRUE_WEIGHTS = np.array",
+        "def fit_mixture_em(",
+        "def kmeans_means(",
+    )
+    plt.close("all")
+    prices, pdf = ns["prices"], ns["gaussian_pdf"]
+    w, mu, sd = ns["fit_mixture_em"](prices, 3)
+    order = np.argsort(mu)
+    w, mu, sd = w[order], mu[order], sd[order]
+    km = np.sort(ns["kmeans_means"](prices, np.quantile(prices, [1 / 6, 1 / 2, 5 / 6]), 50))
+    grid = np.linspace(0.0, 45.0, 450_001)
+    owner = np.argmax([w[k] * pdf(grid, mu[k], sd[k]) for k in range(3)], axis=0)
+    em_bounds = grid[1:][np.diff(owner) != 0]
+    km_bounds = (km[1:] + km[:-1]) / 2
+    assert len(em_bounds) == 2, em_bounds
+    np.testing.assert_allclose(km_said, km_bounds, atol=0.051)
+    np.testing.assert_allclose(em_said, em_bounds, atol=0.051)
+    np.testing.assert_allclose(sorted(moved_said), np.sort(km_bounds - em_bounds), atol=0.051)
+    assert moved_said[0] == max(moved_said)  # the hardcover's boundary, the first named
+    np.testing.assert_allclose(far_said, [mu[2] - km_bounds[1], mu[2] - em_bounds[1]], atol=0.051)
+    for j in range(2):  # each EM boundary lies on the narrower neighbour's side of the midpoint
+        narrower = j if sd[j] < sd[j + 1] else j + 1
+        midpoint = (mu[j] + mu[j + 1]) / 2
+        assert (em_bounds[j] < midpoint) == (narrower == j), (j, em_bounds[j], midpoint, sd)
+    nearest = np.argmin(np.abs(prices[:, None] - km), axis=1)
+    assert np.bincount(nearest, minlength=3).argmin() == 2 and w.argmin() == 2, (nearest, w)
+
+
+def test_the_sampling_prediction_is_asked_without_its_answer_and_checked_after_the_tests():
+    """Does section 3 ask what passing sigma**2 for sigma = 0.5 and 3 does without stating the
+    spreads or peaks, and does the cell after `sample_gaussian`'s tests, run with the reference
+    answers, print those spreads (sigma**2) and peaks (1/(sigma**2 sqrt(2 pi))) within 5 %?"""
+    import contextlib
+    import io
+
+    text = _markdown("## 3. The Gaussian, view 1: sampling")
+    assert "`σ = 0.5`" in text and "`σ = 3`" in text, text
+    stated = [w for w in ("0.25", "9", "twice", "narrower", "wider", "third", "half") if w in text]
+    assert not stated, stated
+    release = _release_04()
+    hidden = next(
+        i
+        for i, c in enumerate(release)
+        if cells.nbgrader_meta(c).get("grade_id") == "test_sample_gaussian_hidden"
+    )
+    check = cells.source_text(release[hidden + 1])
+    assert check.startswith("# Checks your prediction") and not cells.nbgrader_meta(
+        release[hidden + 1]
+    ), check
+    ns = _reference_namespace("def gaussian_pdf(", "def sample_gaussian(")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(check, f"<{NB} release [{hidden + 1}]>", "exec"), ns)  # noqa: S102 (our own notebook)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    for sigma, line in zip((0.5, 3.0), lines, strict=True):
+        spread, peak = (
+            float(v)
+            for v in re.search(r"spread is ([\d.]+), their peak about ([\d.]+)", line).groups()
+        )
+        assert abs(spread / sigma**2 - 1) < 0.05, line
+        assert abs(peak * sigma**2 * np.sqrt(2 * np.pi) - 1) < 0.05, line
 
 
 def test_the_explorer_target_is_within_reach_of_its_sliders():
