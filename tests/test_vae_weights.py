@@ -79,6 +79,7 @@ def test_shipped_vaes_record_a_choice_made_on_the_validation_split():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # about a minute of training: make test-long
 def test_weights_script_scores_only_validation_images_while_choosing(tmp_path, monkeypatch):
     """Does data/train_vae_weights.py run end to end on the solution notebook's code (tiny settings,
     into a temp dir), score every candidate on the 500 validation images only (never a held-out or a
@@ -143,6 +144,7 @@ def test_weights_script_scores_only_validation_images_while_choosing(tmp_path, m
 
 
 @pytest.mark.slow
+@pytest.mark.long  # about a minute of training: make test-long
 def test_weights_script_reuses_a_recorded_choice_in_parallel_processes(tmp_path):
     """Does `--selection FILE --jobs 2 --model A --model B` skip the choice,
     train the two models in two processes of their own with the recorded recipe
