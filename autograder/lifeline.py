@@ -2,8 +2,10 @@
 kernel to end it with its parent.
 
 Used by every process the grader starts that must not run on alone: the
-zygote and its children, a grading run, a kernel's stand-in, the undertaker.
-Light (jobspace's C library only): the kernel's side imports it too.
+zygote and its children, a grading run, a kernel's stand-in, the undertaker;
+and the grader starts each of its Python children here (`start_module`), with
+fixed interpreter flags. Light (the standard library and jobspace's C library
+only): the kernel's side imports it too.
 """
 
 from __future__ import annotations
