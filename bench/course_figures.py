@@ -26,8 +26,10 @@ def words(nb: dict) -> int:
 
 
 def derive_predict(assignment: str) -> int:
-    """Rows of the "Derive / predict" table in the notebook's contract file (docs/contracts/) whose
-    kind is "derive" or "predict" (not an "explain" question asked after the answer is shown)."""
+    """Code exercises in the "Derive / predict" table of the notebook's contract file
+    (docs/contracts/) whose kind is "derive" or "predict" and checked by code: not a written
+    question, not an "explain" question asked after the answer is shown, not a derivation that
+    nothing grades."""
     path = (
         pathlib.Path(__file__).resolve().parent.parent / "docs" / "contracts" / f"{assignment}.md"
     )
@@ -36,7 +38,13 @@ def derive_predict(assignment: str) -> int:
         return 0
     section = text.split("## Derive / predict", 1)[1].split("\n## ", 1)[0]
     kinds = [line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| `")]
-    return sum(1 for kind in kinds if kind.startswith(("derive", "predict")))
+    return sum(
+        1
+        for kind in kinds
+        if kind.startswith(("derive", "predict"))
+        and "written" not in kind
+        and "not graded" not in kind
+    )
 
 
 def main() -> int:
