@@ -173,6 +173,16 @@ def _reference_namespace(*markers: str) -> dict:
     return ns
 
 
+# the reference cells that fit EM and run k-means on the book prices (from the first cell of each)
+_KMEANS_AGAINST_EM_CELLS = (
+    "def gaussian_pdf(",
+    "def mixture_log_pdf(",
+    "TRUE_WEIGHTS = np.array",
+    "def fit_mixture_em(",
+    "def kmeans_means(",
+)
+
+
 def test_the_kmeans_prediction_answer_is_what_the_notebooks_own_code_gives():
     """Is the reference answer of `kmeans_vs_em` (the model prediction that
     `q_kmeans_boundaries`' model answer explains) what the notebook's own
@@ -180,14 +190,7 @@ def test_the_kmeans_prediction_answer_is_what_the_notebooks_own_code_gives():
     shift clear of zero (a prediction, not a coin toss)?"""
     import matplotlib.pyplot as plt
 
-    ns = _reference_namespace(
-        "def gaussian_pdf(",
-        "def mixture_log_pdf(",
-        "TRUE_WEIGHTS = np.array",
-        "def fit_mixture_em(",
-        "def kmeans_means(",
-        "def kmeans_vs_em(",
-    )
+    ns = _reference_namespace(*_KMEANS_AGAINST_EM_CELLS, "def kmeans_vs_em(")
     plt.close("all")
     prices, types = ns["prices"], ns["BOOK_TYPES"]
     em = np.sort(ns["fit_mixture_em"](prices, 3)[1])
@@ -438,13 +441,7 @@ def test_the_model_answer_to_the_kmeans_question_states_what_the_code_gives():
     moved_said = dollars(r"moves furthest \(\\\$([\d.]+) against \\\$([\d.]+)\)")
     far_said = dollars(r"lie about \\\$([\d.]+) to \\\$([\d.]+) below its mean")
 
-    ns = _reference_namespace(
-        "def gaussian_pdf(",
-        "def mixture_log_pdf(",
-        "TRUE_WEIGHTS = np.array",
-        "def fit_mixture_em(",
-        "def kmeans_means(",
-    )
+    ns = _reference_namespace(*_KMEANS_AGAINST_EM_CELLS)
     plt.close("all")
     prices, pdf = ns["prices"], ns["gaussian_pdf"]
     w, mu, sd = ns["fit_mixture_em"](prices, 3)
