@@ -226,8 +226,9 @@ class Kernel:
         return reply
 
     def _interrupt(self) -> None:
-        """Stop what the kernel is running; restart it when an interrupt
-        does not (a student may ignore SIGINT)."""
+        """Stop what the kernel is running; restart it when an interrupt does not (a student may
+        ignore SIGINT), or when the stopped code left processes running (a fork bomb would leave
+        the kernel no room for a thread)."""
         try:
             self.process.interrupt()
             self._run(
@@ -238,7 +239,9 @@ class Kernel:
                 False,
                 stopped=self._last_msg_id,
             )
-            return
+            if not self.process.left_running():
+                return
+            log.debug("the stopped code left processes running: restarting the kernel")
         except Exception as exc:  # noqa: BLE001  (still busy as it ignores SIGINT, or gone, however that shows)
             log.debug(
                 "the interrupt did not stop the kernel (%s: %s): restarting it",

@@ -679,6 +679,11 @@ def _with_children(paths) -> list[pathlib.Path]:
     ]
 
 
+def process_count(cgroups: dict[str, pathlib.Path]) -> int:
+    """How many processes the cgroups (and those below them) hold."""
+    return len(_pids(_with_children(cgroups.values())))
+
+
 def end_processes(cgroups: dict[str, pathlib.Path], seconds: float) -> bool:
     """Kill every process in the cgroups (and those below them) until none is left, or `seconds`
     pass; True when they are empty. v2 (`"unified"`): `cgroup.kill`; else (v1, or a v2 kernel

@@ -16,7 +16,7 @@ import logging
 import os
 import time
 
-from .cgroups import end_processes
+from .cgroups import end_processes, process_count
 from .messages import KERNEL_IP_ENV, RUNNER_PID_ENV
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 START_SECONDS = (5.0, 120.0)
 # the most a stop waits for the student's processes to be gone (killed processes must exit)
 END_SECONDS = 60.0
+# the kernel's own processes in the student's cgroups: the kernel, and (in a PID namespace) the
+# process that waits for it (confine.py); any more were started by the student's code
+KERNEL_PROCESSES = 2
 
 
 class Gone(enum.Enum):
@@ -83,6 +86,12 @@ class KernelProcess:
 
     def alive(self) -> bool:
         return self.km is not None and self.km.is_alive()
+
+    def left_running(self) -> bool:
+        """Are processes the student's code started still running (a worker, a fork bomb)? After a
+        stopped cell they must end: they hold the job's process limit, and a kernel that then
+        cannot start a thread aborts (TensorFlow starts its thread pools at its first operation)."""
+        return bool(self.student_cgroups) and process_count(self.student_cgroups) > KERNEL_PROCESSES
 
     def interrupt(self) -> None:
         """SIGINT the kernel (what it runs raises KeyboardInterrupt, unless

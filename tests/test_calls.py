@@ -358,3 +358,38 @@ def test_a_model_kept_in_the_kernel_is_described_by_every_layer_inside_it_throug
     assert kinds.index("Block") < kinds.index("ReLU") and len(
         {id(x) for x in sublayers(net)}
     ) == len(kinds)
+
+
+def test_a_stopped_cell_that_left_processes_running_restarts_the_kernel():
+    """After an interrupt the kernel answers: is it kept when the stopped code left nothing
+    running, and restarted (which ends every process of the student's) when it left processes
+    behind? A fork bomb's children would otherwise hold the process limit, and the kernel would
+    abort at its next thread (the v1 fork-bomb attack crashed one notebook in six so)."""
+
+    class FakeProcess:
+        def __init__(self, left):
+            self.left, self.interrupts = left, 0
+
+        def interrupt(self):
+            self.interrupts += 1
+
+        def left_running(self):
+            return self.left
+
+    class FakeKernel(calls.Kernel):
+        def __init__(self, left):  # no real kernel: an interrupt that is answered at once
+            self.process, self.restarts, self._last_msg_id = FakeProcess(left), 0, "m"
+
+        def _run(self, *args, **kwargs):
+            return {}
+
+        def left(self):
+            return 60.0
+
+        def restart(self):
+            self.restarts += 1
+
+    for left, restarts in ((False, 0), (True, 1)):
+        kernel = FakeKernel(left)
+        kernel._interrupt()
+        assert (kernel.process.interrupts, kernel.restarts) == (1, restarts), left

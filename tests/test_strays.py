@@ -252,3 +252,30 @@ def test_stopping_a_kernel_ends_what_it_left_running(job):
         assert process.km is None
     finally:
         assert job.empty()
+
+
+def test_a_kernel_whose_stopped_code_left_processes_running_is_told_apart(job):
+    """`KernelProcess.left_running`, on real cgroups: is a kernel with its waiting parent (two
+    processes, as in a PID namespace) alone, and one whose code forked children not? After a
+    stopped cell the grading run restarts the second: the children of a fork bomb hold the
+    process limit, and a kernel that then cannot start a thread (TensorFlow's pools) aborts."""
+    from autograder.kernelproc import KERNEL_PROCESSES, KernelProcess
+
+    process = KernelProcess({}, "/", time.monotonic() + 60, job.student)
+    kernel, kids = _start(job, 1)  # the kernel and one child: its own two processes at most
+    try:
+        _wait_for_processes(job, 2)
+        assert len(cgroups._pids([job.paths["pids"]])) == KERNEL_PROCESSES
+        assert not process.left_running()
+    finally:
+        assert job.empty()
+        kernel.wait(timeout=10)
+    kernel, kids = _start(job, 3)
+    try:
+        _wait_for_processes(job, 4)
+        assert cgroups.process_count(job.student) == 4
+        assert process.left_running()
+    finally:
+        assert job.empty()
+        kernel.wait(timeout=10)
+    assert not KernelProcess({}, "/", time.monotonic() + 60).left_running()  # no cgroups: unknown
