@@ -92,9 +92,8 @@ def private_home() -> pathlib.Path:
     """HOME of the grader's own processes (zygote, grading runs, kernel launchers): root's, 0700,
     never /tmp, so no configuration, cache or import path a kernel could plant (matplotlibrc,
     keras.json, a user site-packages) is read by them."""
-    return _own_folder(
-        base() / f"home-{os.geteuid()}", 0o700
-    )  # not `aekit-*`: `remove_stale` leaves it
+    # not `aekit-*`: `remove_stale` leaves it
+    return _own_folder(base() / f"home-{os.geteuid()}", 0o700)
 
 
 def private_tmp() -> pathlib.Path:
