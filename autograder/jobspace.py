@@ -237,19 +237,27 @@ def claim_uid(first: int, span: int, start: int) -> tuple[int, int]:
     `first + (start + i) % span` whose lock file (in `uid_locks()`) this process can lock.
     Returns it and the lock's descriptor (`release_uid`). Whatever still runs under it (a job of a
     grader that was killed) is killed first, so the job starts with a user id of its own alone."""
-    folder = uid_locks()
     for i in range(span):
         uid = first + (start + i) % span
-        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = lock_uid(uid)
+        if fd is None:
             continue
         if processes_of(uid):
             kill_uid(uid)
         return uid, fd
     raise OSError(f"all {span} user ids for jobs are in use")
+
+
+def lock_uid(uid: int) -> int | None:
+    """The descriptor of `uid`'s lock file (in `uid_locks()`), locked by this process; None when a
+    live job, any grader's, holds it (`release_uid` gives it back)."""
+    fd = os.open(uid_locks() / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _orphan_owners() -> set[int]:
@@ -272,22 +280,20 @@ def kill_unclaimed(first: int, span: int) -> list[int]:
     """Kill every process of each job user id that no live job holds and under which an orphan runs
     (its parent gone: what a killed grader's job left running, even out of every cgroup, after a
     setsid and a double fork); the ids whose processes were killed."""
-    folder = uid_locks()
     killed = []
     for uid in sorted(u for u in _orphan_owners() if first <= u < first + span):
         try:
-            fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
+            fd = lock_uid(uid)
+        except OSError as exc:
+            log.debug("user id %d left alone: its lock cannot be opened: %s", uid, exc)
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if fd is None:
             continue  # a live job's
-        else:
-            kill_uid(uid)
+        try:
+            kill_uid(uid)  # held meanwhile: no job claims the id until its processes are gone
             killed.append(uid)
         finally:
-            os.close(fd)
+            release_uid(fd)
     return killed
 
 

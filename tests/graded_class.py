@@ -370,21 +370,11 @@ def _huge_notebook() -> bytes:
 def _held_by_a_live_job(uid: int) -> bool:
     """Does a job of another grader still running (a test beside this one) hold `uid`'s lock? Its
     kernels are that grader's, not leftovers of the run checked here, whose locks died with it."""
-    import fcntl
-
     from autograder import jobspace
 
-    path = jobspace.uid_locks() / str(uid)
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    fd = jobspace.lock_uid(uid)
+    jobspace.release_uid(fd)
+    return fd is None
 
 
 def real_leftovers(grader_pid: int) -> dict:
