@@ -57,6 +57,8 @@ MODULES = (
     "9p",
 )
 INITRAMFS_INIT = pathlib.Path(HERE / "uml" / "initramfs_init.sh")
+# the host's top folders initramfs_init.sh binds into the guest's root (a checkout must be in one)
+GUEST_VISIBLE_TOPS = ("usr", "etc", "opt", "var", "work", "srv", "home", "root")
 
 
 @dataclasses.dataclass
@@ -314,7 +316,15 @@ def boot(tmp: pathlib.Path, place: str, klass: pathlib.Path, how: str) -> GuestR
 
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory):
-    """How guests boot here ("uml" or "qemu"); skips, saying exactly why, where neither can."""
+    """How guests boot here ("uml" or "qemu"); skips, saying exactly why, where neither can. Fails
+    in one line for a checkout the guest cannot see: the guest's root binds only some of the
+    host's top folders (tests/uml/initramfs_init.sh), and has a /tmp of its own."""
+    top = HERE.resolve().parts[1]
+    if top not in GUEST_VISIBLE_TOPS:
+        pytest.fail(
+            f"the cgroup v2 guest cannot see a checkout under /{top}: clone the repository under "
+            f"one of /{', /'.join(GUEST_VISIBLE_TOPS)} and run make test-cgroup2 there"
+        )
     tmp = tmp_path_factory.mktemp("guest-probe")
     uml = uml_problem(tmp)
     if uml is None:
