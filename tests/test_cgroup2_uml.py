@@ -57,8 +57,10 @@ MODULES = (
     "9p",
 )
 INITRAMFS_INIT = pathlib.Path(HERE / "uml" / "initramfs_init.sh")
-# the host's top folders initramfs_init.sh binds into the guest's root (a checkout must be in one)
-GUEST_VISIBLE_TOPS = ("usr", "etc", "opt", "var", "work", "srv", "home", "root")
+# top folders the guest has of its own (initramfs_init.sh, guest_init.sh): a checkout under one of
+# them is out of its sight; any other top folder, the checkout's, is bound from the host
+GUEST_OWN_TOPS = ("tmp", "run", "proc", "sys", "dev", "host")
+CHECKOUT_TOP = HERE.resolve().parts[1]
 
 
 @dataclasses.dataclass
@@ -272,6 +274,7 @@ def boot(tmp: pathlib.Path, place: str, klass: pathlib.Path, how: str) -> GuestR
                     "quiet",
                     "panic=-1",
                     f"AEKIT_GUEST_INIT={GUEST_INIT}",
+                    f"AEKIT_GUEST_TOP={CHECKOUT_TOP}",
                     "AEKIT_GUEST_OUT_TAG=out",
                     *_guest_env(place, f"/host{klass}"),
                 ]
@@ -317,13 +320,13 @@ def boot(tmp: pathlib.Path, place: str, klass: pathlib.Path, how: str) -> GuestR
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory):
     """How guests boot here ("uml" or "qemu"); skips, saying exactly why, where neither can. Fails
-    in one line for a checkout the guest cannot see: the guest's root binds only some of the
-    host's top folders (tests/uml/initramfs_init.sh), and has a /tmp of its own."""
-    top = HERE.resolve().parts[1]
-    if top not in GUEST_VISIBLE_TOPS:
+    in one line for a checkout the guest cannot see: under a top folder the guest has of its own
+    (its /tmp, say; tests/uml/initramfs_init.sh binds the checkout's top folder otherwise)."""
+    if CHECKOUT_TOP in GUEST_OWN_TOPS:
         pytest.fail(
-            f"the cgroup v2 guest cannot see a checkout under /{top}: clone the repository under "
-            f"one of /{', /'.join(GUEST_VISIBLE_TOPS)} and run make test-cgroup2 there"
+            f"the cgroup v2 guest cannot see a checkout under /{CHECKOUT_TOP} (it has a "
+            f"/{CHECKOUT_TOP} of its own): clone the repository elsewhere, e.g. under /work, and "
+            "run make test-cgroup2 there"
         )
     tmp = tmp_path_factory.mktemp("guest-probe")
     uml = uml_problem(tmp)

@@ -14,7 +14,8 @@ $bb mkdir -p /host
 $bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 root /host \
     || { echo "guest: cannot mount the host's root"; $bb poweroff -f; }
 $bb mount -t tmpfs -o mode=0755 tmpfs /newroot
-for d in bin sbin lib lib32 lib64 libx32 usr etc opt var work srv home root; do
+# and the top folder of the checkout (AEKIT_GUEST_TOP), wherever it is
+for d in $($bb echo bin sbin lib lib32 lib64 libx32 usr etc opt var work srv home root "$AEKIT_GUEST_TOP" | $bb tr " " "\n" | $bb sort -u); do
     if [ -L "/host/$d" ]; then
         $bb ln -s "$($bb readlink "/host/$d")" "/newroot/$d"
     elif [ -d "/host/$d" ]; then
