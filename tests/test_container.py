@@ -170,3 +170,21 @@ def test_without_privileges_the_image_refuses_in_one_line(podman, image, tmp_pat
         proc.stderr
     )
     assert not (results / "grades.csv").exists()
+
+
+def test_the_build_refuses_in_one_line_without_room(podman):
+    """A build that would fill podman's storage (CI ran out of disk in the pip step once): does
+    build.sh refuse before building, in one line that names the storage and what to free?"""
+    env = dict(os.environ, PODMAN=" ".join(podman), AEKIT_IMAGE_BUILD_GB="1000000")
+    proc = subprocess.run(
+        ["sh", str(REPO / "container" / "build.sh"), "localhost/aekit-never-built:test"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1, (proc.returncode, proc.stderr)
+    assert "needs about 1000000 GB" in lines[0] and "podman image prune" in lines[0], lines
+    exists = subprocess.run([*podman, "image", "exists", "localhost/aekit-never-built:test"])
+    assert exists.returncode != 0
