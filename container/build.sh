@@ -2,7 +2,7 @@
 # Build the grader's image from Debian packages and PyPI only (no registry): Debian bookworm made by mmdebstrap
 # and imported as the base, then the repository's Containerfile (pip install -c constraints.txt).
 #   container/build.sh [IMAGE]        default IMAGE: localhost/aekit-grader
-# It refuses in one line when podman's storage has less than AEKIT_IMAGE_BUILD_GB (default 6) GB free.
+# It refuses in one line when podman's storage has less than AEKIT_IMAGE_BUILD_GB (default 10) GB free.
 # PODMAN overrides the command, e.g. PODMAN="podman --runtime runc" on a host whose cgroups crun refuses
 # (v1 controllers with any controller on the v2 hierarchy: "cgroups in hybrid mode not supported").
 # PIP_CERT, when set, is a CA bundle pip must trust (a TLS-inspecting proxy between this host and PyPI): it is
@@ -12,8 +12,8 @@ image=${1:-localhost/aekit-grader}
 base=localhost/aekit-debian:bookworm
 podman=${PODMAN:-podman}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# The build's peak in podman's storage: the base, the pip layer while it is written and while it is committed.
-needs_gb=${AEKIT_IMAGE_BUILD_GB:-6}
+# The build's peak in podman's storage (8.0 GB measured: the pip layer written, then committed) and a margin.
+needs_gb=${AEKIT_IMAGE_BUILD_GB:-10}
 store=$($podman info --format '{{.Store.GraphRoot}}')
 free_gb=$(df -Pk "$store" | awk 'NR == 2 { print int($4 / 1048576) }')
 if [ "$free_gb" -lt "$needs_gb" ]; then
