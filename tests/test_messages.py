@@ -15,8 +15,8 @@ import threading
 
 import pytest
 
-from autograder import calls, kernel_server, pipeline, zygotelink
-from autograder.cells import Plan, TestCell
+from autograder import calls, cells, kernel_server, pipeline, zygotelink
+from autograder.cells import Plan
 from autograder.kernelproc import Gone, KernelGone
 from autograder.messages import (
     Exited,
@@ -373,7 +373,7 @@ class _StandInKernel:
 def _run_one_test(answer, code="assert f(1) == 1"):
     plan = Plan(
         run=[],
-        tests=[TestCell("test_f", 2.0, False, code)],
+        tests=[cells.TestCell("test_f", 2.0, False, code)],
         exercises=["f"],
         manual=[],
         notes=[],
