@@ -300,12 +300,14 @@ def test_the_template_ships_in_the_package():
 
     import tomllib
 
-    data = tomllib.loads((paths.REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"
-    ]
-    template = f"templates/{nbconfig.TEMPLATE}"
-    assert (paths.REPO / "autograder" / template).is_file()
-    assert any(fnmatch.fnmatch(template, pattern) for pattern in data.get("autograder", [])), data
+    setuptools = tomllib.loads((paths.REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "autograder.templates" in setuptools["packages"], setuptools["packages"]
+    data = setuptools["package-data"]
+    assert (paths.REPO / "autograder" / "templates" / nbconfig.TEMPLATE).is_file()
+    assert any(
+        fnmatch.fnmatch(nbconfig.TEMPLATE, pattern)
+        for pattern in data.get("autograder.templates", [])
+    ), data
 
 
 def test_a_run_s_copy_of_the_sources_has_the_checkout_s_key(tmp_path):
