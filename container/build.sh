@@ -15,7 +15,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 # The build's peak in podman's storage (8.0 GB measured: the pip layer written, then committed) and a margin.
 needs_gb=${AEKIT_IMAGE_BUILD_GB:-10}
 store=$($podman info --format '{{.Store.GraphRoot}}')
-free_gb=$(df -Pk "$store" | awk 'NR == 2 { print int($4 / 1048576) }')
+on=$store  # a podman that never stored an image may not have made its folder yet: the disk it will be on
+while [ ! -e "$on" ]; do on=$(dirname "$on"); done
+free_gb=$(df -Pk "$on" | awk 'NR == 2 { print int($4 / 1048576) }')
 if [ "$free_gb" -lt "$needs_gb" ]; then
     echo "container/build.sh: $store has $free_gb GB free and the build needs about $needs_gb GB: free some" \
         "(podman image prune, podman rmi IMAGE) or point podman's graphroot elsewhere" >&2
